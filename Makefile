@@ -1,0 +1,47 @@
+# IMNM Navigator — two commands to green on a fresh Debian machine with Python 3.11:
+#   make run    creates .venv, installs, runs the main job on the bundled examples
+#   make test   installs what the tests need; runs ruff, mypy --strict on src/, and every test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
+AS_OF  ?= 2026-11-25
+
+.PHONY: run test lint typecheck unit bench clean venv dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEVSTAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(STAMP)
+
+venv: $(STAMP)
+dev: $(DEVSTAMP)
+
+run: $(STAMP)
+	$(BIN)/imnm validate examples/*.yaml
+	@for f in examples/*.yaml; do $(BIN)/imnm facts "$$f" --as-of $(AS_OF) || exit $$?; done
+
+lint: $(DEVSTAMP)
+	$(BIN)/ruff check src tests bench
+
+typecheck: $(DEVSTAMP)
+	$(BIN)/mypy --strict src
+
+unit: $(DEVSTAMP)
+	$(BIN)/python -m pytest -q
+
+test: lint typecheck unit
+
+bench: $(DEVSTAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

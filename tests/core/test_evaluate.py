@@ -1,0 +1,164 @@
+"""Rule evaluation on the example record: units, windows, events, evidence and missing tests."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from imnm.core.evaluate import check, evaluate, shift
+from imnm.core.rules import parse_rule
+from imnm.core.truth import Truth
+from imnm.record.facts import REGISTRY, RecordFacts
+from imnm.record.load import parse_record
+from tests.conftest import AS_OF
+
+
+def run(rule: object, record, as_of: date = AS_OF):  # type: ignore[no-untyped-def]
+    node = parse_rule(rule)
+    assert check(node, REGISTRY) == []
+    return evaluate(node, RecordFacts(record, as_of=as_of), as_of=as_of, registry=REGISTRY)
+
+
+def test_unit_conversion_in_rules(example_record) -> None:  # type: ignore[no-untyped-def]
+    # latest CK is 35 µkat/L = 2100 U/L
+    assert (
+        run({"compare": {"fact": "lab.ck", "op": ">", "value": 2000, "unit": "U/L"}}, example_record).truth
+        is Truth.MET
+    )
+    assert (
+        run({"compare": {"fact": "lab.ck", "op": ">", "value": 36, "unit": "ukat/L"}}, example_record).truth
+        is Truth.NOT_MET
+    )
+    out = run(
+        {"compare": {"fact": "lab.ck", "op": ">=", "value": 8000, "unit": "U/L", "select": "max"}},
+        example_record,
+    )
+    assert out.truth is Truth.MET and out.evidence[0].source == "labs[3]"
+
+
+def test_time_window_relative_to_as_of(example_record) -> None:  # type: ignore[no-untyped-def]
+    rule = {
+        "compare": {
+            "fact": "lab.ck.fold",
+            "op": ">",
+            "value": 10,
+            "unit": "xULN",
+            "window": {"before": "90d"},
+        }
+    }
+    assert run(rule, example_record, as_of=date(2024, 11, 1)).truth is Truth.MET  # 2024-10-10 in window
+    out = run(rule, example_record, as_of=AS_OF)  # nothing within 90 days of 2026-11-25
+    assert out.truth is Truth.UNKNOWN
+    assert out.missing[0].fact == "lab.ck.fold" and out.missing[0].test == "ck"
+    assert "2026-08-27" in (out.missing[0].detail or "")
+
+
+def test_events_with_windows(example_record) -> None:  # type: ignore[no-untyped-def]
+    statin_1y = {"event": {"fact": "exposure.statin", "window": {"before": "1y"}}}
+    assert run(statin_1y, example_record, as_of=date(2024, 6, 1)).truth is Truth.MET  # stopped 2024-02-01
+    assert run(statin_1y, example_record, as_of=date(2026, 6, 1)).truth is Truth.NOT_MET
+    pred = {"event": {"fact": "medication.glucocorticoid", "window": {"before": "30d"}}}
+    assert run(pred, example_record).truth is Truth.MET  # ongoing since 2024-04-10
+    ritux = run({"event": {"fact": "medication.rituximab", "window": {"before": "6mo"}}}, example_record)
+    assert ritux.truth is Truth.NOT_MET
+    no_meds = parse_record({"id": "x"})
+    out = run({"event": {"fact": "medication.rituximab", "window": {"before": "6mo"}}}, no_meds)
+    assert out.truth is Truth.UNKNOWN and out.missing[0].test == "history"
+    open_past = parse_record({"id": "x", "exposures": {"statin": "past"}})
+    assert run(statin_1y, open_past).truth is Truth.UNKNOWN  # stop date unknown
+    assert run({"event": {"fact": "exposure.statin"}}, open_past).truth is Truth.MET  # ever: yes
+
+
+def test_unknown_names_the_test_that_settles_it() -> None:
+    rec = parse_record({"id": "x", "findings": {"proximal_weakness_upper": True}})
+    out = run(
+        {
+            "all": [
+                {"is_true": "findings.proximal_weakness_upper"},
+                {"compare": {"fact": "antibody.HMGCR", "op": "==", "value": "positive"}},
+                {"compare": {"fact": "lab.ck.fold", "op": ">", "value": 1, "unit": "xULN"}},
+            ]
+        },
+        rec,
+    )
+    assert out.truth is Truth.UNKNOWN
+    asks = {m.fact: m.ask for m in out.missing}
+    assert asks["antibody.HMGCR"] == "anti-HMGCR antibody (blood test)"
+    assert "lab.ck.fold" in asks
+    assert [c.truth for c in out.children] == [Truth.MET, Truth.UNKNOWN, Truth.UNKNOWN]
+    assert "anti-HMGCR antibody" in out.explain()
+
+
+def test_not_met_short_circuits_unknowns() -> None:
+    rec = parse_record({"id": "x", "findings": {"heliotrope_rash": False}})
+    out = run(
+        {
+            "all": [
+                {"is_true": "findings.heliotrope_rash"},
+                {"compare": {"fact": "antibody.SRP", "op": "==", "value": "positive"}},
+            ]
+        },
+        rec,
+    )
+    assert out.truth is Truth.NOT_MET and out.missing == ()
+
+
+@pytest.mark.parametrize(
+    ("rule", "path", "needle"),
+    [
+        (
+            {"compare": {"fact": "lab.ckk", "op": ">", "value": 1, "unit": "U/L"}},
+            "rule.compare.fact",
+            "lab.ck",
+        ),
+        ({"compare": {"fact": "lab.ck", "op": ">", "value": 1000}}, "rule.compare.unit", "U/L"),
+        (
+            {"compare": {"fact": "lab.ck", "op": ">", "value": 1000, "unit": "mg"}},
+            "rule.compare.unit",
+            "not a unit",
+        ),
+        (
+            {"compare": {"fact": "antibody.SRP", "op": ">", "value": "positive"}},
+            "rule.compare.op",
+            "does not apply",
+        ),
+        (
+            {"compare": {"fact": "antibody.SRP", "op": "==", "value": "pos"}},
+            "rule.compare.value",
+            "not among",
+        ),
+        (
+            {
+                "any": [
+                    {"compare": {"fact": "sex", "op": "==", "value": "female", "window": {"before": "1y"}}}
+                ]
+            },
+            "rule.any[0].compare.window",
+            "no dates",
+        ),
+        ({"at_least": {"n": 3, "of": [{"const": "met"}]}}, "rule.at_least.n", "only 1"),
+        ({"event": {"fact": "lab.ck"}}, "rule.event.fact", "not an event"),
+    ],
+)
+def test_check_reports_rules_that_do_not_fit(rule: object, path: str, needle: str) -> None:
+    problems = check(parse_rule(rule), REGISTRY)
+    assert problems and problems[0].path == path
+    assert needle in problems[0].message + (problems[0].fix or "")
+
+
+def test_malformed_rule_is_a_validation_error() -> None:
+    with pytest.raises(ValidationError):
+        parse_rule({"maybe": []})
+    with pytest.raises(ValidationError):
+        parse_rule({"compare": {"fact": "lab.ck", "op": "~", "value": 1}})
+    with pytest.raises(ValidationError):
+        parse_rule({"event": {"fact": "x", "window": {"before": "3 fortnights"}}})
+
+
+def test_calendar_shifts() -> None:
+    assert shift(date(2024, 3, 31), "1mo", -1) == date(2024, 2, 29)
+    assert shift(date(2024, 2, 29), "1y", +1) == date(2025, 2, 28)
+    assert shift(date(2026, 11, 25), "90d", -1) == date(2026, 8, 27)
+    assert shift(date(2026, 11, 25), "12w", -1) == date(2026, 9, 2)
