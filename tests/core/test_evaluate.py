@@ -162,3 +162,50 @@ def test_calendar_shifts() -> None:
     assert shift(date(2024, 2, 29), "1y", +1) == date(2025, 2, 28)
     assert shift(date(2026, 11, 25), "90d", -1) == date(2026, 8, 27)
     assert shift(date(2026, 11, 25), "12w", -1) == date(2026, 9, 2)
+
+
+def test_ranges_and_needs_name_the_underlying_tests() -> None:
+    """A derived fact known only as a range (or not at all) names the tests behind it."""
+    from imnm.core.facts import DictFacts, FactSpec, NumRange, Observation, Registry
+
+    reg = Registry()
+    reg.register(
+        FactSpec(
+            "antibody.HMGCR",
+            "enum",
+            "anti-HMGCR antibody",
+            "anti-HMGCR antibody (blood test)",
+            "anti_hmgcr",
+            values=("positive", "negative"),
+        )
+    )
+    reg.register(FactSpec("score", "number", "score", "the score's items", "history"))
+    reg.register(FactSpec("subtype", "enum", "subtype", "the subtype's tests", "history", values=("a", "b")))
+
+    class Facts(DictFacts):
+        def needs(self, name: str) -> tuple[str, ...]:
+            return ("antibody.HMGCR",) if name == "subtype" else ()
+
+    facts = Facts(
+        {
+            "score": (Observation(NumRange(5.0, 7.0), needs=("antibody.HMGCR",)),),
+            "subtype": None,
+            "antibody.HMGCR": None,
+        }
+    )
+    day = date(2026, 1, 1)
+
+    def truth(rule: object) -> tuple[Truth, list[str]]:
+        out = evaluate(parse_rule(rule), facts, as_of=day, registry=reg)
+        return out.truth, [m.fact for m in out.missing]
+
+    assert truth({"compare": {"fact": "score", "op": ">=", "value": 5}}) == (Truth.MET, [])
+    assert truth({"compare": {"fact": "score", "op": ">", "value": 7}}) == (Truth.NOT_MET, [])
+    assert truth({"compare": {"fact": "score", "op": ">=", "value": 5.5}}) == (
+        Truth.UNKNOWN,
+        ["antibody.HMGCR"],
+    )
+    assert truth({"compare": {"fact": "subtype", "op": "==", "value": "a"}}) == (
+        Truth.UNKNOWN,
+        ["antibody.HMGCR"],
+    )

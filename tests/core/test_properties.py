@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from imnm.core import rules as r
 from imnm.core.evaluate import Outcome, evaluate
-from imnm.core.facts import DictFacts, FactSpec, Interval, Observation, Registry
+from imnm.core.facts import DictFacts, FactSpec, Interval, NumRange, Observation, Registry
 from imnm.core.truth import Truth
 
 AS_OF = date(2026, 1, 15)
@@ -28,7 +28,8 @@ for name in ("b1", "b2", "b3"):
 REG.register(FactSpec("n1", "number", "n1", "ask n1", "ck", unit="U/L", dated=True))
 REG.register(FactSpec("e1", "enum", "e1", "ask e1", "history", values=("a", "b", "c")))
 REG.register(FactSpec("ev1", "event", "ev1", "ask ev1", "history", dated=True))
-FACTS = ("b1", "b2", "b3", "n1", "e1", "ev1")
+REG.register(FactSpec("r1", "number", "score", "ask r1", "history"))  # a derived, range-valued fact
+FACTS = ("b1", "b2", "b3", "n1", "e1", "ev1", "r1")
 
 days_back = st.integers(min_value=0, max_value=400)
 
@@ -44,6 +45,8 @@ def obs_for(name: str, *, recent: bool = False) -> st.SearchStrategy[tuple[Obser
         return st.lists(one, min_size=1, max_size=4).map(tuple)
     if name == "e1":
         return st.sampled_from(["a", "b", "c"]).map(lambda v: (Observation(v),))
+    if name == "r1":
+        return st.integers(0, 100).map(lambda v: (Observation(v / 10),))
     # events: complete dates when recent (fully known), otherwise possibly open ends
     start = when.map(lambda d: AS_OF - timedelta(days=d + 5))
     if recent:
@@ -89,6 +92,11 @@ def leaf(full: bool) -> st.SearchStrategy[dict[str, Any]]:
             st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3),
         ),
         st.builds(lambda w: {"event": {"fact": "ev1", **({"window": w} if w else {})}}, windows(full)),
+        st.builds(
+            lambda op, v: {"compare": {"fact": "r1", "op": op, "value": v / 10}},
+            st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+            st.integers(0, 100),
+        ),
         st.sampled_from(consts).map(lambda c: {"const": c}),
     )
 
@@ -113,6 +121,10 @@ def partial_and_completion(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, A
     full = {f: draw(obs_for(f)) for f in FACTS}
     known = draw(st.sets(st.sampled_from(FACTS)))
     partial = {f: (full[f] if f in known else None) for f in FACTS}
+    if "r1" not in known and draw(st.booleans()):  # partly known: a range that holds the true value
+        v = full["r1"][0].value
+        lo, hi = v - draw(st.integers(0, 30)) / 10, v + draw(st.integers(0, 30)) / 10
+        partial["r1"] = (Observation(NumRange(lo, hi), needs=("b1",)),)
     return partial, full
 
 

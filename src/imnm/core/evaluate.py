@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from imnm.core import rules as r
-from imnm.core.facts import FactSource, FactSpec, Interval, Observation, Registry
+from imnm.core.facts import FactSource, FactSpec, Interval, NumRange, Observation, Registry
 from imnm.core.quantities import rule_unit_factor
 from imnm.core.truth import Truth, and_, at_least, not_, or_
 from imnm.errors import Problem, RuleError
@@ -462,6 +462,38 @@ def _missing(spec: FactSpec, detail: str | None = None) -> Missing:
     return Missing(spec.name, spec.label, spec.ask, spec.test, detail)
 
 
+def _missing_for(
+    spec: FactSpec, ctx: _Ctx, detail: str | None = None, needs: tuple[str, ...] = ()
+) -> tuple[Missing, ...]:
+    """What settles an unknown fact: for derived facts, the underlying facts' tests (recursively)."""
+    out: list[Missing] = []
+    seen: set[str] = {spec.name}
+
+    def expand(names: tuple[str, ...], why: str) -> None:
+        for n in names:
+            if n in seen:
+                continue
+            seen.add(n)
+            sub = ctx.registry.get(n)
+            if sub is None:
+                continue
+            deeper = _source_needs(ctx, n) if ctx.facts.get(n) is None else ()
+            if deeper:
+                expand(deeper, why)
+            else:
+                out.append(Missing(sub.name, sub.label, sub.ask, sub.test, why))
+
+    names = needs or _source_needs(ctx, spec.name)
+    if names:
+        expand(names, f"to settle {spec.label}")
+    return dedupe_missing(out) if out else (_missing(spec, detail),)
+
+
+def _source_needs(ctx: _Ctx, name: str) -> tuple[str, ...]:
+    fn = getattr(ctx.facts, "needs", None)
+    return tuple(fn(name)) if fn is not None else ()
+
+
 def _anchor(window: r.Window, ctx: _Ctx) -> tuple[date | None, Missing | None]:
     if window.anchor == "as_of":
         return ctx.as_of, None
@@ -474,7 +506,10 @@ def _anchor(window: r.Window, ctx: _Ctx) -> tuple[date | None, Missing | None]:
 
 def _evidence(spec: FactSpec, o: Observation) -> Evidence:
     v = o.value
-    if isinstance(v, Interval):
+    if isinstance(v, NumRange):
+        unit = f" {spec.unit}" if spec.unit else ""
+        text = f"{v.lo:g}{unit}" if v.lo == v.hi else f"between {v.lo:g} and {v.hi:g}{unit}"
+    elif isinstance(v, Interval):
         start = v.start.isoformat() if v.start else "?"
         stop = "ongoing" if v.ongoing else (v.stop.isoformat() if v.stop else "?")
         text = f"{start} to {stop}"
@@ -520,7 +555,7 @@ def _compare(node: r.Expr, c: r.Compare, ctx: _Ctx) -> Outcome:
     text = describe(node, ctx.registry)
     obs = ctx.facts.get(c.fact)
     if obs is None:
-        return Outcome(Truth.UNKNOWN, node, text, (), (_missing(spec),))
+        return Outcome(Truth.UNKNOWN, node, text, (), _missing_for(spec, ctx))
     detail = None
     if c.window is not None:
         anchor, miss = _anchor(c.window, ctx)
@@ -534,26 +569,59 @@ def _compare(node: r.Expr, c: r.Compare, ctx: _Ctx) -> Outcome:
         return Outcome(Truth.UNKNOWN, node, text, (), (_missing(spec, detail or "no value recorded"),))
     want = _target(c, spec)
     if c.select in ("any", "all"):
-        hits = [_test(c.op, o.value, want) for o in obs]
-        ok = any(hits) if c.select == "any" else all(hits)
-        used = [o for o, h in zip(obs, hits, strict=True) if h == ok] or list(obs)
-        if c.select == "any" and ok:
+        truths = [Truth.of(_test3(c.op, o.value, want)) for o in obs]
+        truth = or_(truths) if c.select == "any" else and_(truths)
+        used = [o for o, t in zip(obs, truths, strict=True) if t is truth] or list(obs)
+        if c.select == "any" and truth is Truth.MET:
             used = used[:1]
     else:
         if c.select in ("latest", "earliest"):
             dated = [o for o in obs if o.date is not None]
-            pool = dated or list(obs)
-            pick = (
-                (max if c.select == "latest" else min)(pool, key=lambda o: o.date or date.min)
-                if dated
-                else pool[-1]
-            )
+            if dated:
+                pick = (max if c.select == "latest" else min)(dated, key=lambda o: o.date or date.min)
+            else:
+                pick = obs[-1]
         else:
-            pick = (max if c.select == "max" else min)(obs, key=lambda o: o.value)  # type: ignore[arg-type,return-value]
-        ok = _test(c.op, pick.value, want)
+            pick = _extreme(obs, c.select == "max")
+        truth = Truth.of(_test3(c.op, pick.value, want))
         used = [pick]
-    truth = Truth.MET if ok else Truth.NOT_MET
-    return Outcome(truth, node, text, tuple(_evidence(spec, o) for o in used), ())
+    missing: tuple[Missing, ...] = ()
+    if truth is Truth.UNKNOWN:
+        needs = tuple(n for o in used for n in o.needs)
+        missing = _missing_for(spec, ctx, "the value is only known to lie in a range", needs)
+    return Outcome(truth, node, text, tuple(_evidence(spec, o) for o in used), missing)
+
+
+def _extreme(obs: tuple[Observation, ...], highest: bool) -> Observation:
+    """The highest (or lowest) observation; ranges combine into a range of the extreme."""
+    if not any(isinstance(o.value, NumRange) for o in obs):
+        return (max if highest else min)(obs, key=lambda o: o.value)  # type: ignore[arg-type,return-value]
+    los = [o.value.lo if isinstance(o.value, NumRange) else float(o.value) for o in obs]  # type: ignore[arg-type]
+    his = [o.value.hi if isinstance(o.value, NumRange) else float(o.value) for o in obs]  # type: ignore[arg-type]
+    agg = max if highest else min
+    needs = tuple(n for o in obs for n in o.needs)
+    return Observation(NumRange(agg(los), agg(his)), None, ", ".join(o.source for o in obs), None, needs)
+
+
+def _test3(op: str, have: object, want: object) -> bool | None:
+    """Compare a value with a rule's value; a `NumRange` may leave the answer unknown (None)."""
+    if not isinstance(have, NumRange):
+        return _test(op, have, want)
+    if not isinstance(want, int | float):
+        return None
+    lo, hi, w = have.lo, have.hi, float(want)
+    if op == ">":
+        return True if lo > w else False if hi <= w else None
+    if op == ">=":
+        return True if lo >= w else False if hi < w else None
+    if op == "<":
+        return True if hi < w else False if lo >= w else None
+    if op == "<=":
+        return True if hi <= w else False if lo > w else None
+    if op in ("==", "!="):
+        eq = True if lo == hi == w else False if (w < lo or w > hi) else None
+        return eq if op == "==" or eq is None else not eq
+    return None
 
 
 def _event(node: r.Event, ctx: _Ctx) -> Outcome:
@@ -562,7 +630,7 @@ def _event(node: r.Event, ctx: _Ctx) -> Outcome:
     text = describe(node, ctx.registry)
     obs = ctx.facts.get(e.fact)
     if obs is None:
-        return Outcome(Truth.UNKNOWN, node, text, (), (_missing(spec),))
+        return Outcome(Truth.UNKNOWN, node, text, (), _missing_for(spec, ctx))
     if e.window is None:
         if obs:
             return Outcome(Truth.MET, node, text, (_evidence(spec, obs[0]),))

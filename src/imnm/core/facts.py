@@ -30,7 +30,23 @@ class Interval:
     ongoing: bool = False
 
 
-FactValue = bool | float | str | date | Interval
+@dataclass(frozen=True, slots=True)
+class NumRange:
+    """A number known only to lie in [lo, hi], e.g. a score whose items are partly unknown.
+
+    Comparisons against a range are three-valued: `score >= 5.5` is met when `lo >= 5.5`,
+    not met when `hi < 5.5`, and unknown otherwise. Learning more facts may only narrow it.
+    """
+
+    lo: float
+    hi: float
+
+    def __post_init__(self) -> None:
+        if self.lo > self.hi:
+            raise ValueError(f"empty range [{self.lo}, {self.hi}]")
+
+
+FactValue = bool | float | str | date | Interval | NumRange
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +57,7 @@ class Observation:
     date: date | None = None
     source: str = ""
     note: str | None = None
+    needs: tuple[str, ...] = ()  # facts that would narrow a partly known value (a NumRange)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +77,16 @@ class FactSpec:
     resolve: Callable[[Any, Any], tuple[Observation, ...] | None] | None = field(
         default=None, compare=False, repr=False
     )
+    # needs(record, context) -> the facts that would settle this (derived) fact when it is unknown
+    needs: Callable[[Any, Any], tuple[str, ...]] | None = field(default=None, compare=False, repr=False)
 
 
 class FactSource(Protocol):
-    """Anything that can answer "what do we know about fact X?"."""
+    """Anything that can answer "what do we know about fact X?".
+
+    A source may also offer `needs(name) -> tuple[str, ...]`: for a derived fact that is
+    unknown, the underlying facts whose tests would settle it (the engine names those tests).
+    """
 
     def get(self, name: str) -> tuple[Observation, ...] | None: ...
 

@@ -29,6 +29,10 @@ RULE_UNITS: dict[str, dict[str, float]] = {
     "mg/L": {"mg/L": 1.0, "mg/dL": 10.0},
     "pmol/L": {"pmol/L": 1.0},
     "cm": {"cm": 1.0, "mm": 0.1},
+    "%": {"%": 1.0},
+    "kg": {"kg": 1.0},
+    "kg/m2": {"kg/m2": 1.0},
+    "months": {"months": 1.0, "mo": 1.0, "years": 12.0, "y": 12.0},
 }
 
 

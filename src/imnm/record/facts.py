@@ -84,6 +84,11 @@ class RecordFacts:
         self._cache[name] = value
         return value
 
+    def needs(self, name: str) -> tuple[str, ...]:
+        """For an unknown derived fact: the underlying facts that would settle it."""
+        spec = self.registry[name]
+        return spec.needs(self.record, self.context) if spec.needs else ()
+
 
 # ------------------------------------------------------------------ demographics
 
@@ -514,3 +519,194 @@ for _scale in (80, 150, 160):
             resolve=_mmt,
         )
     )
+
+
+# ------------------------------------------------------------------ lungs, heart, infections, body size
+
+
+def _series(section: str, attr: str) -> Callable[[Record, Context], Obs]:
+    def resolve(rec: Record, ctx: Context) -> Obs:
+        items = getattr(rec, section)
+        if not items:
+            return None
+        out = tuple(
+            Observation(
+                float(v) if isinstance(v, int | float) and not isinstance(v, bool) else v,
+                item.date,
+                f"{section}[{i}].{attr}",
+            )
+            for i, item in enumerate(items)
+            if (v := getattr(item, attr)) is not None
+        )
+        return out or None
+
+    return resolve
+
+
+_Row = tuple[str, str, FactKind, str, str, str, str | None, tuple[str, ...] | None]
+_PFT: list[_Row] = [
+    (
+        "pft.fvc_percent",
+        "fvc_percent_predicted",
+        "number",
+        "FVC (% predicted)",
+        "pulmonary function tests",
+        "pulmonary_function",
+        "%",
+        None,
+    ),
+    (
+        "pft.dlco_percent",
+        "dlco_percent_predicted",
+        "number",
+        "DLCO (% predicted)",
+        "pulmonary function tests",
+        "pulmonary_function",
+        "%",
+        None,
+    ),
+    (
+        "pft.ild_on_ct",
+        "ild_on_ct",
+        "bool",
+        "interstitial lung disease on chest CT",
+        "chest CT",
+        "chest_ct",
+        None,
+        None,
+    ),
+]
+_CARDIAC: list[_Row] = [
+    ("cardiac.ecg", "ecg", "enum", "ECG", "electrocardiogram (ECG)", "ecg", None, ("normal", "abnormal")),
+    (
+        "cardiac.lvef",
+        "lvef_percent",
+        "number",
+        "left ventricular ejection fraction",
+        "echocardiogram",
+        "echocardiogram",
+        "%",
+        None,
+    ),
+    (
+        "cardiac.troponin_elevated",
+        "troponin_elevated",
+        "bool",
+        "troponin elevated",
+        "troponin (blood test)",
+        "ecg",
+        None,
+        None,
+    ),
+    (
+        "cardiac.mri_abnormal",
+        "cardiac_mri_abnormal",
+        "bool",
+        "cardiac MRI abnormal",
+        "cardiac MRI",
+        "cardiac_mri",
+        None,
+        None,
+    ),
+]
+for _section, _rows in (("pulmonary_function", _PFT), ("cardiac", _CARDIAC)):
+    for _fname, _attr, _kind, _flabel, _ask, _ftest, _funit, _vals in _rows:
+        REGISTRY.register(
+            FactSpec(
+                _fname,
+                _kind,
+                _flabel,
+                _ask,
+                _ftest,
+                unit=_funit,
+                values=_vals,
+                dated=True,
+                resolve=_series(_section, _attr),
+            )
+        )
+
+
+def _infection(kind: str) -> Callable[[Record, Context], Obs]:
+    def resolve(rec: Record, ctx: Context) -> Obs:
+        if rec.infections is None:
+            return None
+        out = []
+        for i, inf in enumerate(rec.infections):
+            if kind == "iv_antibiotics":
+                if inf.iv_antibiotics is None:
+                    return None  # one unknown episode leaves the whole answer unknown
+                if not inf.iv_antibiotics:
+                    continue
+            elif kind == "systemic" and inf.kind not in ("systemic", None):
+                continue
+            out.append(
+                Observation(
+                    Interval(inf.date, inf.resolved, ongoing=inf.resolved is None),
+                    inf.date,
+                    f"infections[{i}]",
+                    inf.name,
+                )
+            )
+        return tuple(out)
+
+    return resolve
+
+
+REGISTRY.register(
+    FactSpec(
+        "infection.systemic",
+        "event",
+        "systemic infection",
+        "recent infections, with dates (question)",
+        "history",
+        dated=True,
+        resolve=_infection("systemic"),
+        description="An episode whose kind is unknown counts as possibly systemic",
+    )
+)
+REGISTRY.register(
+    FactSpec(
+        "infection.iv_antibiotics",
+        "event",
+        "infection treated with IV antibiotics",
+        "recent infections treated with intravenous antibiotics (question)",
+        "history",
+        dated=True,
+        resolve=_infection("iv_antibiotics"),
+    )
+)
+
+
+def _vaccination(rec: Record, ctx: Context) -> Obs:
+    if rec.vaccinations is None:
+        return None
+    return tuple(
+        Observation(Interval(v.date, v.date), v.date, f"vaccinations[{i}]", v.name)
+        for i, v in enumerate(rec.vaccinations)
+        if "mening" in v.name.lower()
+    )
+
+
+REGISTRY.register(
+    FactSpec(
+        "vaccination.meningococcal",
+        "event",
+        "meningococcal vaccination",
+        "vaccination record: meningococcal vaccines with dates (question)",
+        "history",
+        dated=True,
+        resolve=_vaccination,
+    )
+)
+
+
+@fact("weight_kg", "number", "body weight", "body weight (measurement)", "history", unit="kg")
+def _weight(rec: Record, ctx: Context) -> Obs:
+    return scalar(rec.weight_kg, source="weight_kg")
+
+
+@fact("bmi", "number", "body-mass index", "body weight and height (measurement)", "history", unit="kg/m2")
+def _bmi(rec: Record, ctx: Context) -> Obs:
+    if rec.weight_kg is None or rec.height_cm is None:
+        return None
+    return scalar(round(rec.weight_kg / (rec.height_cm / 100) ** 2, 1), source="weight_kg, height_cm")

@@ -81,6 +81,11 @@ class History(Strict):
     breastfeeding: Tri = None
     genetic_myopathy_confirmed: Tri = None
     hypothyroidism: Tri = None
+    meningococcal_disease: Tri = None
+    organ_transplant: Tri = None
+    hiv: Tri = None
+    hepatitis_b: Tri = None
+    hepatitis_c: Tri = None
 
 
 ExposureStatus = Literal["current", "past", "never"]
@@ -288,6 +293,59 @@ class Mmt8(Strict):
         return self
 
 
+class PulmonaryFunction(Strict):
+    """Pulmonary function tests (and chest CT for interstitial lung disease)."""
+
+    date: IsoDate | None = None
+    fvc_percent_predicted: Annotated[float, Field(ge=0, le=250)] | None = None
+    dlco_percent_predicted: Annotated[float, Field(ge=0, le=250)] | None = None
+    ild_on_ct: Tri = Field(None, description="Interstitial lung disease on chest CT")
+
+
+class Cardiac(Strict):
+    """Cardiac work-up: ECG, echocardiogram, troponin, cardiac MRI."""
+
+    date: IsoDate | None = None
+    ecg: Literal["normal", "abnormal"] | None = None
+    lvef_percent: Annotated[float, Field(ge=0, le=100)] | None = Field(
+        None, description="Left ventricular ejection fraction (echocardiogram or MRI)"
+    )
+    troponin_elevated: Tri = None
+    cardiac_mri_abnormal: Tri = None
+
+
+class Infection(Strict):
+    """An infection episode (for trial safety windows)."""
+
+    date: IsoDate | None = Field(None, description="Start date")
+    kind: Literal["systemic", "local", "opportunistic", "other"] | None = None
+    iv_antibiotics: Tri = None
+    resolved: IsoDate | None = None
+    name: str | None = None
+
+
+class Vaccination(Strict):
+    name: str = Field(min_length=1, description="e.g. meningococcal ACWY, meningococcal B")
+    date: IsoDate | None = None
+
+
+class MuscleGrade(Strict):
+    """One muscle group's manual muscle testing grade (MRC 0-5 or Kendall 0-10)."""
+
+    date: IsoDate | None = None
+    muscle: str = Field(min_length=1, description="e.g. deltoid, biceps, iliopsoas, quadriceps")
+    side: Literal["left", "right", "axial"] | None = None
+    grade: NonNegative
+    scale: Literal["mrc5", "kendall10"]
+
+    @model_validator(mode="after")
+    def _within_scale(self) -> MuscleGrade:
+        top = 5 if self.scale == "mrc5" else 10
+        if self.grade > top:
+            fail(f"grade {self.grade:g} is above the {self.scale} maximum {top}", "check the grade and scale")
+        return self
+
+
 class Visit(Strict):
     """A disease-activity assessment (IMACS core set measures) on one date."""
 
@@ -322,6 +380,15 @@ class Record(Strict):
     biopsy: Biopsy | None = None
     medications: list[Medication] | None = Field(None, description="Omitted = unknown; [] = recorded as none")
     visits: list[Visit] | None = None
+    pulmonary_function: list[PulmonaryFunction] | None = None
+    cardiac: list[Cardiac] | None = None
+    infections: list[Infection] | None = Field(None, description="Omitted = unknown; [] = recorded as none")
+    vaccinations: list[Vaccination] | None = Field(
+        None, description="Omitted = unknown; [] = recorded as none"
+    )
+    muscle_grades: list[MuscleGrade] | None = None
+    weight_kg: Annotated[float, Field(gt=0, le=400)] | None = None
+    height_cm: Annotated[float, Field(gt=0, le=250)] | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Record:
