@@ -107,7 +107,7 @@ def facts(
     as_json: bool = JsonOpt,
 ) -> None:
     """Show what a record says for every fact rules can test (unknown ones named with their test)."""
-    from imnm.record.facts import REGISTRY, RecordFacts
+    from imnm.facts import REGISTRY, RecordFacts
 
     if list_ or file is None:
         specs = list(REGISTRY.specs())
@@ -222,8 +222,8 @@ def rule(
     from imnm.core.evaluate import evaluate, missing_dict, require_valid
     from imnm.core.rules import Rule, parse_rule
     from imnm.errors import RuleError
+    from imnm.facts import REGISTRY, RecordFacts
     from imnm.io.yaml import read_document
-    from imnm.record.facts import REGISTRY, RecordFacts
     from imnm.record.load import load_record, problems_from
 
     data = read_document(rule_file)

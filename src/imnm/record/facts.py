@@ -370,6 +370,35 @@ def _lab_facts(test: str) -> None:
 for _t in LAB_TESTS:
     _lab_facts(_t)
 
+_ENZYMES = ("ck", "aldolase", "ast", "alt", "ldh")
+
+
+def _any_enzyme_fold(rec: Record, ctx: Context) -> Obs:
+    out: list[Observation] = []
+    for t in _ENZYMES:
+        obs = REGISTRY[f"lab.{t}.fold"].resolve(rec, ctx)  # type: ignore[misc]
+        if obs:
+            out.extend(
+                Observation(o.value, o.date, o.source, f"{lab_label(t)}" + (f"; {o.note}" if o.note else ""))
+                for o in obs
+            )
+    return tuple(out) or None
+
+
+REGISTRY.register(
+    FactSpec(
+        "lab.muscle_enzyme.fold",
+        "number",
+        "muscle enzyme (CK, aldolase, AST, ALT or LDH) × ULN",
+        "muscle enzymes (blood tests: CK, aldolase, AST, ALT, LDH) with the lab's upper limits",
+        "muscle_enzymes",
+        unit="xULN",
+        dated=True,
+        resolve=_any_enzyme_fold,
+        description="Every enzyme result as a fold over its ULN; use select: max for 'any enzyme'",
+    )
+)
+
 
 # ------------------------------------------------------------------ antibodies
 

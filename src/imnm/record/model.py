@@ -329,23 +329,6 @@ class Vaccination(Strict):
     date: IsoDate | None = None
 
 
-class MuscleGrade(Strict):
-    """One muscle group's manual muscle testing grade (MRC 0-5 or Kendall 0-10)."""
-
-    date: IsoDate | None = None
-    muscle: str = Field(min_length=1, description="e.g. deltoid, biceps, iliopsoas, quadriceps")
-    side: Literal["left", "right", "axial"] | None = None
-    grade: NonNegative
-    scale: Literal["mrc5", "kendall10"]
-
-    @model_validator(mode="after")
-    def _within_scale(self) -> MuscleGrade:
-        top = 5 if self.scale == "mrc5" else 10
-        if self.grade > top:
-            fail(f"grade {self.grade:g} is above the {self.scale} maximum {top}", "check the grade and scale")
-        return self
-
-
 class Visit(Strict):
     """A disease-activity assessment (IMACS core set measures) on one date."""
 
@@ -386,7 +369,6 @@ class Record(Strict):
     vaccinations: list[Vaccination] | None = Field(
         None, description="Omitted = unknown; [] = recorded as none"
     )
-    muscle_grades: list[MuscleGrade] | None = None
     weight_kg: Annotated[float, Field(gt=0, le=400)] | None = None
     height_cm: Annotated[float, Field(gt=0, le=250)] | None = None
 
