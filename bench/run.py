@@ -68,13 +68,30 @@ def _rule_set() -> list[Any]:
 
     trees = [
         {"compare": {"fact": "lab.ck.fold", "op": ">", "value": 10, "unit": "xULN", "select": "max"}},
-        {"all": [{"is_true": "findings.proximal_weakness_upper"}, {"is_true": "findings.proximal_weakness_lower"},
-                 {"any": [{"compare": {"fact": "antibody.HMGCR", "op": "==", "value": "positive"}},
-                          {"compare": {"fact": "antibody.SRP", "op": "==", "value": "positive"}}]}]},
+        {
+            "all": [
+                {"is_true": "findings.proximal_weakness_upper"},
+                {"is_true": "findings.proximal_weakness_lower"},
+                {
+                    "any": [
+                        {"compare": {"fact": "antibody.HMGCR", "op": "==", "value": "positive"}},
+                        {"compare": {"fact": "antibody.SRP", "op": "==", "value": "positive"}},
+                    ]
+                },
+            ]
+        },
         {"not": {"event": {"fact": "medication.rituximab", "window": {"before": "6mo"}}}},
         {"compare": {"fact": "lab.ck", "op": ">", "value": 1000, "unit": "U/L", "window": {"before": "1y"}}},
-        {"at_least": {"n": 2, "of": [{"is_true": "findings.dysphagia"}, {"is_true": "findings.myalgia"},
-                                     {"is_true": "emg.spontaneous_activity"}]}},
+        {
+            "at_least": {
+                "n": 2,
+                "of": [
+                    {"is_true": "findings.dysphagia"},
+                    {"is_true": "findings.myalgia"},
+                    {"is_true": "emg.spontaneous_activity"},
+                ],
+            }
+        },
     ]
     nodes = [parse_rule(t) for t in trees]
     for n in nodes:
@@ -95,7 +112,12 @@ def _evaluate_rules(rec: Any, _nodes: list[Any] = []) -> None:  # noqa: B006 - m
 
 STAGES: list[Stage] = [
     Stage("parse YAML (C loader)", _yaml_texts, _parse),
-    Stage("validate parsed record", lambda recs: recs, lambda d: __import__("imnm.record.load", fromlist=["x"]).parse_record(d), goal_ms=0.2),
+    Stage(
+        "validate parsed record",
+        lambda recs: recs,
+        lambda d: __import__("imnm.record.load", fromlist=["x"]).parse_record(d),
+        goal_ms=0.2,
+    ),
     Stage("resolve every fact", _validated, _all_facts),
     Stage("evaluate 5 rules", _validated, _evaluate_rules),
 ]
@@ -144,7 +166,9 @@ def main() -> int:
 
     records = synthetic_records(ns.n, seed=ns.seed)
     results: dict[str, Any] = {"n": ns.n, "seed": ns.seed, "stages": {}, "cold_start": {}, "goals": []}
-    print(f"IMNM Navigator benchmark: {ns.n} synthetic records (seed {ns.seed}), Python {sys.version.split()[0]}")
+    print(
+        f"IMNM Navigator benchmark: {ns.n} synthetic records (seed {ns.seed}), Python {sys.version.split()[0]}"
+    )
     print(f"{'stage':32} {'median ms':>10} {'p95 ms':>10} {'records/s':>11}  goal")
     for stage in STAGES:
         res = time_stage(stage, records)
@@ -154,7 +178,9 @@ def main() -> int:
             ok = res["median_ms"] < stage.goal_ms
             goal = f"< {stage.goal_ms} ms median: {'met' if ok else 'MISSED'}"
             results["goals"].append({"what": stage.name, "goal": goal, "met": ok})
-        print(f"{stage.name:32} {res['median_ms']:10.4f} {res['p95_ms']:10.4f} {res['records_per_s']:11.0f}  {goal}")
+        print(
+            f"{stage.name:32} {res['median_ms']:10.4f} {res['p95_ms']:10.4f} {res['records_per_s']:11.0f}  {goal}"
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         import yaml
@@ -166,8 +192,10 @@ def main() -> int:
             ok = res["median_s"] < 0.4
             results["cold_start"][label] = res
             results["goals"].append({"what": label, "goal": "< 0.4 s wall clock", "met": ok})
-            print(f"cold start {label:21} median {res['median_s']:.3f} s, p95 {res['p95_s']:.3f} s"
-                  f"  goal < 0.4 s: {'met' if ok else 'MISSED'}")
+            print(
+                f"cold start {label:21} median {res['median_s']:.3f} s, p95 {res['p95_s']:.3f} s"
+                f"  goal < 0.4 s: {'met' if ok else 'MISSED'}"
+            )
     if ns.json:
         ns.json.write_text(json.dumps(results, indent=2))
     missed = [g for g in results["goals"] if not g["met"]]
