@@ -28,6 +28,10 @@ dev: $(DEVSTAMP)
 run: $(STAMP)
 	$(BIN)/imnm validate examples/*.yaml
 	@for f in examples/*.yaml; do $(BIN)/imnm facts "$$f" --as-of $(AS_OF) || exit $$?; done
+	$(BIN)/imnm activity examples/anti-hmgcr.yaml
+	$(BIN)/imnm response examples/anti-hmgcr.yaml
+	$(BIN)/imnm activity examples/anti-srp-grades-haq.yaml
+	$(BIN)/imnm response examples/anti-srp-grades-haq.yaml
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests bench

@@ -110,6 +110,16 @@ def _evaluate_rules(rec: Any, _nodes: list[Any] = []) -> None:  # noqa: B006 - m
         evaluate(n, facts, as_of=AS_OF, registry=REGISTRY)
 
 
+def _with_two_visits(records: list[dict[str, Any]]) -> list[Any]:
+    return [r for r in _validated(records) if r.visits and len(r.visits) >= 2]
+
+
+def _tis_response(rec: Any) -> object:
+    from imnm.activity.measures import response
+
+    return response(rec)
+
+
 STAGES: list[Stage] = [
     Stage("parse YAML (C loader)", _yaml_texts, _parse),
     Stage(
@@ -120,6 +130,7 @@ STAGES: list[Stage] = [
     ),
     Stage("resolve every fact", _validated, _all_facts),
     Stage("evaluate 5 rules", _validated, _evaluate_rules),
+    Stage("TIS response", _with_two_visits, _tis_response, goal_ms=0.5),
 ]
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from imnm.cli.activity import register as register_activity
 from imnm.cli.common import (
     DISCLAIMER,
     EXIT_INVALID,
@@ -254,6 +255,9 @@ def rule(
         c.print("\nTo settle it:", markup=False)
         for m in out.missing:
             c.print(f"  • {m}", markup=False)
+
+
+register_activity(app)  # imnm activity, imnm response (src/imnm/cli/activity.py)
 
 
 def run() -> None:
