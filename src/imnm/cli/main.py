@@ -256,6 +256,11 @@ def rule(
             c.print(f"  • {m}", markup=False)
 
 
+from imnm.screen.cli import screen as _screen  # noqa: E402  (issue 3: patient screener)
+
+app.command(name="screen")(_screen)
+
+
 def run() -> None:
     """Console-script entry point."""
     app()
