@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -62,8 +63,13 @@ def screen(
 
         prompts = err_console()
 
+        echo = not sys.stdin.isatty()  # piped answers: show them after each prompt
+
         def read(prompt: str) -> str:
-            return str(prompts.input(prompt, markup=False))
+            reply = str(prompts.input(prompt, markup=False))
+            if echo:
+                prompts.print(reply, markup=False)
+            return reply
 
         def write(text: str) -> None:
             prompts.print(text, markup=False)
@@ -77,4 +83,4 @@ def screen(
         return
     console().print(render_text(result, screener), markup=False)
     if save is not None:
-        console().print(f"\nAnswers saved to {save}.", markup=False)
+        console().print(f"\n{screener.texts['saved']} {save}", markup=False)

@@ -19,17 +19,16 @@ _NO = {"n", "no"}
 MAX_TRIES = 5
 
 
-def _hint(q: Question) -> str:
+def _hint(q: Question, texts: dict[str, str]) -> str:
     if q.kind == "yes_no":
-        return "[y / n / Enter = don't know]"
+        return texts["hint_yes_no"]
     if q.kind == "number":
-        unit = f" in {q.unit}" if q.unit else ""
-        return f"[a number{unit} / Enter = don't know]"
+        return texts["hint_number"]
     opts = " / ".join(f"{i}={q.value_text.get(v, v)}" for i, v in enumerate(q.values, start=1))
-    return f"[{opts} / Enter = don't know]"
+    return f"[{opts} {texts['hint_choice_end']}"
 
 
-def parse_reply(q: Question, reply: str) -> bool | float | str | None:
+def parse_reply(q: Question, reply: str, texts: dict[str, str]) -> bool | float | str | None:
     """One typed reply as an answer value (None = don't know); ValueError when it does not fit."""
     text = reply.strip().lower()
     if text in _DONT_KNOW_REPLIES:
@@ -39,19 +38,19 @@ def parse_reply(q: Question, reply: str) -> bool | float | str | None:
             return True
         if text in _NO:
             return False
-        raise ValueError("please type y for yes, n for no, or press Enter if you do not know")
+        raise ValueError(texts["retry_yes_no"])
     if q.kind == "number":
         try:
             value = float(text.replace(",", ""))
         except ValueError:
-            raise ValueError("please type a number, or press Enter if you do not know") from None
+            raise ValueError(texts["retry_number"]) from None
         if (q.lo is not None and value < q.lo) or (q.hi is not None and value > q.hi):
-            raise ValueError(f"please type a number from {q.lo:g} to {q.hi:g}")
+            raise ValueError(texts["retry_range"])
         return value
     for i, v in enumerate(q.values, start=1):
         if text in (str(i), v, q.value_text.get(v, v).lower()):
             return v
-    raise ValueError("please type one of the numbers shown, or press Enter if you do not know")
+    raise ValueError(texts["retry_choice"])
 
 
 def interview(
@@ -75,7 +74,7 @@ def interview(
         child = current.age is not None and current.age < 18
         for _ in range(MAX_TRIES):
             try:
-                reply = read(f"{q.wording(child)} {_hint(q)} ")
+                reply = read(f"{q.wording(child)} {_hint(q, s.texts)} ")
             except EOFError:
                 raise InputError(
                     [
@@ -88,7 +87,7 @@ def interview(
                     what="interview",
                 ) from None
             try:
-                value = parse_reply(q, reply)
+                value = parse_reply(q, reply, s.texts)
             except ValueError as exc:
                 write(f"  {exc}")
                 continue
@@ -97,6 +96,7 @@ def interview(
             break
         else:
             raise InputError(
-                [Problem(q.id, f"no usable answer after {MAX_TRIES} tries", _hint(q))], what="interview"
+                [Problem(q.id, f"no usable answer after {MAX_TRIES} tries", _hint(q, s.texts))],
+                what="interview",
             )
     return parse_answers(data), tuple(asked)

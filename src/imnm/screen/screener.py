@@ -203,8 +203,12 @@ def load_screener() -> Screener:
     """Read and check `screener.yaml` (cached). Every problem is reported at once."""
     from imnm import knowledge
 
-    data = knowledge.load(TABLE)
-    tests_table = {t["id"]: t for t in knowledge.load("tests")["tests"]}
+    return build_screener(knowledge.load(TABLE), knowledge.load("tests")["tests"])
+
+
+def build_screener(data: dict[str, Any], tests_rows: list[dict[str, Any]]) -> Screener:
+    """Check the screener table's data and build the `Screener` (raises `KnowledgeError`)."""
+    tests_table = {t["id"]: t for t in tests_rows}
     problems: list[Problem] = []
 
     questions: list[Question] = []
@@ -525,7 +529,7 @@ def render_text(result: ScreenResult, screener: Screener | None = None) -> str:
     s = screener or load_screener()
     qs = s.questions_by_id
     lv = s.levels[result.level]
-    out = [f"Result: {lv.title} ({result.level})", lv.advice]
+    out = [f"{s.texts['result_heading']} {lv.title} ({result.level})", lv.advice]
     if result.possible_level:
         out += ["", f"{s.texts['possible_level']} {s.levels[result.possible_level].title}."]
     if result.reasons:
@@ -536,7 +540,9 @@ def render_text(result: ScreenResult, screener: Screener | None = None) -> str:
     if result.unanswered:
         out += ["", s.texts["unanswered_heading"]]
         for qid, lvl in result.unanswered:
-            out.append(f"  ? {qs[qid].wording(result.child)} (could change it to: {s.levels[lvl].title})")
+            out.append(
+                f"  ? {qs[qid].wording(result.child)} ({s.texts['could_change_to']} {s.levels[lvl].title})"
+            )
     if result.level != "none":
         out += ["", s.texts["tests_heading"]]
         for t in s.tests:
