@@ -135,17 +135,14 @@ class AnswersFacts:
 
     def __init__(self, answers: Answers) -> None:
         self.answers = answers
+        self._facts: dict[str, tuple[Observation, ...]] = {}
+        for qid in QUESTION_IDS:
+            value = answers.value(qid)
+            if value is not None:
+                self._facts[FACT_PREFIX + qid] = (Observation(value, None, f"answers.{qid}"),)
 
     def get(self, name: str) -> tuple[Observation, ...] | None:
-        if not name.startswith(FACT_PREFIX):
-            return None
-        qid = name[len(FACT_PREFIX) :]
-        if qid not in QUESTION_IDS:
-            return None
-        value = self.answers.value(qid)
-        if value is None:
-            return None
-        return (Observation(value, None, f"answers.{qid}"),)
+        return self._facts.get(name)
 
 
 # ---------------------------------------------------------------- loading
