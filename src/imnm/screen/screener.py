@@ -482,7 +482,7 @@ def screen(
                 s.level_at(rank),
                 "unknown_answers",
                 s.texts["unknown_reason"],
-                tuple((qid, qs[qid].show(None)) for qid, _ in unanswered),
+                (),  # the open questions are listed in `unanswered`
                 "⚠️",
             )
         )
@@ -537,9 +537,9 @@ def render_text(result: ScreenResult, screener: Screener | None = None) -> str:
     if result.unanswered:
         out += ["", s.texts["unanswered_heading"]]
         for qid, lvl in result.unanswered:
-            out.append(
-                f"  ? {qs[qid].wording(result.child)} ({s.texts['could_change_to']} {s.levels[lvl].title})"
-            )
+            higher = s.rank(lvl) > s.rank(result.level)
+            suffix = f" ({s.texts['could_change_to']} {s.levels[lvl].title})" if higher else ""
+            out.append(f"  ? {qs[qid].wording(result.child)}{suffix}")
     if result.level != "none":
         out += ["", s.texts["tests_heading"]]
         for t in s.tests:
