@@ -138,8 +138,8 @@ def _screener_answers(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 continue  # unanswered
             if q == "age":
                 data[q] = rng.randint(2, 90)
-            elif q == "ck_value":
-                data[q] = rng.choice([150, 900, 4000, 12000])
+            elif q == "ck_value":  # a value over 1000 U/L only with a known high CK (else refused)
+                data[q] = rng.choice([4000, 12000] if data.get("known_high_ck") is True else [150, 900])
             elif q == "onset":
                 data[q] = rng.choice([*ONSET_VALUES, "dont_know"])
             elif q in ("statin", "red_yeast_rice", "oyster_mushrooms"):

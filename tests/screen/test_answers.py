@@ -93,7 +93,9 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_dump_round_trips(tmp_path: Path) -> None:
-    a = parse_answers(load_yaml_text(ISSUE_SHAPE) | {"ck_value": 4500, "muscle_pain": False})
+    a = parse_answers(
+        load_yaml_text(ISSUE_SHAPE) | {"known_high_ck": True, "ck_value": 4500, "muscle_pain": False}
+    )
     f = tmp_path / "saved.yaml"
     f.write_text(dump_answers(a))
     assert load_answers(f) == a
@@ -105,3 +107,11 @@ def test_dump_round_trips(tmp_path: Path) -> None:
 
 def test_question_ids_are_the_model_fields() -> None:
     assert QUESTION_IDS[0] == "age" and "ck_value" in QUESTION_IDS and len(QUESTION_IDS) == 20
+
+
+def test_a_high_ck_value_without_known_high_ck_is_refused() -> None:
+    [(path, message, fix)] = problems({"ck_value": 5000, "known_high_ck": False})
+    assert path == "" and "5000 U/L is high" in message and "known_high_ck: yes" in fix
+    assert problems({"ck_value": 5000})  # don't know is not yes either
+    assert parse_answers({"ck_value": 150, "known_high_ck": False}).ck_value == 150.0
+    assert parse_answers({"ck_value": 5000, "known_high_ck": True}).ck_value == 5000.0

@@ -32,7 +32,15 @@ def _answer(qid: str) -> st.SearchStrategy[Any]:
     return st.sampled_from([DK, True, False])
 
 
-answer_sets = st.fixed_dictionaries({}, optional={q: _answer(q) for q in QUESTION_IDS})
+def _consistent(data: dict[str, Any]) -> dict[str, Any]:
+    """Drop a CK value over 1000 U/L unless known_high_ck is yes (such answers are refused)."""
+    ck = data.get("ck_value", DK)
+    if ck != DK and ck > 1000 and data.get("known_high_ck") is not True:
+        return {k: v for k, v in data.items() if k != "ck_value"}
+    return data
+
+
+answer_sets = st.fixed_dictionaries({}, optional={q: _answer(q) for q in QUESTION_IDS}).map(_consistent)
 
 
 @st.composite
@@ -43,7 +51,7 @@ def answers_and_a_refinement(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str,
     for q in QUESTION_IDS:
         if base.get(q, DK) == DK and draw(st.booleans()):
             value = draw(_answer(q))
-            if value != DK:
+            if value != DK and _consistent({**refined, q: value}) == {**refined, q: value}:
                 refined[q] = value
     return base, refined
 

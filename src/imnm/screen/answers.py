@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from imnm.errors import Problem, RecordError
 from imnm.record.types import fail
@@ -25,6 +25,7 @@ Onset = Literal["days", "weeks", "months", "years"]
 Exposure = Literal["current", "past", "never"]
 ONSET_VALUES: tuple[str, ...] = ("days", "weeks", "months", "years")
 EXPOSURE_VALUES: tuple[str, ...] = ("current", "past", "never")
+CK_CLEARLY_HIGH = 1000.0  # U/L; above any reported upper reference limit (clinical.md §5.1)
 
 
 def _yes_no(value: object) -> bool | None:
@@ -109,6 +110,18 @@ class Answers(BaseModel):
     known_high_ck: YesNo = None
     ck_value: CkValue = None  # U/L
     family_history_muscle_disease: YesNo = None
+
+    @model_validator(mode="after")
+    def _ck_value_fits_known_high_ck(self) -> Answers:
+        # A CK above 1000 U/L is high by any lab's limit; with known_high_ck not "yes" the rules
+        # would otherwise ignore the number, so the contradiction is refused, not resolved silently.
+        if self.ck_value is not None and self.ck_value > CK_CLEARLY_HIGH and self.known_high_ck is not True:
+            fail(
+                f"ck_value {self.ck_value:g} U/L is high, but known_high_ck is "
+                f"{answer_text(self.known_high_ck)}",
+                "answer known_high_ck: yes (or check the CK number and its unit, U/L)",
+            )
+        return self
 
     def value(self, question: str) -> bool | float | str | None:
         """The answer to one question (None = don't know)."""
