@@ -140,3 +140,15 @@ def test_invalid_answers_exit_2_with_every_problem(tmp_path: Path) -> None:
 def test_help() -> None:
     p = imnm("screen", "--help")
     assert p.returncode == 0 and "--save" in p.stdout and "--json" in p.stdout
+
+
+def test_explain_shows_every_rule_with_its_source() -> None:
+    p = imnm("screen", str(EXAMPLES / "screener" / "answers.yaml"), "--explain")
+    assert p.returncode == 0, p.stderr
+    assert "[soon] typical_pattern: met" in p.stdout
+    assert "[urgent] weakness_with_breathing_trouble: not_met ⚠️ choice urgent_flags" in p.stdout
+    assert "Choices: unknown_policy = at_least_routine, urgent_flags = same_day" in p.stdout
+    j = json.loads(imnm("screen", str(EXAMPLES / "screener" / "answers.yaml"), "--json").stdout)
+    truth = {t["id"]: t["truth"] for t in j["triggers"]}
+    assert truth["typical_pattern"] == "met" and truth["dark_urine_with_muscle_trouble"] == "unknown"
+    assert truth["swallowing_with_choking"] == "not_met"

@@ -42,6 +42,10 @@ def screen(
             "muscle trouble mean 'seek care today'; within_weeks counts them as 'soon'.",
         ),
     ] = None,
+    explain: Annotated[
+        bool,
+        typer.Option("--explain", help="Also show every rule with its status and source (for clinicians)."),
+    ] = False,
     as_json: bool = JsonOpt,
 ) -> None:
     """Who should seek testing for necrotizing myositis: how soon, why, and what to expect.
@@ -82,5 +86,9 @@ def screen(
         print_json(result.as_dict(screener))
         return
     console().print(render_text(result, screener), markup=False)
+    if explain:
+        from imnm.screen.screener import render_explanation
+
+        console().print("\n" + render_explanation(result), markup=False)
     if save is not None:
         console().print(f"\n{screener.texts['saved']} {save}", markup=False)

@@ -385,6 +385,18 @@ class ScreenResult:
                 "urgent_flags": self.urgent_flags,
                 "level_from_unknown_answers": self.floored,
             },
+            "triggers": [
+                {
+                    "id": t.id,
+                    "level": t.level,
+                    "truth": o.truth.value,
+                    "missing": sorted({m.fact for m in o.missing}),
+                    "source": t.source,
+                    "mark": t.mark,
+                    "choice": t.choice,
+                }
+                for t, o in self.outcomes
+            ],
             "disclaimer": s.texts["disclaimer"],
             "source": f"knowledge/data/{TABLE}.yaml",
         }
@@ -553,3 +565,17 @@ def render_text(result: ScreenResult, screener: Screener | None = None) -> str:
             out.append(f"  • {n.text}")
     out += ["", s.texts["disclaimer"]]
     return "\n".join(out)
+
+
+def render_explanation(result: ScreenResult) -> str:
+    """For clinicians: every trigger's rule tree with its status, the answers used and its source."""
+    lines = ["Rules (knowledge/data/screener.yaml), evaluated three-valued:"]
+    for t, o in result.outcomes:
+        flag = f" {t.mark} choice {t.choice}" if t.choice else ""
+        lines.append(f"\n[{t.level}] {t.id}: {o.truth.value}{flag}\n  source: {t.source}")
+        lines.append(o.explain(indent=1))
+    lines.append(
+        f"\nChoices: unknown_policy = {result.unknown_policy}, urgent_flags = {result.urgent_flags}"
+        + (" (the level comes from don't-know answers)" if result.floored else "")
+    )
+    return "\n".join(lines)
