@@ -17,18 +17,18 @@ from __future__ import annotations
 
 import re
 
-import pytest
+from textstat.textstat import textstatistics
 
 from imnm import knowledge
 from imnm.screen.screener import load_screener
 
 MAX_GRADE = 8.0
+_TEXTSTAT = textstatistics()  # an own instance, so the language setting does not leak to other tests
+_TEXTSTAT.set_lang("en-US")
 
 
 def _grade(sentence: str) -> float:
-    textstat = pytest.importorskip("textstat")
-    textstat.set_lang("en-US")
-    return float(textstat.flesch_kincaid_grade(sentence))
+    return float(_TEXTSTAT.flesch_kincaid_grade(sentence))
 
 
 def _sentences(text: str) -> list[str]:
