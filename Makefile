@@ -32,6 +32,7 @@ run: $(STAMP)
 	$(BIN)/imnm response examples/anti-hmgcr.yaml
 	$(BIN)/imnm activity examples/anti-srp-grades-haq.yaml
 	$(BIN)/imnm response examples/anti-srp-grades-haq.yaml
+	$(BIN)/imnm screen examples/screener/answers.yaml
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests bench

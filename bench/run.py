@@ -134,6 +134,43 @@ STAGES: list[Stage] = [
 ]
 
 
+def _screener_answers(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One seeded random answers set per record (yes / no / don't know, values), as parsed YAML."""
+    import random
+
+    from imnm.screen.answers import EXPOSURE_VALUES, ONSET_VALUES, QUESTION_IDS
+
+    rng = random.Random(3)
+    out = []
+    for _ in records:
+        data: dict[str, Any] = {}
+        for q in QUESTION_IDS:
+            if rng.random() < 0.2:
+                continue  # unanswered
+            if q == "age":
+                data[q] = rng.randint(2, 90)
+            elif q == "ck_value":  # a value over 1000 U/L only with a known high CK (else refused)
+                data[q] = rng.choice([4000, 12000] if data.get("known_high_ck") is True else [150, 900])
+            elif q == "onset":
+                data[q] = rng.choice([*ONSET_VALUES, "dont_know"])
+            elif q in ("statin", "red_yeast_rice", "oyster_mushrooms"):
+                data[q] = rng.choice([*EXPOSURE_VALUES, "dont_know"])
+            else:
+                data[q] = rng.choice([True, False, False, "dont_know"])
+        out.append(data)
+    return out
+
+
+def _screen_answers(data: dict[str, Any]) -> object:
+    from imnm.screen.answers import parse_answers
+    from imnm.screen.screener import screen
+
+    return screen(parse_answers(data))
+
+
+STAGES.append(Stage("screen answers", _screener_answers, _screen_answers, goal_ms=1.0))  # issue 3
+
+
 def time_stage(stage: Stage, records: list[dict[str, Any]]) -> dict[str, float]:
     inputs = stage.setup(records)
     for x in inputs[: min(50, len(inputs))]:  # warm caches and imports

@@ -258,6 +258,9 @@ def rule(
 
 
 register_activity(app)  # imnm activity, imnm response (src/imnm/cli/activity.py)
+from imnm.screen.cli import screen as _screen  # noqa: E402  (issue 3: patient screener)
+
+app.command(name="screen")(_screen)
 
 
 def run() -> None:
