@@ -13,6 +13,7 @@ files fail at load time, not at evaluation time.
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -441,12 +442,18 @@ def _eval(node: r.Expr, ctx: _Ctx) -> Outcome:
             )
         return Outcome(truth, node, describe(node, ctx.registry), (), missing)
     if isinstance(node, r.IsTrue):
-        return _compare(node, r.Compare(fact=node.is_true, op="==", value=True), ctx)
+        return _compare(node, _is_true(node.is_true), ctx)
     if isinstance(node, r.CompareNode):
         return _compare(node, node.compare, ctx)
     if isinstance(node, r.Event):
         return _event(node, ctx)
     raise TypeError(node)  # pragma: no cover
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_true(fact: str) -> r.Compare:
+    """`is_true: fact` is `compare: {fact, op: ==, value: true}` (built once per fact)."""
+    return r.Compare(fact=fact, op="==", value=True)
 
 
 def _spec(name: str, ctx: _Ctx) -> FactSpec:
