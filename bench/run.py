@@ -110,6 +110,12 @@ def _evaluate_rules(rec: Any, _nodes: list[Any] = []) -> None:  # noqa: B006 - m
         evaluate(n, facts, as_of=AS_OF, registry=REGISTRY)
 
 
+def _assess(rec: Any) -> object:
+    from imnm.workup.assess import assess
+
+    return assess(rec, as_of=AS_OF)
+
+
 STAGES: list[Stage] = [
     Stage("parse YAML (C loader)", _yaml_texts, _parse),
     Stage(
@@ -120,6 +126,7 @@ STAGES: list[Stage] = [
     ),
     Stage("resolve every fact", _validated, _all_facts),
     Stage("evaluate 5 rules", _validated, _evaluate_rules),
+    Stage("assess (work-up, issue 4)", _validated, lambda rec: _assess(rec), goal_ms=1.0),
 ]
 
 

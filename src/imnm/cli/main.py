@@ -258,6 +258,9 @@ def rule(
             c.print(f"  • {m}", markup=False)
 
 
+app.command("assess")(__import__("imnm.cli.assess", fromlist=["assess"]).assess)  # issue 4: diagnostic work-up
+
+
 def run() -> None:
     """Console-script entry point."""
     app()
