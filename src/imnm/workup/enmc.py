@@ -60,6 +60,16 @@ class EnmcResult:
         }
 
 
+def subtype_label(subtype: str) -> str:
+    """The subtype's label from enmc_224.yaml (e.g. 'Anti-HMGCR myopathy')."""
+    from imnm import knowledge
+
+    for s in knowledge.load("enmc_224")["subtypes"]:
+        if s["id"] == subtype:
+            return str(s["label"])
+    return subtype
+
+
 def _with_label(node: r.Expr, label: str) -> r.Expr:
     return node.model_copy(update={"label": label})
 
@@ -168,9 +178,8 @@ def classify(
     biopsy_note = None
     if classification in SUBTYPES:
         status = "met"
-        message = (
-            f"Meets ENMC 224 {classification.replace('_', ' ')} (criteria ⚠️: ENMC wording not verified)."
-        )
+        message = f"Meets ENMC 224 {subtype_label(classification)} (criteria ⚠️: ENMC wording not verified)."
+
         if classification != "antibody_negative_imnm" and truths["biopsy_compatible"] is not Truth.MET:
             biopsy_note = (
                 "Biopsy not required when the antibody is positive (enmc_224 choice "
@@ -232,6 +241,7 @@ def classify(
             message = "ENMC 224 undecided."
     if imnm is Truth.UNKNOWN and not missing:
         missing = dedupe_missing([m for o in outcomes.values() for m in o.missing])
+    missing = tuple({m.fact: m for m in reversed(missing)}[f] for f in dict.fromkeys(m.fact for m in missing))
     return EnmcResult(
         classification,
         status,

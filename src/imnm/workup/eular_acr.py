@@ -348,7 +348,7 @@ class EularResult:
             "scored": w is not None,
             "status": status,
             "points": w if (w is not None and it.truth is Truth.MET) else 0,
-            "evidence": [str(e) for e in it.outcome.all_evidence()],
+            "evidence": list(dict.fromkeys(str(e) for e in it.outcome.all_evidence())),
             "missing": [missing_dict(m) for m in it.outcome.missing] if it.truth is Truth.UNKNOWN else [],
             "could_change_category": changing,
             "source": it.source,

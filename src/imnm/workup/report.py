@@ -18,8 +18,22 @@ Line = tuple[str, str]
 _MARK = {"met": "✔", "not_met": "✘", "unknown": "?", "present": "✔", "absent": "✘"}
 
 
-def _outcome_lines(o: Outcome, indent: int = 1) -> list[Line]:
-    return [("text", "  " * indent + line) for line in o.explain().splitlines()]
+def _outcome_lines(o: Outcome, indent: int = 1, depth: int = 99) -> list[Line]:
+    """One line per node (status, text), its evidence and, for unknown leaves, what settles it."""
+    pad = "  " * indent
+    lines: list[Line] = [("text", f"{pad}{o.truth.symbol} {o.text} → {o.truth.value}")]
+    seen: set[str] = set()
+    for e in o.evidence:
+        if str(e) not in seen:
+            seen.add(str(e))
+            lines.append(("dim", f"{pad}    · {e}"))
+    if not o.children:
+        for m in o.missing:
+            lines.append(("dim", f"{pad}    ? needs {m.ask} (test {m.test})"))
+    if depth > 0:
+        for c in o.children:
+            lines.extend(_outcome_lines(c, indent + 1, depth - 1))
+    return lines
 
 
 def render(a: Assessment) -> list[Line]:
@@ -62,9 +76,8 @@ def render(a: Assessment) -> list[Line]:
     tx(ck["summary"])
     for r in ck.get("results", []):
         fold = f"{r['fold']:g} × ULN" if r["fold"] is not None else "fold unknown (no ULN)"
-        dim(
-            f"  {r['date'] or 'undated'}: {r['value']:g} {r['unit']} (ULN {r['uln'] if r['uln'] is not None else '?'}) = {fold} [{r['source']}]"
-        )
+        uln = f"{r['uln']:g}" if r["uln"] is not None else "?"
+        dim(f"  {r['date'] or 'undated'}: {r['value']:g} {r['unit']} (ULN {uln}) = {fold} [{r['source']}]")
     if ck.get("trend"):
         tr = ck["trend"]
         dim(
@@ -111,8 +124,10 @@ def render(a: Assessment) -> list[Line]:
     tx(f"Result: {e.classification} ({e.status}). {e.message}")
     if e.biopsy_note:
         dim("  " + e.biopsy_note)
-    for name in ("clinical", "anti_hmgcr_myopathy", "anti_srp_myopathy", "antibody_negative_imnm"):
-        out.extend(_outcome_lines(e.outcomes[name]))
+    out.extend(_outcome_lines(e.outcomes["clinical"]))
+    out.extend(_outcome_lines(e.outcomes["biopsy_compatible"]))
+    for name in ("anti_hmgcr_myopathy", "anti_srp_myopathy", "antibody_negative_imnm"):
+        out.extend(_outcome_lines(e.outcomes[name], depth=1))
     if e.missing:
         tx("To settle it:")
         for m in e.missing:
@@ -128,11 +143,11 @@ def render(a: Assessment) -> list[Line]:
         if not item["scored"]:
             continue
         weight = f"{item['weight']:g}"
-        line = f"  {_MARK[item['status']]} {item['number']:>3} {item['label']} [{weight}] → {item['status']}"
+        line = f"  {_MARK[item['status']]} {item['number']:>3} {item['label']} [{weight}] → {item['status']} {item['source']}"
         if item["could_change_category"]:
             line += " (could change the category)"
         tx(line)
-        for ev in item["evidence"]:
+        for ev in dict.fromkeys(item["evidence"]):
             dim(f"        · {ev}")
         for m in item["missing"]:
             dim(f"        ? needs {m['ask']} (test {m['test']})")
