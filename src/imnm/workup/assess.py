@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import Any
 
 from imnm import knowledge
@@ -196,6 +197,15 @@ def ea_rank(cat: str) -> int:
     return category_rank(cat)
 
 
+@cache
+def _sources_t() -> tuple[str, ...]:
+    return tuple(f"{t}: {knowledge.source_line(t)}" for t in SOURCE_TABLES)
+
+
+def _sources() -> list[str]:
+    return list(_sources_t())
+
+
 def assess(record: Record, *, as_of: date, settings: WorkupSettings | None = None) -> Assessment:
     """Interpretation, ENMC 224, EULAR/ACR 2017, mimics, safety work-up and next tests."""
     ws = settings or WorkupSettings()
@@ -206,5 +216,5 @@ def assess(record: Record, *, as_of: date, settings: WorkupSettings | None = Non
     statin = wp.statin(c)
     flags = _flags(c.enmc, c.eular, it, mimics, plan, statin)
     tests = nt.next_tests(c, plan, mimics)
-    sources = [f"{t}: {knowledge.source_line(t)}" for t in SOURCE_TABLES]
+    sources = _sources()
     return Assessment(record.id, as_of, ws, it, c.enmc, c.eular, mimics, plan, statin, flags, tests, sources)

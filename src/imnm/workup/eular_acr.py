@@ -179,30 +179,41 @@ class VersionScore:
 
 
 @cache
-def _group_specs(item_ids: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Score groups: exclusive items (the age bands) form one group, every other item its own."""
+def _group_specs(item_ids: tuple[str, ...], version: str) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
+    """Score groups of a version with each member's points in tenths: exclusive items (the age
+    bands) form one group, every other scored item its own; unscored items are left out."""
     groups = wr.table()["eular_acr_item_groups"]
     grouped = {i for g in groups.values() for i in g}
+    meta = {m["id"]: m for m in items_meta()}
     specs = [(name, tuple(ids)) for name, ids in groups.items()]
     specs += [(i, (i,)) for i in item_ids if i not in grouped]
-    return tuple(specs)
+    out = []
+    for name, ids in specs:
+        members = tuple((i, _tenths_weight(i, version)) for i in ids if meta[i][f"weight_{version}"] is not None)
+        if members:
+            out.append((name, members))
+    return tuple(out)
 
 
 def version_score(items: dict[str, Item], version: str, basis: str) -> VersionScore:
     known = 0
     groups: list[Group] = []
-    for name, ids in _group_specs(tuple(items)):
-        scored = [items[i] for i in ids if items[i].weights[version] is not None]
-        if not scored:
-            continue
-        met = [it for it in scored if it.truth is Truth.MET]
-        if met:
-            known += max(it.points(version) for it in met)
-            continue
-        unknown = [it for it in scored if it.truth is Truth.UNKNOWN]
-        if unknown:
-            opts = {0} | {it.points(version) for it in unknown}
-            groups.append(Group(name, tuple(it.id for it in unknown), tuple(sorted(opts))))
+    met, unknown = Truth.MET, Truth.UNKNOWN
+    for name, members in _group_specs(tuple(items), version):
+        best = -1
+        unknown_ids: list[str] = []
+        opts = {0}
+        for item_id, pts in members:
+            t = items[item_id].outcome.truth
+            if t is met:
+                best = max(best, pts)
+            elif t is unknown:
+                unknown_ids.append(item_id)
+                opts.add(pts)
+        if best >= 0:
+            known += best
+        elif unknown_ids:
+            groups.append(Group(name, tuple(unknown_ids), tuple(sorted(opts))))
     return VersionScore(version, known, tuple(groups), basis)
 
 

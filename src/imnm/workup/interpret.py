@@ -16,7 +16,6 @@ from imnm.record.model import Record
 from imnm.record.vocabulary import lab_unit_factor
 from imnm.workup import rules as wr
 from imnm.workup.core import Core
-from imnm.workup.settings import choice_meta
 
 
 @cache
@@ -108,7 +107,7 @@ def ck(c: Core) -> dict[str, Any]:
     if trend:
         parts.append(f"trend {trend['overall']}")
     context = None
-    if choice_meta("ck", "seed_claim_10_100x")["default"] == "display_approximate":
+    if c.ws.ck_seed_claim == "display_approximate":
         context = (
             f"In IMNM, CK is {seed['typical']} (approximate, {seed['mark']}); "
             f"typically > {_by_disease('imnm_absolute')['absolute_min_u_per_l']} U/L "

@@ -37,12 +37,6 @@ def _order() -> dict[str, int]:
     return {t: i for i, t in enumerate(catalogue())}
 
 
-def _second_method_offered() -> bool:
-    from imnm.workup.settings import choice_meta
-
-    return str(choice_meta("tests", "antibody_second_method_offered")["default"]) == "when_unconfirmed"
-
-
 def classification_tests(c: Core) -> list[dict[str, Any]]:
     e, u = c.enmc, c.eular
     settles: dict[str, dict[str, str]] = {}  # test -> fact -> label
@@ -61,7 +55,7 @@ def classification_tests(c: Core) -> list[dict[str, Any]]:
     enmc_tests = {m.test for m in e.missing}
     out = []
     for test, facts in settles.items():
-        if test == "antibody_second_method" and not _second_method_offered():
+        if test == "antibody_second_method" and c.ws.antibody_second_method_offered != "when_unconfirmed":
             continue
         changes: list[str] = []
         why: list[str] = []
@@ -137,6 +131,7 @@ def _entry(test: str, tier: str, why: str, changes: list[str], facts: list[str])
         "test": test,
         "name": t["name"],
         "plain_name": t["plain_name"],
+        "plain_description": t["plain_description"],
         "invasiveness": int(t["invasiveness"]),
         "tier": tier,
         "why": why,
