@@ -179,7 +179,9 @@ class VersionScore:
 
 
 @cache
-def _group_specs(item_ids: tuple[str, ...], version: str) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
+def _group_specs(
+    item_ids: tuple[str, ...], version: str
+) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
     """Score groups of a version with each member's points in tenths: exclusive items (the age
     bands) form one group, every other scored item its own; unscored items are left out."""
     groups = wr.table()["eular_acr_item_groups"]
@@ -189,7 +191,9 @@ def _group_specs(item_ids: tuple[str, ...], version: str) -> tuple[tuple[str, tu
     specs += [(i, (i,)) for i in item_ids if i not in grouped]
     out = []
     for name, ids in specs:
-        members = tuple((i, _tenths_weight(i, version)) for i in ids if meta[i][f"weight_{version}"] is not None)
+        members = tuple(
+            (i, _tenths_weight(i, version)) for i in ids if meta[i][f"weight_{version}"] is not None
+        )
         if members:
             out.append((name, members))
     return tuple(out)

@@ -49,7 +49,9 @@ def classification_tests(c: Core) -> list[dict[str, Any]]:
                 item_tests.setdefault(it.id, set()).add(m.test)
                 settles.setdefault(m.test, {})[m.fact] = m.label
     if u.biopsy_status is not True:
-        settles.setdefault(BIOPSY, {})["biopsy.performed"] = "a muscle biopsy"
+        settles.setdefault(BIOPSY, {})["biopsy.performed"] = (
+            "whether a muscle biopsy was done (none recorded)"
+        )
     minimum = ea.category_rank(u.minimum)
     # tests whose facts sit on an undecided path of an ENMC subtype rule (Kleene relevance)
     enmc_tests = {m.test for m in e.missing}
@@ -89,7 +91,7 @@ def classification_tests(c: Core) -> list[dict[str, Any]]:
             if (lo, hi) != (u.category_min, u.category_max) and CATEGORY not in changes:
                 changes.append(CATEGORY)
                 why.append(
-                    f"the biopsy version of the criteria would apply (range {ea.as_score(b.lo):g}–{ea.as_score(b.hi):g}: {lo}–{hi})"
+                    f"would bring in the biopsy version of the criteria (range {ea.as_score(b.lo):g}–{ea.as_score(b.hi):g}: {lo}–{hi})"
                 )
             could_pass = u.skin is Truth.MET or c.ws.skin_or_biopsy_rule == "lenient" or b.groups
             cls_change = (
@@ -105,14 +107,9 @@ def classification_tests(c: Core) -> list[dict[str, Any]]:
                     why.append("could decide whether the EULAR/ACR criteria classify this as IIM")
         if not changes or test not in catalogue():
             continue
-        labels = sorted(set(facts.values()))
-        entry = _entry(
-            test,
-            "classification",
-            "Unknown: " + "; ".join(labels) + ". Result " + "; ".join(why) + ".",
-            changes,
-            sorted(facts),
-        )
+        labels = [v for v in dict.fromkeys(facts.values())]
+        text = f"Would settle: {'; '.join(labels)}. Result: " + "; ".join(why) + "."
+        entry = _entry(test, "classification", text, changes, sorted(facts))
         entry["together_with_other_tests"] = joint
         out.append(entry)
     out.sort(

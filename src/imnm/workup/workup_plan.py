@@ -10,6 +10,7 @@ from imnm import knowledge
 from imnm.core.truth import Truth
 from imnm.workup import rules as wr
 from imnm.workup.core import Core
+from imnm.workup.enmc import subtype_label
 
 
 def _done(c: Core, test: str) -> bool:
@@ -28,7 +29,7 @@ def cancer_screening(c: Core) -> dict[str, Any]:
     }[choice]
     if sub in target:
         status = "recommended"
-        text = f"Cancer screening flagged for {sub.replace('_', ' ')} (enmc_224 choice cancer_screening={choice} ❗)."
+        text = f"Cancer screening flagged for {subtype_label(sub)} (enmc_224 choice cancer_screening={choice} ❗)."
     elif sub == "unknown" and (
         (c.hmgcr.status in ("positive", "unconfirmed") and "anti_hmgcr_myopathy" in target)
         or (
