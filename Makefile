@@ -33,6 +33,7 @@ run: $(STAMP)
 	$(BIN)/imnm activity examples/anti-srp-grades-haq.yaml
 	$(BIN)/imnm response examples/anti-srp-grades-haq.yaml
 	$(BIN)/imnm screen examples/screener/answers.yaml
+	$(BIN)/imnm assess examples/anti-hmgcr.yaml --as-of $(AS_OF)
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests bench

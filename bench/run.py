@@ -118,6 +118,10 @@ def _tis_response(rec: Any) -> object:
     from imnm.activity.measures import response
 
     return response(rec)
+def _assess(rec: Any) -> object:
+    from imnm.workup.assess import assess
+
+    return assess(rec, as_of=AS_OF)
 
 
 STAGES: list[Stage] = [
@@ -131,6 +135,7 @@ STAGES: list[Stage] = [
     Stage("resolve every fact", _validated, _all_facts),
     Stage("evaluate 5 rules", _validated, _evaluate_rules),
     Stage("TIS response", _with_two_visits, _tis_response, goal_ms=0.5),
+    Stage("assess (work-up, issue 4)", _validated, lambda rec: _assess(rec), goal_ms=1.0),
 ]
 
 

@@ -184,19 +184,23 @@ def facts(
 
 
 def _plain(value: object) -> object:
-    from imnm.core.facts import Interval
+    from imnm.core.facts import Interval, NumRange
 
     if isinstance(value, Interval):
         return {"start": value.start, "stop": value.stop, "ongoing": value.ongoing}
+    if isinstance(value, NumRange):
+        return {"lo": value.lo, "hi": value.hi}
     return value
 
 
 def _show(o: Any, unit: str | None) -> str:
-    from imnm.core.facts import Interval
+    from imnm.core.facts import Interval, NumRange
 
     v = o.value
     if isinstance(v, Interval):
         text = f"{v.start or '?'} to {'ongoing' if v.ongoing else (v.stop or '?')}"
+    elif isinstance(v, NumRange):
+        text = f"between {v.lo:g} and {v.hi:g}" + (f" {unit}" if unit else "")
     elif isinstance(v, float):
         text = f"{v:g}" + (f" {unit}" if unit else "")
     else:
@@ -261,6 +265,7 @@ register_activity(app)  # imnm activity, imnm response (src/imnm/cli/activity.py
 from imnm.screen.cli import screen as _screen  # noqa: E402  (issue 3: patient screener)
 
 app.command(name="screen")(_screen)
+app.command("assess")(__import__("imnm.cli.assess", fromlist=["assess"]).assess)  # issue 4: diagnostic work-up
 
 
 def run() -> None:
