@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from imnm import knowledge
-from imnm.core.facts import FactKind, FactSpec, Interval, Observation, Registry, scalar
+from imnm.core.facts import FactKind, FactSpec, Interval, NumRange, Observation, Registry, scalar
 from imnm.core.quantities import fold_over_uln, to_canonical
 from imnm.core.settings import Settings
 from imnm.record.model import Biopsy, Emg, Exposure, Findings, History, Mri, Record, completed_years
@@ -510,6 +510,15 @@ for _field, _vlabel, _vtest, _unit in _VISIT:
             for i, v in enumerate(rec.visits)
             if getattr(v, _f) is not None
         )
+        if _f == "haq_di":  # a visit without a given HAQ-DI may have item answers
+            from imnm.activity.haq import score as haq_score
+
+            out += tuple(
+                Observation(s.value, v.date, f"visits[{i}].haq", "computed from the HAQ items")
+                for i, v in enumerate(rec.visits)
+                if v.haq_di is None and v.haq is not None and (s := haq_score(v.haq)).value is not None
+            )
+            out = tuple(sorted(out, key=lambda o: o.date or date.min))
         return out or None
 
     REGISTRY.register(
@@ -530,12 +539,17 @@ for _scale in (80, 150, 160):
     def _mmt(rec: Record, ctx: Context, _s: int = _scale) -> Obs:
         if not rec.visits:
             return None
-        out = tuple(
-            Observation(v.mmt8.total, v.date, f"visits[{i}].mmt8")
-            for i, v in enumerate(rec.visits)
-            if v.mmt8 is not None and v.mmt8.scale == _s
-        )
-        return out or None
+        from imnm.activity.mmt8 import score_on
+
+        out = []
+        for i, v in enumerate(rec.visits):  # a given total, else the total of per-muscle grades
+            s = None if v.mmt8 is None else score_on(v.mmt8, _s)
+            if s is None:
+                continue
+            value = s.lo if s.lo == s.hi else NumRange(s.lo, s.hi)
+            note = None if s.source == "given total" else "; ".join((s.source, *s.notes))
+            out.append(Observation(value, v.date, f"visits[{i}].mmt8", note))
+        return tuple(out) or None
 
     REGISTRY.register(
         FactSpec(

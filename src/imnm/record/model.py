@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from imnm.record.core_set import HaqItems, Mmt8Grades
 from imnm.record.types import IsoDate, NonNegative, Positive, Vas10, fail
 from imnm.record.vocabulary import (
     ANTIBODY_TARGETS,
@@ -278,18 +279,23 @@ class Medication(Strict):
 
 
 class Mmt8(Strict):
-    """MMT-8 total with the scale it was scored on (/80 unilateral, /150 bilateral, /160)."""
+    """MMT-8 total with the scale it was scored on (/80 unilateral, /150 bilateral, /160),
+    or per-muscle Kendall 0-10 grades with the side tested (see `imnm.activity.mmt8`)."""
 
-    total: NonNegative
-    scale: Literal[80, 150, 160]
+    total: NonNegative | None = None
+    scale: Literal[80, 150, 160] | None = None
+    side: Literal["right", "left", "bilateral"] | None = Field(
+        None, description="Side tested: right or left (unilateral, /80) or bilateral (/150)"
+    )
+    grades: Mmt8Grades | None = Field(
+        None, description="Per-muscle Kendall 0-10 grades (or T) of the 8 groups"
+    )
 
     @model_validator(mode="after")
     def _within_scale(self) -> Mmt8:
-        if self.total > self.scale:
-            fail(
-                f"total {self.total:g} is above the scale maximum {self.scale}",
-                "check the total and its scale",
-            )
+        from imnm.activity.mmt8 import validate
+
+        validate(self)
         return self
 
 
@@ -338,6 +344,15 @@ class Visit(Strict):
     patient_global: Vas10 | None = Field(None, description="Patient global activity, 0-10 cm VAS")
     extramuscular_global: Vas10 | None = Field(None, description="Extramuscular activity, 0-10 cm VAS")
     haq_di: Annotated[float, Field(ge=0, le=3)] | None = Field(None, description="HAQ-DI, 0-3")
+    haq: HaqItems | None = Field(None, description="HAQ-DI item answers by category (index computed)")
+
+    @model_validator(mode="after")
+    def _haq_agrees(self) -> Visit:
+        if self.haq is not None and self.haq_di is not None:
+            from imnm.activity.haq import check_agreement
+
+            check_agreement(self.haq_di, self.haq)
+        return self
 
 
 class Record(Strict):
