@@ -256,6 +256,11 @@ def rule(
             c.print(f"  • {m}", markup=False)
 
 
+from imnm.cli.trials import register as register_trials  # noqa: E402
+
+register_trials(app)
+
+
 def run() -> None:
     """Console-script entry point."""
     app()

@@ -117,8 +117,10 @@ def patient_has(rec: Record, what: Assessment) -> tuple[bool, date | None, str]:
             return False, None, "not recorded"
         last = max(visits, key=lambda v: v.date)
         if what == "mmt8":
-            assert last.mmt8 is not None
-            return True, last.date, f"latest {last.mmt8.total:g}/{last.mmt8.scale}"
+            m = last.mmt8
+            assert m is not None
+            shown = f"latest {m.total:g}/{m.scale}" if m.total is not None else "latest: per-muscle grades"
+            return True, last.date, shown
         return True, last.date, f"latest {last.haq_di:g}"
     if what in ("mri", "emg"):
         block = rec.mri if what == "mri" else rec.emg
