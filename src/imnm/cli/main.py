@@ -183,10 +183,12 @@ def facts(
 
 
 def _plain(value: object) -> object:
-    from imnm.core.facts import Interval
+    from imnm.core.facts import Interval, NumRange
 
     if isinstance(value, Interval):
         return {"start": value.start, "stop": value.stop, "ongoing": value.ongoing}
+    if isinstance(value, NumRange):
+        return {"lo": value.lo, "hi": value.hi}
     return value
 
 
