@@ -1,6 +1,7 @@
 """Evaluate a patient against trial criteria: eligible, ineligible or needs_information.
 
-Each criterion's rule is evaluated with the foundation engine (Kleene three-valued logic):
+Each criterion's rule is evaluated in Kleene three-valued logic (same semantics as the
+foundation engine, `imnm.core.evaluate`):
 
 | criterion | met | not met | unknown |
 |---|---|---|---|
@@ -16,26 +17,35 @@ as met. Verdict per trial and cohort (shared criteria + the cohort's own):
   and the test or question that supplies each;
 - `needs_information` with `missing: []` and `pending: "manual_review"`: every encoded
   criterion is settled in the patient's favour and only manual-review items are open;
-- `eligible`: every criterion met, none open. A manual-review item counts as settled only
-  when a clinician's review says so (`reviews`, see `Review`).
+- `eligible`: every criterion met and none open. A manual-review item counts as settled only
+  when a clinician's recorded review says so (`Review`).
 
-Pure: no I/O, no clock. One `RecordFacts` is shared by every trial for one patient.
+Ranking: eligible first, then needs_information by fewest tests still needed (then fewest
+manual-review items), then ineligible.
+
+Pure: no I/O, no clock. One fact source is shared by every trial for one patient, and leaf
+results are shared across criteria (`imnm.trials.fast.Pass`). Missing-fact lists, evidence
+and explanations are built only when they are asked for (ranking asks for the missing lists
+of trials that are not ineligible).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
 from imnm.core.evaluate import Missing, Outcome, evaluate, missing_dict
 from imnm.core.facts import FactSource, Registry
 from imnm.core.truth import Truth
+from imnm.trials.fast import CachedNeeds, Pass, assess, truth
 from imnm.trials.model import Cohort, Criterion, Trial
 
 Verdict = Literal["eligible", "ineligible", "needs_information"]
 Effect = Literal["ok", "failed", "missing", "review"]
+Status = Literal["met", "not_met", "unknown", "manual_review"]
+Kind = Literal["inclusion", "exclusion"]
 VERDICT_ORDER = {"eligible": 0, "needs_information": 1, "ineligible": 2}
 REVIEW_FACT = "manual_review"
 
@@ -51,17 +61,67 @@ class Review:
     on: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class CriterionResult:
-    criterion: Criterion
-    kind: Literal["inclusion", "exclusion"]
-    cohort: str | None
-    status: Literal["met", "not_met", "unknown", "manual_review"]
-    effect: Effect
-    outcome: Outcome | None = None
-    missing: tuple[Missing, ...] = ()
-    review: str | None = None  # what a person must judge
-    reviewed: Review | None = None
+    """One criterion's status and effect; missing facts and the explanation are built lazily."""
+
+    __slots__ = ("_assessed", "_outcome", "_pass", "cohort", "criterion", "effect", "kind", "reviewed", "status")
+
+    def __init__(
+        self,
+        criterion: Criterion,
+        kind: Kind,
+        cohort: str | None,
+        status: Status,
+        effect: Effect,
+        *,
+        run: Pass | None = None,
+        reviewed: Review | None = None,
+    ) -> None:
+        self.criterion = criterion
+        self.kind = kind
+        self.cohort = cohort
+        self.status = status
+        self.effect = effect
+        self.reviewed = reviewed
+        self._pass = run
+        self._assessed: tuple[Missing, ...] | None = None
+        self._outcome: Outcome | None = None
+
+    def _all_missing(self) -> tuple[Missing, ...]:
+        if self._assessed is None:
+            rule = self.criterion.rule
+            if rule is None or self._pass is None or self.status not in ("unknown",) and self.reviewed is None:
+                self._assessed = ()
+            else:
+                ctx = self._pass.ctx
+                self._assessed = assess(rule, ctx.facts, as_of=ctx.as_of, registry=ctx.registry)[1]
+        return self._assessed
+
+    @property
+    def missing(self) -> tuple[Missing, ...]:
+        """Facts that would settle this criterion, each with its test (empty unless unknown)."""
+        if self.effect != "missing":
+            return ()
+        return tuple(m for m in self._all_missing() if m.fact != REVIEW_FACT)
+
+    @property
+    def review(self) -> str | None:
+        """What a person must judge: the manual-review reason or the rule's open judgements."""
+        if self.criterion.rule is None:
+            return self.criterion.reason
+        labels = [m.ask for m in self._all_missing() if m.fact == REVIEW_FACT]
+        return "; ".join(dict.fromkeys(labels)) or None
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """The full engine's outcome (evidence, explanation), computed when first asked for."""
+        rule = self.criterion.rule
+        if rule is None or self._pass is None:
+            return None
+        if self._outcome is None:
+            ctx = self._pass.ctx
+            self._outcome = evaluate(rule, ctx.facts, as_of=ctx.as_of, registry=ctx.registry)
+        return self._outcome
 
     def as_dict(self, *, explain: bool = True) -> dict[str, object]:
         c = self.criterion
@@ -74,7 +134,7 @@ class CriterionResult:
             "effect": self.effect,
             "encoded": c.rule is not None,
             "missing": [missing_dict(m) for m in self.missing],
-            "manual_review": self.review,
+            "manual_review": self.review if self.effect in ("review", "missing") or self.reviewed else None,
             "assumptions": list(c.assumptions),
             "structured": c.structured,
             "truncated": c.truncated,
@@ -85,9 +145,10 @@ class CriterionResult:
                 "by": self.reviewed.by,
                 "date": self.reviewed.on.isoformat() if self.reviewed.on else None,
             }
-        if explain and self.outcome is not None:
-            out["evidence"] = [str(e) for e in self.outcome.all_evidence()]
-            out["explanation"] = self.outcome.explain()
+        outcome = self.outcome if explain else None
+        if outcome is not None:
+            out["evidence"] = [str(e) for e in outcome.all_evidence()]
+            out["explanation"] = outcome.explain()
         return out
 
 
@@ -111,16 +172,27 @@ class MissingItem:
         }
 
 
-@dataclass(frozen=True, slots=True)
 class TrialResult:
-    trial: Trial
-    cohort: Cohort | None
-    verdict: Verdict
-    criteria: tuple[CriterionResult, ...]
-    missing: tuple[MissingItem, ...] = ()
-    pending: Literal["manual_review"] | None = None
-    note: str = ""
-    tests: tuple[str, ...] = field(default=())
+    """The verdict for one trial (or one cohort of it)."""
+
+    __slots__ = ("_missing", "cohort", "criteria", "note", "pending", "trial", "verdict")
+
+    def __init__(
+        self,
+        trial: Trial,
+        cohort: Cohort | None,
+        verdict: Verdict,
+        criteria: tuple[CriterionResult, ...],
+        pending: Literal["manual_review"] | None,
+        note: str,
+    ) -> None:
+        self.trial = trial
+        self.cohort = cohort
+        self.verdict = verdict
+        self.criteria = criteria
+        self.pending = pending
+        self.note = note
+        self._missing: tuple[MissingItem, ...] | None = None
 
     @property
     def key(self) -> str:
@@ -131,12 +203,36 @@ class TrialResult:
         return tuple(c for c in self.criteria if c.effect == "failed")
 
     @property
+    def missing(self) -> tuple[MissingItem, ...]:
+        """Facts still needed (deduplicated), each naming the criteria it would settle."""
+        if self._missing is None:
+            found: dict[str, tuple[Missing, list[str]]] = {}
+            for c in self.criteria:
+                for m in c.missing:
+                    entry = found.setdefault(m.fact, (m, []))
+                    if c.criterion.id not in entry[1]:
+                        entry[1].append(c.criterion.id)
+            self._missing = tuple(
+                MissingItem(m.fact, m.label, m.ask, m.test, tuple(ids)) for m, ids in found.values()
+            )
+        return self._missing
+
+    @property
+    def tests(self) -> tuple[str, ...]:
+        """Distinct tests or questions (ids in knowledge/data/tests.yaml) still needed."""
+        return tuple(dict.fromkeys(i.test for i in self.missing))
+
+    @property
     def manual_review(self) -> tuple[CriterionResult, ...]:
         return tuple(
-            c for c in self.criteria if c.effect == "review" or (c.effect == "missing" and c.review)
+            c
+            for c in self.criteria
+            if c.effect == "review" or (c.effect == "missing" and c.review is not None)
         )
 
     def rank_key(self) -> tuple[int, int, int, str]:
+        if self.verdict == "ineligible":
+            return (2, 0, 0, self.key)
         return (VERDICT_ORDER[self.verdict], len(self.tests), len(self.manual_review), self.key)
 
     def as_dict(self, *, explain: bool = True) -> dict[str, object]:
@@ -168,98 +264,52 @@ class TrialResult:
                 "truncated": t.source.truncated,
                 "urls": t.source.registry_urls,
             },
+            "assumptions": list(t.assumptions),
             "draft": t.draft,
         }
 
 
-def _review_text(outcome: Outcome) -> str:
-    labels = [m.ask for m in outcome.missing if m.fact == REVIEW_FACT]
-    return "; ".join(dict.fromkeys(labels))
+def _settle(truth_: Truth, kind: Kind) -> Effect:
+    bad = Truth.NOT_MET if kind == "inclusion" else Truth.MET
+    return "failed" if truth_ is bad else "ok"
 
 
 def evaluate_criterion(
-    crit: Criterion,
-    kind: Literal["inclusion", "exclusion"],
-    facts: FactSource,
-    *,
-    as_of: date,
-    registry: Registry,
-    cohort: str | None = None,
-    review: Review | None = None,
+    crit: Criterion, kind: Kind, run: Pass, *, cohort: str | None = None, review: Review | None = None
 ) -> CriterionResult:
     """One criterion's status and what it means for eligibility."""
-    bad_when = Truth.NOT_MET if kind == "inclusion" else Truth.MET
     if crit.rule is None:
         if review is not None:
-            truth = Truth.MET if review.met else Truth.NOT_MET
-            return CriterionResult(
-                crit,
-                kind,
-                cohort,
-                truth.value,  # type: ignore[arg-type]
-                "failed" if truth is bad_when else "ok",
-                review=crit.reason,
-                reviewed=review,
-            )
-        return CriterionResult(crit, kind, cohort, "manual_review", "review", review=crit.reason)
-    out = evaluate(crit.rule, facts, as_of=as_of, registry=registry)
-    if out.truth is Truth.UNKNOWN:
-        real = tuple(m for m in out.missing if m.fact != REVIEW_FACT)
-        judged = _review_text(out) or None
-        if review is not None and not real:
-            truth = Truth.MET if review.met else Truth.NOT_MET
-            return CriterionResult(
-                crit,
-                kind,
-                cohort,
-                truth.value,  # type: ignore[arg-type]
-                "failed" if truth is bad_when else "ok",
-                out,
-                review=judged,
-                reviewed=review,
-            )
-        if real:
-            return CriterionResult(crit, kind, cohort, "unknown", "missing", out, real, judged)
-        return CriterionResult(crit, kind, cohort, "unknown", "review", out, (), judged)
-    effect: Effect = "failed" if out.truth is bad_when else "ok"
-    return CriterionResult(crit, kind, cohort, out.truth.value, effect, out)  # type: ignore[arg-type]
-
-
-def _units(trial: Trial) -> list[Cohort | None]:
-    return list(trial.cohorts) or [None]
+            t = Truth.MET if review.met else Truth.NOT_MET
+            return CriterionResult(crit, kind, cohort, t.value, _settle(t, kind), reviewed=review)  # type: ignore[arg-type]
+        return CriterionResult(crit, kind, cohort, "manual_review", "review")
+    t, needs_facts = truth(crit.rule, run)
+    if t is not Truth.UNKNOWN:
+        return CriterionResult(crit, kind, cohort, t.value, _settle(t, kind), run=run)  # type: ignore[arg-type]
+    if needs_facts:
+        return CriterionResult(crit, kind, cohort, "unknown", "missing", run=run)
+    if review is not None:
+        r = Truth.MET if review.met else Truth.NOT_MET
+        return CriterionResult(crit, kind, cohort, r.value, _settle(r, kind), run=run, reviewed=review)  # type: ignore[arg-type]
+    return CriterionResult(crit, kind, cohort, "unknown", "review", run=run)
 
 
 def evaluate_trial(
-    trial: Trial,
-    facts: FactSource,
-    *,
-    as_of: date,
-    registry: Registry,
-    reviews: Mapping[tuple[str, str], Review] | None = None,
+    trial: Trial, run: Pass, *, reviews: Mapping[tuple[str, str], Review] | None = None
 ) -> list[TrialResult]:
     """One result per cohort (or one for a trial without cohorts)."""
     reviews = reviews or {}
     shared = [
-        evaluate_criterion(
-            c, kind, facts, as_of=as_of, registry=registry, review=reviews.get((trial.id, c.id))
-        )
+        evaluate_criterion(c, kind, run, review=reviews.get((trial.id, c.id)))
         for kind, items in (("inclusion", trial.inclusion), ("exclusion", trial.exclusion))
         for c in items
     ]
     results = []
-    for cohort in _units(trial):
+    for cohort in list(trial.cohorts) or [None]:
         own: list[CriterionResult] = []
         if cohort is not None:
             own = [
-                evaluate_criterion(
-                    c,
-                    kind,
-                    facts,
-                    as_of=as_of,
-                    registry=registry,
-                    cohort=cohort.id,
-                    review=reviews.get((trial.id, c.id)),
-                )
+                evaluate_criterion(c, kind, run, cohort=cohort.id, review=reviews.get((trial.id, c.id)))
                 for kind, items in (("inclusion", cohort.inclusion), ("exclusion", cohort.exclusion))
                 for c in items
             ]
@@ -269,42 +319,29 @@ def evaluate_trial(
 
 def _verdict(trial: Trial, cohort: Cohort | None, crits: Sequence[CriterionResult]) -> TrialResult:
     failed = [c for c in crits if c.effect == "failed"]
-    missing: dict[str, tuple[Missing, list[str]]] = {}
-    for c in crits:
-        if c.effect != "missing":
-            continue
-        for m in c.missing:
-            entry = missing.setdefault(m.fact, (m, []))
-            if c.criterion.id not in entry[1]:
-                entry[1].append(c.criterion.id)
-    items = tuple(
-        MissingItem(m.fact, m.label, m.ask, m.test, tuple(ids)) for m, ids in missing.values()
-    )
-    tests = tuple(dict.fromkeys(i.test for i in items))
-    review = [c for c in crits if c.effect == "review"]
+    unknown = sum(1 for c in crits if c.effect == "missing")
+    review = sum(1 for c in crits if c.effect == "review")
     pending: Literal["manual_review"] | None = None
     if failed:
         verdict: Verdict = "ineligible"
-        note = "not eligible: " + "; ".join(f"{c.kind} {c.criterion.id} {_fate(c)}" for c in failed)
-    elif items:
+        note = "not eligible: " + "; ".join(
+            f"{c.kind} {c.criterion.id} {'not met' if c.kind == 'inclusion' else 'applies'}" for c in failed
+        )
+    elif unknown:
         verdict = "needs_information"
-        note = f"nothing failed; {len(items)} fact(s) still needed"
+        note = f"nothing failed; {unknown} criterion(s) need more information"
         if review:
-            note += f", and {len(review)} criterion(s) need manual review"
+            note += f" and {review} need manual review"
     elif review:
         verdict, pending = "needs_information", "manual_review"
         note = (
-            f"every encoded criterion is met; only manual review left ({len(review)} criterion(s)) "
+            f"every encoded criterion is met; only manual review left ({review} criterion(s)) "
             "before the trial team can confirm eligibility"
         )
     else:
         verdict = "eligible"
         note = "every criterion met on the information recorded; the trial team confirms at screening"
-    return TrialResult(trial, cohort, verdict, tuple(crits), items, pending, note, tests)
-
-
-def _fate(c: CriterionResult) -> str:
-    return "not met" if c.kind == "inclusion" else "applies"
+    return TrialResult(trial, cohort, verdict, tuple(crits), pending, note)
 
 
 def evaluate_catalog(
@@ -316,8 +353,9 @@ def evaluate_catalog(
     reviews: Mapping[tuple[str, str], Review] | None = None,
 ) -> list[TrialResult]:
     """Every trial (and cohort), ranked: eligible first, then fewest missing tests."""
+    run = Pass(facts if isinstance(facts, CachedNeeds) else CachedNeeds(facts), as_of, registry)
     out: list[TrialResult] = []
     for t in trials:
-        out.extend(evaluate_trial(t, facts, as_of=as_of, registry=registry, reviews=reviews))
+        out.extend(evaluate_trial(t, run, reviews=reviews))
     out.sort(key=TrialResult.rank_key)
     return out
