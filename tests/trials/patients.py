@@ -55,7 +55,14 @@ BASE: dict[str, Any] = {
         {"test": "aldolase", "value": 20, "unit": "U/L", "uln": 7.6, "date": "2026-11-20"},
     ],
     "antibodies": [
-        {"target": "HMGCR", "result": "positive", "method": "ELISA", "value": 150, "unit": "U", "date": "2026-05-01"},
+        {
+            "target": "HMGCR",
+            "result": "positive",
+            "method": "ELISA",
+            "value": 150,
+            "unit": "U",
+            "date": "2026-05-01",
+        },
         {"target": "SRP", "result": "negative", "method": "line_blot", "date": "2026-05-01"},
         {"target": "Jo-1", "result": "negative", "method": "line_blot", "date": "2026-05-01"},
     ],
@@ -129,10 +136,22 @@ def dm_patient() -> dict[str, Any]:
         {"target": "HMGCR", "result": "negative", "method": "ELISA", "date": "2026-05-01"},
         {"target": "SRP", "result": "negative", "method": "line_blot", "date": "2026-05-01"},
         {"target": "Jo-1", "result": "negative", "method": "line_blot", "date": "2026-05-01"},
-        {"target": "Mi-2", "result": "positive", "method": "line_blot", "band": "strong", "date": "2026-05-01"},
+        {
+            "target": "Mi-2",
+            "result": "positive",
+            "method": "line_blot",
+            "band": "strong",
+            "date": "2026-05-01",
+        },
     ]
-    d["biopsy"].update({"necrotic_fibers": "scattered", "inflammation": "moderate", "perifascicular_atrophy": True,
-                        "perimysial_or_perivascular_infiltrate": True})
+    d["biopsy"].update(
+        {
+            "necrotic_fibers": "scattered",
+            "inflammation": "moderate",
+            "perifascicular_atrophy": True,
+            "perimysial_or_perivascular_infiltrate": True,
+        }
+    )
     d["labs"][0].update({"value": 1500})
     return d
 
@@ -149,7 +168,9 @@ def results(data: dict[str, Any], trial: Any, *, as_of: date = AS_OF, reviews: A
         assert found, f"{trial} not in the catalog"
         trial = found[0]
     rec = parse_record(data)
-    return evaluate_catalog([trial], RecordFacts(rec, as_of=as_of), as_of=as_of, registry=REGISTRY, reviews=reviews)
+    return evaluate_catalog(
+        [trial], RecordFacts(rec, as_of=as_of), as_of=as_of, registry=REGISTRY, reviews=reviews
+    )
 
 
 def one(data: dict[str, Any], trial: Any, cohort: str | None = None, **kw: Any) -> Any:
@@ -174,9 +195,11 @@ def review_all(trial_id: str, *, favourable: bool = True) -> dict[tuple[str, str
 
     trial = next(t for t in catalog() if t.id == trial_id)
     out: dict[tuple[str, str], Any] = {}
-    for kind_items in [(k, c) for k in ("inclusion",) for c in trial.inclusion] + [
-        ("exclusion", c) for c in trial.exclusion
-    ] + [(k, c) for co in trial.cohorts for k in ("inclusion", "exclusion") for c in getattr(co, k)]:
+    for kind_items in (
+        [(k, c) for k in ("inclusion",) for c in trial.inclusion]
+        + [("exclusion", c) for c in trial.exclusion]
+        + [(k, c) for co in trial.cohorts for k in ("inclusion", "exclusion") for c in getattr(co, k)]
+    ):
         kind, crit = kind_items
         met = favourable if kind == "inclusion" else not favourable
         out[(trial_id, crit.id)] = Review(trial_id, crit.id, met, "test clinician", AS_OF)

@@ -64,60 +64,191 @@ CASES: list[tuple[str, dict[str, Any], str, set[str], set[str]]] = [
     ("CK 800 U/L at screening", ck(800), "ineligible", {"inc-4"}, set()),
     ("CK 1000 U/L is not > 1000", ck(1000), "ineligible", {"inc-4"}, set()),
     ("CK 1001 U/L", ck(1001), "eligible", set(), set()),
-    ("no CK in the 30 days before baseline", with_(imnm_patient(), "labs", [
-        {"test": "ck", "value": 6000, "unit": "U/L", "uln": 200, "date": "2026-09-01"}]),
-     "needs_information", set(), {"ck"}),
-    ("no antibody results", with_(imnm_patient(), "antibodies", DROP), "needs_information", set(),
-     {"anti_hmgcr", "anti_srp"}),
-    ("anti-HMGCR and anti-SRP negative", with_(imnm_patient(), "antibodies", [
-        {"target": "HMGCR", "result": "negative", "date": "2026-05-01"},
-        {"target": "SRP", "result": "negative", "date": "2026-05-01"}]), "ineligible", {"inc-2"}, set()),
-    ("anti-SRP positive only", with_(imnm_patient(), "antibodies", [
-        {"target": "HMGCR", "result": "negative", "date": "2026-05-01"},
-        {"target": "SRP", "result": "positive", "method": "immunoprecipitation", "date": "2026-05-01"}]),
-     "eligible", set(), set()),
+    (
+        "no CK in the 30 days before baseline",
+        with_(
+            imnm_patient(),
+            "labs",
+            [{"test": "ck", "value": 6000, "unit": "U/L", "uln": 200, "date": "2026-09-01"}],
+        ),
+        "needs_information",
+        set(),
+        {"ck"},
+    ),
+    (
+        "no antibody results",
+        with_(imnm_patient(), "antibodies", DROP),
+        "needs_information",
+        set(),
+        {"anti_hmgcr", "anti_srp"},
+    ),
+    (
+        "anti-HMGCR and anti-SRP negative",
+        with_(
+            imnm_patient(),
+            "antibodies",
+            [
+                {"target": "HMGCR", "result": "negative", "date": "2026-05-01"},
+                {"target": "SRP", "result": "negative", "date": "2026-05-01"},
+            ],
+        ),
+        "ineligible",
+        {"inc-2"},
+        set(),
+    ),
+    (
+        "anti-SRP positive only",
+        with_(
+            imnm_patient(),
+            "antibodies",
+            [
+                {"target": "HMGCR", "result": "negative", "date": "2026-05-01"},
+                {
+                    "target": "SRP",
+                    "result": "positive",
+                    "method": "immunoprecipitation",
+                    "date": "2026-05-01",
+                },
+            ],
+        ),
+        "eligible",
+        set(),
+        set(),
+    ),
     ("weakest proximal group grade 9 (MRC 4+)", grades(9), "ineligible", {"inc-3"}, set()),
     ("weakest proximal group grade 8 (MRC 4)", grades(8), "eligible", set(), set()),
     ("age 76", with_(imnm_patient(), "birth_date", "1950-01-01"), "ineligible", {"age"}, set()),
-    ("prednisone dose changed 10 days before", med("prednisone", "2026-11-15", dose_mg_per_day=20),
-     "ineligible", {"inc-5"}, set()),
-    ("prednisone stopped 40 days before", with_(imnm_patient(), "medications", [
-        {"name": "prednisone", "dose_mg_per_day": 10, "start": "2026-06-01", "stop": "2026-10-16"},
-        {"name": "methotrexate", "dose_mg_per_week": 15, "start": "2026-06-15"}]), "eligible", set(), set()),
-    ("mycophenolate started 3 weeks before", med("mycophenolate mofetil", "2026-11-04"), "ineligible",
-     {"inc-6"}, set()),
+    (
+        "prednisone dose changed 10 days before",
+        med("prednisone", "2026-11-15", dose_mg_per_day=20),
+        "ineligible",
+        {"inc-5"},
+        set(),
+    ),
+    (
+        "prednisone stopped 40 days before",
+        with_(
+            imnm_patient(),
+            "medications",
+            [
+                {"name": "prednisone", "dose_mg_per_day": 10, "start": "2026-06-01", "stop": "2026-10-16"},
+                {"name": "methotrexate", "dose_mg_per_week": 15, "start": "2026-06-15"},
+            ],
+        ),
+        "eligible",
+        set(),
+        set(),
+    ),
+    (
+        "mycophenolate started 3 weeks before",
+        med("mycophenolate mofetil", "2026-11-04"),
+        "ineligible",
+        {"inc-6"},
+        set(),
+    ),
     ("azathioprine planned in 4 weeks", med("azathioprine", "2026-12-23"), "ineligible", {"inc-6"}, set()),
-    ("history of meningococcal disease", with_(imnm_patient(), "history.meningococcal_disease", True),
-     "ineligible", {"exc-1"}, set()),
-    ("meningococcal history unknown", with_(imnm_patient(), "history.meningococcal_disease", DROP),
-     "needs_information", set(), {"history"}),
-    ("systemic infection 10 days before", with_(imnm_patient(), "infections", [
-        {"date": "2026-11-15", "kind": "systemic", "iv_antibiotics": False, "resolved": "2026-11-20"}]),
-     "ineligible", {"exc-2"}, set()),
-    ("IV antibiotics 3 weeks before", with_(imnm_patient(), "infections", [
-        {"date": "2026-11-01", "kind": "local", "iv_antibiotics": True, "resolved": "2026-11-06"}]),
-     "ineligible", {"exc-2"}, set()),
-    ("infection 6 weeks before, resolved", with_(imnm_patient(), "infections", [
-        {"date": "2026-10-10", "kind": "systemic", "iv_antibiotics": True, "resolved": "2026-10-20"}]),
-     "eligible", set(), set()),
-    ("IVIG first cycle 60 days before", med("IVIG", "2026-09-26", dose_g_per_kg=2), "ineligible", {"exc-3"},
-     set()),
+    (
+        "history of meningococcal disease",
+        with_(imnm_patient(), "history.meningococcal_disease", True),
+        "ineligible",
+        {"exc-1"},
+        set(),
+    ),
+    (
+        "meningococcal history unknown",
+        with_(imnm_patient(), "history.meningococcal_disease", DROP),
+        "needs_information",
+        set(),
+        {"history"},
+    ),
+    (
+        "systemic infection 10 days before",
+        with_(
+            imnm_patient(),
+            "infections",
+            [{"date": "2026-11-15", "kind": "systemic", "iv_antibiotics": False, "resolved": "2026-11-20"}],
+        ),
+        "ineligible",
+        {"exc-2"},
+        set(),
+    ),
+    (
+        "IV antibiotics 3 weeks before",
+        with_(
+            imnm_patient(),
+            "infections",
+            [{"date": "2026-11-01", "kind": "local", "iv_antibiotics": True, "resolved": "2026-11-06"}],
+        ),
+        "ineligible",
+        {"exc-2"},
+        set(),
+    ),
+    (
+        "infection 6 weeks before, resolved",
+        with_(
+            imnm_patient(),
+            "infections",
+            [{"date": "2026-10-10", "kind": "systemic", "iv_antibiotics": True, "resolved": "2026-10-20"}],
+        ),
+        "eligible",
+        set(),
+        set(),
+    ),
+    (
+        "IVIG first cycle 60 days before",
+        med("IVIG", "2026-09-26", dose_g_per_kg=2),
+        "ineligible",
+        {"exc-3"},
+        set(),
+    ),
     ("IVIG started 120 days before", med("IVIG", "2026-07-28", dose_g_per_kg=2), "eligible", set(), set()),
-    ("rituximab 80 days before", med("rituximab", "2026-09-06", "2026-09-06"), "ineligible", {"exc-4"}, set()),
+    (
+        "rituximab 80 days before",
+        med("rituximab", "2026-09-06", "2026-09-06"),
+        "ineligible",
+        {"exc-4"},
+        set(),
+    ),
     ("rituximab 100 days before", med("rituximab", "2026-08-17", "2026-08-17"), "eligible", set(), set()),
-    ("statin stopped 20 days before", with_(imnm_patient(), "exposures.statin",
-                                            {"status": "past", "start": "2020-01-01", "stop": "2026-11-05"}),
-     "ineligible", {"exc-5"}, set()),
-    ("on atorvastatin", med("atorvastatin", "2024-01-01"), "ineligible", {"exc-5", "inc-6"} - {"inc-6"}, set()),
-    ("plasma exchange 3 weeks before", med("plasma exchange", "2026-11-04", "2026-11-06"), "ineligible",
-     {"exc-6"}, set()),
-    ("medication list unknown", with_(imnm_patient(), "medications", DROP), "needs_information", set(),
-     {"history"}),
+    (
+        "statin stopped 20 days before",
+        with_(
+            imnm_patient(),
+            "exposures.statin",
+            {"status": "past", "start": "2020-01-01", "stop": "2026-11-05"},
+        ),
+        "ineligible",
+        {"exc-5"},
+        set(),
+    ),
+    (
+        "on atorvastatin",
+        med("atorvastatin", "2024-01-01"),
+        "ineligible",
+        {"exc-5", "inc-6"} - {"inc-6"},
+        set(),
+    ),
+    (
+        "plasma exchange 3 weeks before",
+        med("plasma exchange", "2026-11-04", "2026-11-06"),
+        "ineligible",
+        {"exc-6"},
+        set(),
+    ),
+    (
+        "medication list unknown",
+        with_(imnm_patient(), "medications", DROP),
+        "needs_information",
+        set(),
+        {"history"},
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "data", "verdict", "failed", "tests"), CASES, ids=[c[0] for c in CASES])
-def test_catalog_entry(case: str, data: dict[str, Any], verdict: str, failed: set[str], tests: set[str]) -> None:
+def test_catalog_entry(
+    case: str, data: dict[str, Any], verdict: str, failed: set[str], tests: set[str]
+) -> None:
     r = one(data, TRIAL)
     assert r.verdict == verdict, r.note
     assert failed_ids(r) == failed

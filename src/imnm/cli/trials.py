@@ -42,7 +42,9 @@ def trials(
     what: Annotated[
         str, typer.Argument(help="A record file to check, or `import` (then STUDY.json), or `list`.")
     ],
-    path: Annotated[Path | None, typer.Argument(help="With `import`: a ClinicalTrials.gov API v2 study JSON.")] = None,
+    path: Annotated[
+        Path | None, typer.Argument(help="With `import`: a ClinicalTrials.gov API v2 study JSON.")
+    ] = None,
     as_of: str | None = AsOfOpt,
     default_uln: str = DefaultUlnOpt,
     trial: Annotated[
@@ -56,7 +58,9 @@ def trials(
             "{reviews: [{trial, criterion, met: true|false, by, date}]}.",
         ),
     ] = None,
-    all_criteria: bool = typer.Option(False, "--all-criteria", help="Show every criterion, not only open ones."),
+    all_criteria: bool = typer.Option(
+        False, "--all-criteria", help="Show every criterion, not only open ones."
+    ),
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="With `import`: where to write the draft YAML.")
     ] = None,
@@ -181,7 +185,10 @@ def _print_text(rec: Any, day: Any, results: list[Any], all_criteria: bool) -> N
         if all_criteria:
             c.print("  All criteria:", markup=False)
             for cr in r.criteria:
-                c.print(f"    {_CRIT[cr.effect]} {cr.kind} {cr.criterion.id}: {_short(cr.criterion.text)}", markup=False)
+                c.print(
+                    f"    {_CRIT[cr.effect]} {cr.kind} {cr.criterion.id}: {_short(cr.criterion.text)}",
+                    markup=False,
+                )
         items = checklist(t, rec, r.cohort)
         if items:
             shown = "; ".join(
@@ -208,25 +215,40 @@ def _load_reviews(path: Path) -> dict[tuple[str, str], Any]:
     rows = data.get("reviews") if isinstance(data, dict) else None
     if not isinstance(rows, list):
         raise InputError(
-            [Problem("reviews", "expected a list under `reviews`", "write reviews: [{trial, criterion, met}]", file=str(path))],
+            [
+                Problem(
+                    "reviews",
+                    "expected a list under `reviews`",
+                    "write reviews: [{trial, criterion, met}]",
+                    file=str(path),
+                )
+            ],
             what=str(path),
         )
     out: dict[tuple[str, str], Review] = {}
     problems: list[Problem] = []
     for i, row in enumerate(rows):
         where = f"reviews[{i}]"
-        if not isinstance(row, dict) or not isinstance(row.get("trial"), str) or not isinstance(row.get("criterion"), str):
+        if (
+            not isinstance(row, dict)
+            or not isinstance(row.get("trial"), str)
+            or not isinstance(row.get("criterion"), str)
+        ):
             problems.append(Problem(where, "needs trial and criterion ids", file=str(path), value=row))
             continue
         if not isinstance(row.get("met"), bool):
-            problems.append(Problem(f"{where}.met", "must be true or false", file=str(path), value=row.get("met")))
+            problems.append(
+                Problem(f"{where}.met", "must be true or false", file=str(path), value=row.get("met"))
+            )
             continue
         on = None
         if row.get("date") is not None:
             try:
                 on = date.fromisoformat(str(row["date"]))
             except ValueError:
-                problems.append(Problem(f"{where}.date", "not an ISO date", "write YYYY-MM-DD", row["date"], str(path)))
+                problems.append(
+                    Problem(f"{where}.date", "not an ISO date", "write YYYY-MM-DD", row["date"], str(path))
+                )
                 continue
         out[(row["trial"], row["criterion"])] = Review(
             row["trial"], row["criterion"], row["met"], row.get("by"), on
@@ -268,8 +290,8 @@ def _list(as_json: bool) -> None:
     for r in rows:
         table.add_row(
             f"{r['id']} {r['acronym'] or ''}".strip(),
-            r["status"],
-            r["imnm"],
+            str(r["status"]),
+            str(r["imnm"]),
             f"{r['criteria']} ({r['encoded']}/{r['manual_review']})",
             f"{r['completeness']} {r['mark']}",
         )
@@ -277,8 +299,6 @@ def _list(as_json: bool) -> None:
 
 
 def _import(path: Path | None, out: Path | None, as_of: str | None, as_json: bool) -> None:
-    import json
-
     from imnm.errors import InputError, Problem
     from imnm.io.yaml import read_document
     from imnm.trials.ctgov import draft_from_study, summary
@@ -313,7 +333,9 @@ def _import(path: Path | None, out: Path | None, as_of: str | None, as_json: boo
         f"{info['criteria']} criteria encoded, {info['manual_review']} need manual review.\n"
         "# Check every rule against the registry text before adding it to the catalog.\n"
     )
-    target.write_text(header + yaml.safe_dump(draft, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
+    target.write_text(
+        header + yaml.safe_dump(draft, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8"
+    )
     info["written"] = str(target)
     if as_json:
         print_json(info)
@@ -328,4 +350,3 @@ def _import(path: Path | None, out: Path | None, as_of: str | None, as_json: boo
         c.print(f"  cohorts: {', '.join(info['cohorts'])}", markup=False)
     c.print(f"  recognizers used: {', '.join(info['patterns']) or 'none'}", markup=False)
     c.print(f"  draft written to {target}", markup=False)
-    _ = json

@@ -107,12 +107,12 @@ def patient_has(rec: Record, what: Assessment) -> tuple[bool, date | None, str]:
         cks = [lab for lab in rec.labs or [] if lab.test == "ck"]
         if not cks:
             return False, None, "no CK recorded"
-        last = max(cks, key=lambda lab: lab.date or date.min)
-        uln = f" (ULN {last.uln:g})" if last.uln else " (no ULN)"
-        return True, _latest([c.date for c in cks]), f"latest {last.value:g} {last.unit}{uln}"
+        newest = max(cks, key=lambda lab: lab.date or date.min)
+        uln = f" (ULN {newest.uln:g})" if newest.uln else " (no ULN)"
+        return True, _latest([c.date for c in cks]), f"latest {newest.value:g} {newest.unit}{uln}"
     if what in ("mmt8", "haq"):
-        attr = "mmt8" if what == "mmt8" else "haq_di"
-        visits = [v for v in rec.visits or [] if getattr(v, attr) is not None]
+        attrs = ("mmt8",) if what == "mmt8" else ("haq_di", "haq")
+        visits = [v for v in rec.visits or [] if any(getattr(v, a, None) is not None for a in attrs)]
         if not visits:
             return False, None, "not recorded"
         last = max(visits, key=lambda v: v.date)
@@ -121,7 +121,7 @@ def patient_has(rec: Record, what: Assessment) -> tuple[bool, date | None, str]:
             assert m is not None
             shown = f"latest {m.total:g}/{m.scale}" if m.total is not None else "latest: per-muscle grades"
             return True, last.date, shown
-        return True, last.date, f"latest {last.haq_di:g}"
+        return True, last.date, f"latest {last.haq_di:g}" if last.haq_di is not None else "item answers"
     if what in ("mri", "emg"):
         block = rec.mri if what == "mri" else rec.emg
         if block is None:

@@ -251,7 +251,9 @@ def draft_from_study(study: dict[str, Any], *, file: str, imported_on: str) -> d
     version_text = (
         f"API v2 versionHolder {version}"
         if version
-        else (f"lastUpdatePostDate {updated}" if updated else f"no version in the file; imported {imported_on}")
+        else (
+            f"lastUpdatePostDate {updated}" if updated else f"no version in the file; imported {imported_on}"
+        )
     )
     conditions = list(_get(proto, "conditionsModule", "conditions") or [])
     imnm_named = any(re.search(r"necroti[sz]ing", c, re.I) for c in conditions)
@@ -262,7 +264,9 @@ def draft_from_study(study: dict[str, Any], *, file: str, imported_on: str) -> d
         kind: Kind = sec.kind or "inclusion"
         if sec.cohort:
             cid = _slug(sec.cohort)
-            target = cohorts.setdefault(cid, {"id": cid, "label": sec.cohort, "inclusion": [], "exclusion": []})
+            target = cohorts.setdefault(
+                cid, {"id": cid, "label": sec.cohort, "inclusion": [], "exclusion": []}
+            )
             bucket = target[kind]
             prefix = f"{cid}-{'inc' if kind == 'inclusion' else 'exc'}"
         else:
@@ -272,7 +276,9 @@ def draft_from_study(study: dict[str, Any], *, file: str, imported_on: str) -> d
             counters[prefix] = counters.get(prefix, 0) + 1
             crit = _criterion(f"{prefix}-{counters[prefix]}", it.full_text(), kind, it.note)
             if sec.kind is None:
-                crit["note"] = ((crit.get("note") or "") + " no inclusion/exclusion heading; read as inclusion").strip()
+                crit["note"] = (
+                    (crit.get("note") or "") + " no inclusion/exclusion heading; read as inclusion"
+                ).strip()
             bucket.append(crit)
     url = f"https://clinicaltrials.gov/study/{nct}"
     allowed = {

@@ -64,7 +64,17 @@ class Review:
 class CriterionResult:
     """One criterion's status and effect; missing facts and the explanation are built lazily."""
 
-    __slots__ = ("_assessed", "_outcome", "_pass", "cohort", "criterion", "effect", "kind", "reviewed", "status")
+    __slots__ = (
+        "_assessed",
+        "_outcome",
+        "_pass",
+        "cohort",
+        "criterion",
+        "effect",
+        "kind",
+        "reviewed",
+        "status",
+    )
 
     def __init__(
         self,
@@ -90,7 +100,7 @@ class CriterionResult:
     def _all_missing(self) -> tuple[Missing, ...]:
         if self._assessed is None:
             rule = self.criterion.rule
-            if rule is None or self._pass is None or self.status not in ("unknown",) and self.reviewed is None:
+            if rule is None or self._pass is None or (self.status != "unknown" and self.reviewed is None):
                 self._assessed = ()
             else:
                 ctx = self._pass.ctx
@@ -274,6 +284,10 @@ def _settle(truth_: Truth, kind: Kind) -> Effect:
     return "failed" if truth_ is bad else "ok"
 
 
+def _status(t: Truth) -> Status:
+    return "met" if t is Truth.MET else "not_met" if t is Truth.NOT_MET else "unknown"
+
+
 def evaluate_criterion(
     crit: Criterion, kind: Kind, run: Pass, *, cohort: str | None = None, review: Review | None = None
 ) -> CriterionResult:
@@ -281,16 +295,16 @@ def evaluate_criterion(
     if crit.rule is None:
         if review is not None:
             t = Truth.MET if review.met else Truth.NOT_MET
-            return CriterionResult(crit, kind, cohort, t.value, _settle(t, kind), reviewed=review)  # type: ignore[arg-type]
+            return CriterionResult(crit, kind, cohort, _status(t), _settle(t, kind), reviewed=review)
         return CriterionResult(crit, kind, cohort, "manual_review", "review")
     t, needs_facts = truth(crit.rule, run)
     if t is not Truth.UNKNOWN:
-        return CriterionResult(crit, kind, cohort, t.value, _settle(t, kind), run=run)  # type: ignore[arg-type]
+        return CriterionResult(crit, kind, cohort, _status(t), _settle(t, kind), run=run)
     if needs_facts:
         return CriterionResult(crit, kind, cohort, "unknown", "missing", run=run)
     if review is not None:
         r = Truth.MET if review.met else Truth.NOT_MET
-        return CriterionResult(crit, kind, cohort, r.value, _settle(r, kind), run=run, reviewed=review)  # type: ignore[arg-type]
+        return CriterionResult(crit, kind, cohort, _status(r), _settle(r, kind), run=run, reviewed=review)
     return CriterionResult(crit, kind, cohort, "unknown", "review", run=run)
 
 
@@ -299,22 +313,27 @@ def evaluate_trial(
 ) -> list[TrialResult]:
     """One result per cohort (or one for a trial without cohorts)."""
     reviews = reviews or {}
-    shared = [
-        evaluate_criterion(c, kind, run, review=reviews.get((trial.id, c.id)))
-        for kind, items in (("inclusion", trial.inclusion), ("exclusion", trial.exclusion))
-        for c in items
+
+    def run_all(
+        inclusion: list[Criterion], exclusion: list[Criterion], cohort: str | None
+    ) -> list[CriterionResult]:
+        out = [
+            evaluate_criterion(c, "inclusion", run, cohort=cohort, review=reviews.get((trial.id, c.id)))
+            for c in inclusion
+        ]
+        out += [
+            evaluate_criterion(c, "exclusion", run, cohort=cohort, review=reviews.get((trial.id, c.id)))
+            for c in exclusion
+        ]
+        return out
+
+    shared = run_all(trial.inclusion, trial.exclusion, None)
+    if not trial.cohorts:
+        return [_verdict(trial, None, shared)]
+    return [
+        _verdict(trial, cohort, (*shared, *run_all(cohort.inclusion, cohort.exclusion, cohort.id)))
+        for cohort in trial.cohorts
     ]
-    results = []
-    for cohort in list(trial.cohorts) or [None]:
-        own: list[CriterionResult] = []
-        if cohort is not None:
-            own = [
-                evaluate_criterion(c, kind, run, cohort=cohort.id, review=reviews.get((trial.id, c.id)))
-                for kind, items in (("inclusion", cohort.inclusion), ("exclusion", cohort.exclusion))
-                for c in items
-            ]
-        results.append(_verdict(trial, cohort, (*shared, *own)))
-    return results
 
 
 def _verdict(trial: Trial, cohort: Cohort | None, crits: Sequence[CriterionResult]) -> TrialResult:

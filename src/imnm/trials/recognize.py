@@ -45,7 +45,16 @@ class Recognized:
 _OPS = {"≥": ">=", ">=": ">=", ">": ">", "≤": "<=", "<=": "<=", "<": "<", "=>": ">=", "=<": "<="}
 _OP = r"(≥|>=|=>|>|≤|<=|=<|<)"
 _NUM = r"(\d[\d,]*(?:\.\d+)?)"
-_UNIT_DAYS = {"day": "d", "days": "d", "week": "w", "weeks": "w", "month": "mo", "months": "mo", "year": "y", "years": "y"}
+_UNIT_DAYS = {
+    "day": "d",
+    "days": "d",
+    "week": "w",
+    "weeks": "w",
+    "month": "mo",
+    "months": "mo",
+    "year": "y",
+    "years": "y",
+}
 _UNLESS = re.compile(r"\b(unless|except|other than|excluding)\b", re.I)
 
 
@@ -85,8 +94,12 @@ def _age(text: str, kind: Kind) -> Recognized | None:
     else:
         for op, num in re.findall(_OP + r"\s*(\d+)", t):
             parts.append(_cmp_age(_OPS[op], num))
-        for word, num in re.findall(r"(less than|under|younger than|below|over|older than|above|more than|greater than)\s+(\d+)", t):
-            parts.append(_cmp_age("<" if word in ("less than", "under", "younger than", "below") else ">", num))
+        for word, num in re.findall(
+            r"(less than|under|younger than|below|over|older than|above|more than|greater than)\s+(\d+)", t
+        ):
+            parts.append(
+                _cmp_age("<" if word in ("less than", "under", "younger than", "below") else ">", num)
+            )
     if not parts or len(parts) > 2:
         return None
     if len(parts) == 1:
@@ -107,7 +120,9 @@ def _ck(text: str, kind: Kind) -> Recognized | None:
     if re.search(r"aldolase|\bAST\b|\bALT\b|\bLDH\b|lactate|OR\b|\bor\b", text):
         return None
     window = {"before": SCREENING_WINDOW}
-    m = re.search(_OP + r"\s*" + _NUM + r"\s*(?:x|×|times)\s*(?:the\s+)?(?:upper limit of normal|ULN)", text, re.I)
+    m = re.search(
+        _OP + r"\s*" + _NUM + r"\s*(?:x|×|times)\s*(?:the\s+)?(?:upper limit of normal|ULN)", text, re.I
+    )
     if m:
         rule = {
             "compare": {
@@ -222,7 +237,9 @@ def _diagnosis(text: str, kind: Kind) -> Recognized | None:
         re.I,
     ):
         note = "⚠️ A diagnosis of IMNM is read as meeting the 224th ENMC IMNM classification (enmc.imnm)."
-        return Recognized({"is_true": "enmc.imnm", "label": "IMNM by the 224th ENMC criteria"}, "diagnosis", [note])
+        return Recognized(
+            {"is_true": "enmc.imnm", "label": "IMNM by the 224th ENMC criteria"}, "diagnosis", [note]
+        )
     return None
 
 
@@ -298,7 +315,7 @@ def _dose_stability(text: str, kind: Kind) -> Recognized | None:
         return None
     cls = "glucocorticoid" if steroid else ("csdmard" if re.search("DMARD", text) else "immunosuppressant")
     m = re.search(r"(?:at least|for|<|less than|within)\s*(\d+)\s*(days?|weeks?|months?)", text, re.I)
-    if not m or not re.search(r"change|stable", text, re.I):
+    if not m or not re.search(r"\bchanges?\b|\bstable\b", text, re.I):
         return None
     window = {"before": _duration(m.group(1), m.group(2))}
     notes = []
@@ -334,7 +351,9 @@ def _pregnancy(text: str, kind: Kind) -> Recognized | None:
 
 
 def _meningococcal(text: str, kind: Kind) -> Recognized | None:
-    if kind == "exclusion" and re.fullmatch(r"(?:history of|prior) meningococcal (?:disease|infection)\.?", clean(text), re.I):
+    if kind == "exclusion" and re.fullmatch(
+        r"(?:history of|prior) meningococcal (?:disease|infection)\.?", clean(text), re.I
+    ):
         return Recognized({"is_true": "history.meningococcal_disease"}, "meningococcal")
     return None
 
@@ -342,7 +361,9 @@ def _meningococcal(text: str, kind: Kind) -> Recognized | None:
 def _infection(text: str, kind: Kind) -> Recognized | None:
     if kind != "exclusion" or "infection" not in text.lower() or _UNLESS.search(text):
         return None
-    if re.search(r"opportunistic|chronic|hepatitis|HIV|tubercul|COVID|sepsis|medical intervention", text, re.I):
+    if re.search(
+        r"opportunistic|chronic|hepatitis|HIV|tubercul|COVID|sepsis|medical intervention", text, re.I
+    ):
         return None
     nodes: list[Rule] = []
     for piece in re.split(r"\bor\b", text):
