@@ -110,6 +110,44 @@ def _evaluate_rules(rec: Any, _nodes: list[Any] = []) -> None:  # noqa: B006 - m
         evaluate(n, facts, as_of=AS_OF, registry=REGISTRY)
 
 
+def _trial_catalog(records: list[dict[str, Any]]) -> list[Any]:
+    from imnm.trials.load import catalog
+
+    catalog()  # parse and validate the catalog once, before timing
+    return _validated(records)
+
+
+def _evaluate_catalog(rec: Any) -> None:
+    from imnm.facts import REGISTRY, RecordFacts
+    from imnm.trials.evaluate import evaluate_catalog
+    from imnm.trials.load import catalog
+
+    evaluate_catalog(catalog(), RecordFacts(rec, as_of=AS_OF), as_of=AS_OF, registry=REGISTRY)
+
+
+def _evaluate_catalog_facts_resolved(facts: Any) -> None:
+    from imnm.facts import REGISTRY
+    from imnm.trials.evaluate import evaluate_catalog
+    from imnm.trials.load import catalog
+
+    evaluate_catalog(catalog(), facts, as_of=AS_OF, registry=REGISTRY)
+
+
+def _resolved_facts(records: list[dict[str, Any]]) -> list[Any]:
+    from imnm.core.rules import facts_used
+    from imnm.facts import RecordFacts
+    from imnm.trials.load import catalog
+
+    used = {f for t in catalog() for c in t.all_criteria() if c.rule is not None for f in facts_used(c.rule)}
+    out = []
+    for rec in _validated(records):
+        facts = RecordFacts(rec, as_of=AS_OF)
+        for name in used:
+            facts.get(name)
+        out.append(facts)
+    return out
+
+
 STAGES: list[Stage] = [
     Stage("parse YAML (C loader)", _yaml_texts, _parse),
     Stage(
@@ -120,6 +158,8 @@ STAGES: list[Stage] = [
     ),
     Stage("resolve every fact", _validated, _all_facts),
     Stage("evaluate 5 rules", _validated, _evaluate_rules),
+    Stage("trials: whole catalog", _trial_catalog, _evaluate_catalog, goal_ms=2.0),
+    Stage("trials: catalog, facts resolved", _resolved_facts, _evaluate_catalog_facts_resolved),
 ]
 
 

@@ -39,7 +39,7 @@ from typing import Literal
 from imnm.core.evaluate import Missing, Outcome, evaluate, missing_dict
 from imnm.core.facts import FactSource, Registry
 from imnm.core.truth import Truth
-from imnm.trials.fast import CachedNeeds, Pass, assess, truth
+from imnm.trials.fast import CachedNeeds, Pass, assess_in, truth
 from imnm.trials.model import Cohort, Criterion, Trial
 
 Verdict = Literal["eligible", "ineligible", "needs_information"]
@@ -103,8 +103,7 @@ class CriterionResult:
             if rule is None or self._pass is None or (self.status != "unknown" and self.reviewed is None):
                 self._assessed = ()
             else:
-                ctx = self._pass.ctx
-                self._assessed = assess(rule, ctx.facts, as_of=ctx.as_of, registry=ctx.registry)[1]
+                self._assessed = assess_in(rule, self._pass)[1]
         return self._assessed
 
     @property

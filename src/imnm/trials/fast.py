@@ -60,11 +60,12 @@ class Pass:
     """One patient's facts at one date, with leaf results remembered across criteria and trials
     (many trials repeat the same leaf, e.g. age ≥ 18 or a positive anti-HMGCR)."""
 
-    __slots__ = ("ctx", "leaves")
+    __slots__ = ("ctx", "leaf_results", "leaves")
 
     def __init__(self, facts: FactSource, as_of: date, registry: Registry) -> None:
         self.ctx = _Ctx(facts, as_of, registry)
         self.leaves: dict[str, tuple[Truth, bool]] = {}
+        self.leaf_results: dict[str, Result] = {}
 
 
 TruthFn = Callable[[Pass], tuple[Truth, bool]]
@@ -165,12 +166,17 @@ def _assess_leaf(node: r.Expr, ctx: _Ctx, *, want_missing: bool = True) -> Resul
 
 def assess(node: r.Expr, facts: FactSource, *, as_of: date, registry: Registry) -> Result:
     """(truth, missing) of a rule tree at `as_of`, equal to the full engine's outcome."""
-    return _assess(node, _Ctx(facts, as_of, registry))
+    return assess_in(node, Pass(facts, as_of, registry))
 
 
-def _assess(node: r.Expr, ctx: _Ctx) -> Result:
+def assess_in(node: r.Expr, p: Pass) -> Result:
+    """`assess` within one patient's pass (leaf results shared across criteria and trials)."""
+    return _assess(node, p)
+
+
+def _assess(node: r.Expr, p: Pass) -> Result:
     if isinstance(node, r.All | r.AnyOf | r.Not | r.AtLeast):
-        kids = [_assess(c, ctx) for c in r.children(node)]
+        kids = [_assess(c, p) for c in r.children(node)]
         truths = [k[0] for k in kids]
         if isinstance(node, r.All):
             t = and_(truths)
@@ -189,7 +195,17 @@ def _assess(node: r.Expr, ctx: _Ctx) -> Result:
             label = node.label or "review by a clinician"
             return t, (Missing("manual_review", "manual review", label, "manual_review"),)
         return t, _NONE
-    return _assess_leaf(node, ctx)
+    key = _memo("key", node, lambda: node.model_dump_json(exclude={"label"}))
+    assert isinstance(key, str)
+    hit = p.leaf_results.get(key)
+    if hit is None:
+        known = p.leaves.get(key)
+        if known is not None and known[0] is not Truth.UNKNOWN:
+            hit = (known[0], _NONE)  # settled in the truth pass: nothing is missing
+        else:
+            hit = _assess_leaf(node, p.ctx)
+        p.leaf_results[key] = hit
+    return hit
 
 
 _MEMO: dict[tuple[str, int], tuple[object, object]] = {}
