@@ -40,20 +40,26 @@ def register(app: typer.Typer) -> None:
 @handle_errors()
 def trials(
     what: Annotated[
-        str, typer.Argument(help="A record file to check, or `import` (then STUDY.json), or `list`.")
+        str,
+        typer.Argument(
+            help="A record file to check, or `import` (then STUDY.json), or `list`.",
+            metavar="FILE|import|list",
+        ),
     ],
     path: Annotated[
-        Path | None, typer.Argument(help="With `import`: a ClinicalTrials.gov API v2 study JSON.")
+        Path | None,
+        typer.Argument(help="With `import`: a ClinicalTrials.gov API v2 study JSON.", metavar="STUDY.json"),
     ] = None,
     as_of: str | None = AsOfOpt,
     default_uln: str = DefaultUlnOpt,
     trial: Annotated[
-        list[str] | None, typer.Option("--trial", help="Only these trial ids (repeatable).")
+        list[str] | None, typer.Option("--trial", metavar="ID", help="Only these trial ids (repeatable).")
     ] = None,
     reviews: Annotated[
         Path | None,
         typer.Option(
             "--reviews",
+            metavar="FILE",
             help="YAML/JSON with a clinician's answers to manual-review criteria: "
             "{reviews: [{trial, criterion, met: true|false, by, date}]}.",
         ),
@@ -62,7 +68,8 @@ def trials(
         False, "--all-criteria", help="Show every criterion, not only open ones."
     ),
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="With `import`: where to write the draft YAML.")
+        Path | None,
+        typer.Option("--out", "-o", metavar="FILE", help="With `import`: where to write the draft YAML."),
     ] = None,
     as_json: bool = JsonOpt,
 ) -> None:
