@@ -29,6 +29,7 @@ run: $(STAMP)
 	$(BIN)/imnm validate examples/*.yaml
 	@for f in examples/*.yaml; do $(BIN)/imnm facts "$$f" --as-of $(AS_OF) || exit $$?; done
 	$(BIN)/imnm trials examples/anti-hmgcr.yaml --as-of $(AS_OF)
+	$(BIN)/imnm assess examples/anti-hmgcr.yaml --as-of $(AS_OF)
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests bench

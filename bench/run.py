@@ -147,6 +147,11 @@ def _resolved_facts(records: list[dict[str, Any]]) -> list[Any]:
         out.append(facts)
     return out
 
+def _assess(rec: Any) -> object:
+    from imnm.workup.assess import assess
+
+    return assess(rec, as_of=AS_OF)
+
 
 STAGES: list[Stage] = [
     Stage("parse YAML (C loader)", _yaml_texts, _parse),
@@ -160,6 +165,7 @@ STAGES: list[Stage] = [
     Stage("evaluate 5 rules", _validated, _evaluate_rules),
     Stage("trials: whole catalog", _trial_catalog, _evaluate_catalog, goal_ms=2.0),
     Stage("trials: catalog, facts resolved", _resolved_facts, _evaluate_catalog_facts_resolved),
+    Stage("assess (work-up, issue 4)", _validated, lambda rec: _assess(rec), goal_ms=1.0),
 ]
 
 

@@ -193,11 +193,13 @@ def _plain(value: object) -> object:
 
 
 def _show(o: Any, unit: str | None) -> str:
-    from imnm.core.facts import Interval
+    from imnm.core.facts import Interval, NumRange
 
     v = o.value
     if isinstance(v, Interval):
         text = f"{v.start or '?'} to {'ongoing' if v.ongoing else (v.stop or '?')}"
+    elif isinstance(v, NumRange):
+        text = f"between {v.lo:g} and {v.hi:g}" + (f" {unit}" if unit else "")
     elif isinstance(v, float):
         text = f"{v:g}" + (f" {unit}" if unit else "")
     else:
@@ -261,6 +263,7 @@ def rule(
 from imnm.cli.trials import register as register_trials  # noqa: E402
 
 register_trials(app)
+app.command("assess")(__import__("imnm.cli.assess", fromlist=["assess"]).assess)  # issue 4: diagnostic work-up
 
 
 def run() -> None:

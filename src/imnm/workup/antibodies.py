@@ -188,7 +188,23 @@ def readings(record: Record, target: str, settings: WorkupSettings) -> tuple[Rea
     return tuple(out)
 
 
+_STATUS_MEMO: dict[tuple[int, str, WorkupSettings], tuple[Record, TargetStatus]] = {}
+
+
 def target_status(record: Record, target: str, settings: WorkupSettings) -> TargetStatus:
+    """The status of one target (memoised for the most recent records, keyed by identity)."""
+    key = (id(record), target, settings)
+    hit = _STATUS_MEMO.get(key)
+    if hit is not None and hit[0] is record:
+        return hit[1]
+    st = _target_status(record, target, settings)
+    if len(_STATUS_MEMO) > 16:
+        _STATUS_MEMO.clear()
+    _STATUS_MEMO[key] = (record, st)
+    return st
+
+
+def _target_status(record: Record, target: str, settings: WorkupSettings) -> TargetStatus:
     rs = readings(record, target, settings)
     if not rs:
         return TargetStatus(target, None, None, rs, ())

@@ -10,6 +10,7 @@ from imnm.record.facts import REGISTRY, RecordFacts
 from imnm.record.model import Record
 from imnm.workup import antibodies, enmc, eular_acr
 from imnm.workup.settings import WorkupSettings, workup_settings
+from imnm.workup.shared import SharedEval
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class Core:
     as_of: date
     ws: WorkupSettings
     facts: RecordFacts
+    ev: SharedEval
     hmgcr: antibodies.TargetStatus
     srp: antibodies.TargetStatus
     enmc: enmc.EnmcResult
@@ -39,13 +41,12 @@ def core(record: Record, as_of: date, settings: Settings | None = None) -> Core:
     facts = RecordFacts(record, as_of=as_of, settings=ws, registry=REGISTRY)
     hmgcr = antibodies.target_status(record, "HMGCR", ws)
     srp = antibodies.target_status(record, "SRP", ws)
-    e = enmc.classify(
-        facts, ws, as_of=as_of, registry=REGISTRY, hmgcr_status=hmgcr.status, srp_status=srp.status
-    )
+    ev = SharedEval(facts, as_of=as_of, registry=REGISTRY)
+    e = enmc.classify(ev, ws, hmgcr_status=hmgcr.status, srp_status=srp.status)
     performed = facts.get("biopsy.performed")
     biopsy_status = None if performed is None else bool(performed[0].value)
-    u = eular_acr.classify(facts, ws, as_of=as_of, registry=REGISTRY, biopsy_status=biopsy_status)
-    c = Core(record, as_of, ws, facts, hmgcr, srp, e, u)
+    u = eular_acr.classify(ev, ws, biopsy_status=biopsy_status)
+    c = Core(record, as_of, ws, facts, ev, hmgcr, srp, e, u)
     _MEMO.insert(0, (record, as_of, ws, c))
     del _MEMO[_MEMO_SIZE:]
     return c

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from imnm.core import rules as r
-from imnm.core.evaluate import Missing, Outcome, dedupe_missing, evaluate, missing_dict
-from imnm.core.facts import FactSource, Registry
-from imnm.core.truth import Truth, and_, not_, or_
+from imnm.core.evaluate import Missing, Outcome, dedupe_missing, missing_dict
+from imnm.core.truth import Truth, and_, at_least, not_, or_
 from imnm.workup import rules as wr
 from imnm.workup.settings import WorkupSettings
+from imnm.workup.shared import SharedEval, intern
 
 SUBTYPES = ("anti_hmgcr_myopathy", "anti_srp_myopathy", "antibody_negative_imnm")
 TARGET = {"anti_hmgcr_myopathy": "HMGCR", "anti_srp_myopathy": "SRP"}
@@ -60,6 +60,16 @@ class EnmcResult:
         }
 
 
+def subtype_label(subtype: str) -> str:
+    """The subtype's label from enmc_224.yaml (e.g. 'Anti-HMGCR myopathy')."""
+    from imnm import knowledge
+
+    for s in knowledge.load("enmc_224")["subtypes"]:
+        if s["id"] == subtype:
+            return str(s["label"])
+    return subtype
+
+
 def _with_label(node: r.Expr, label: str) -> r.Expr:
     return node.model_copy(update={"label": label})
 
@@ -87,16 +97,18 @@ def _subtype_rules(req_pos: bool, bdef: str, confirm: bool, both: str) -> dict[s
     for sub, target in TARGET.items():
         confirmed = wr.rule(f"enmc.serology.{sub}")
         if confirm:  # an unconfirmed positive also counts with a compatible biopsy (clinical.md §2.3)
-            reported = r.parse_rule(
-                {
-                    "compare": {
-                        "fact": f"antibody.{target}",
-                        "op": "==",
-                        "value": "positive",
-                        "select": "any",
-                    },
-                    "label": f"anti-{target} reported positive",
-                }
+            reported = intern(
+                r.parse_rule(
+                    {
+                        "compare": {
+                            "fact": f"antibody.{target}",
+                            "op": "==",
+                            "value": "positive",
+                            "select": "any",
+                        },
+                        "label": f"anti-{target} reported positive",
+                    }
+                )
             )
             sero[sub] = r.AnyOf(
                 any=[confirmed, r.All(all=[reported, biopsy], label="and a biopsy compatible with IMNM")],
@@ -106,10 +118,12 @@ def _subtype_rules(req_pos: bool, bdef: str, confirm: bool, both: str) -> dict[s
             sero[sub] = confirmed
     out: dict[str, r.Expr] = {"clinical": clinical, "biopsy_compatible": biopsy}
     h, s = sero["anti_hmgcr_myopathy"], sero["anti_srp_myopathy"]
+    # clinical.md §2.2 (worked example N1): a positive antibody assigns its subtype even when the
+    # other antibody was not tested; both positive → review (or anti-HMGCR first, by choice).
     parts_h: list[r.Expr] = [clinical, h]
-    parts_s: list[r.Expr] = [clinical, s, r.Not(not_=h, label="anti-HMGCR not positive")]
-    if both == "flag_for_review":
-        parts_h.append(r.Not(not_=s, label="anti-SRP not positive"))
+    parts_s: list[r.Expr] = [clinical, s]
+    if both == "hmgcr_first":
+        parts_s.append(r.Not(not_=h, label="anti-HMGCR not positive"))
     if req_pos:
         parts_h.append(biopsy)
         parts_s.append(biopsy)
@@ -121,6 +135,7 @@ def _subtype_rules(req_pos: bool, bdef: str, confirm: bool, both: str) -> dict[s
     )
     both_parts: list[r.Expr] = [clinical, h, s] + ([biopsy] if req_pos else [])
     out["both_positive"] = r.All(all=both_parts, label="Both anti-HMGCR and anti-SRP positive")
+    out = {k: intern(v) for k, v in out.items()}
     _RULE_CACHE[key] = out
     return out
 
@@ -128,28 +143,22 @@ def _subtype_rules(req_pos: bool, bdef: str, confirm: bool, both: str) -> dict[s
 def decide(truths: dict[str, Truth], both_mode: str) -> tuple[str, Truth]:
     """Classification and 'meets any IMNM subtype' from the subtype truths."""
     subs = [truths[s] for s in SUBTYPES]
+    imnm = or_([*subs, truths["both_positive"]])
+    if truths["both_positive"] is Truth.MET:
+        return ("unknown" if both_mode == "flag_for_review" else "anti_hmgcr_myopathy"), Truth.MET
     for s in SUBTYPES:
         if truths[s] is Truth.MET:
             return s, Truth.MET
-    imnm = or_([*subs, truths["both_positive"]])
-    if truths["both_positive"] is Truth.MET:
-        return "unknown", Truth.MET
     if imnm is Truth.NOT_MET:
         return "not_met", Truth.NOT_MET
     return "unknown", imnm
 
 
 def classify(
-    facts: FactSource,
-    ws: WorkupSettings,
-    *,
-    as_of: Any,
-    registry: Registry,
-    hmgcr_status: str | None,
-    srp_status: str | None,
+    ev: SharedEval, ws: WorkupSettings, *, hmgcr_status: str | None, srp_status: str | None
 ) -> EnmcResult:
     rules = subtype_rules(ws)
-    outcomes = {k: evaluate(v, facts, as_of=as_of, registry=registry) for k, v in rules.items()}
+    outcomes = {k: ev(v) for k, v in rules.items()}
     truths = {k: o.truth for k, o in outcomes.items()}
     classification, imnm = decide(truths, ws.both_antibodies_positive)
     flags: list[str] = []
@@ -169,9 +178,8 @@ def classify(
     biopsy_note = None
     if classification in SUBTYPES:
         status = "met"
-        message = (
-            f"Meets ENMC 224 {classification.replace('_', ' ')} (criteria ⚠️: ENMC wording not verified)."
-        )
+        message = f"Meets ENMC 224 {subtype_label(classification)} (criteria ⚠️: ENMC wording not verified)."
+
         if classification != "antibody_negative_imnm" and truths["biopsy_compatible"] is not Truth.MET:
             biopsy_note = (
                 "Biopsy not required when the antibody is positive (enmc_224 choice "
@@ -233,6 +241,7 @@ def classify(
             message = "ENMC 224 undecided."
     if imnm is Truth.UNKNOWN and not missing:
         missing = dedupe_missing([m for o in outcomes.values() for m in o.missing])
+    missing = tuple({m.fact: m for m in reversed(missing)}[f] for f in dict.fromkeys(m.fact for m in missing))
     return EnmcResult(
         classification,
         status,
@@ -247,19 +256,38 @@ def classify(
     )
 
 
+def unknown_leaves(result: EnmcResult) -> tuple[Outcome, ...]:
+    """The distinct unknown leaf outcomes of the subtype rules (computed once per result)."""
+    cached = _LEAVES.get(id(result))
+    if cached is not None and cached[0] is result:
+        return cached[1]
+    seen: dict[int, Outcome] = {}
+    stack = list(result.outcomes.values())
+    while stack:
+        o = stack.pop()
+        if id(o) in seen or o.truth is not Truth.UNKNOWN:
+            continue
+        seen[id(o)] = o
+        stack.extend(o.children)
+    leaves = tuple(o for o in seen.values() if not o.children)
+    _LEAVES.clear()
+    _LEAVES[id(result)] = (result, leaves)
+    return leaves
+
+
+_LEAVES: dict[int, tuple[EnmcResult, tuple[Outcome, ...]]] = {}
+
+
 def could_change(result: EnmcResult, ws: WorkupSettings, test: str, max_leaves: int = 8) -> bool:
     """Could some result of `test` change the ENMC conclusion? (completion of the unknown leaves)
 
-    Leaves are grouped by the condition they test, so one fact's condition takes one value in every
+    Leaves are grouped by the condition they test, so one condition takes one value in every
     subtype rule; every combination of MET / NOT_MET over the test's unknown leaves is tried.
     """
     groups: dict[tuple[Any, ...], list[Outcome]] = {}
-    for o in result.outcomes.values():
-        for leaf in o.walk():
-            if leaf.children or leaf.truth is not Truth.UNKNOWN:
-                continue
-            if any(m.test == test for m in leaf.missing):
-                groups.setdefault(_leaf_key(leaf.node), []).append(leaf)
+    for leaf in unknown_leaves(result):
+        if any(m.test == test for m in leaf.missing):
+            groups.setdefault(_leaf_key(leaf.node), []).append(leaf)
     if not groups:
         return False
     keys = list(groups)
@@ -288,19 +316,28 @@ def _leaf_key(node: r.Expr) -> tuple[Any, ...]:
 
 
 def _retruth(o: Outcome, forced: dict[int, Truth]) -> Truth:
-    if id(o) in forced:
-        return forced[id(o)]
+    """The truth of an outcome tree with some unknown leaves forced (memoised in `forced`).
+
+    Kleene logic is monotone: a node already met or not met keeps its truth whatever the unknown
+    leaves turn out to be, so only unknown nodes are recomputed.
+    """
+    if o.truth is not Truth.UNKNOWN:
+        return o.truth
+    hit = forced.get(id(o))
+    if hit is not None:
+        return hit
     if not o.children:
         return o.truth
     kids = [_retruth(c, forced) for c in o.children]
     n = o.node
     if isinstance(n, r.All):
-        return and_(kids)
-    if isinstance(n, r.AnyOf):
-        return or_(kids)
-    if isinstance(n, r.Not):
-        return not_(kids[0])
-    from imnm.core.truth import at_least
-
-    assert isinstance(n, r.AtLeast)
-    return at_least(n.at_least.n, kids)
+        t = and_(kids)
+    elif isinstance(n, r.AnyOf):
+        t = or_(kids)
+    elif isinstance(n, r.Not):
+        t = not_(kids[0])
+    else:
+        assert isinstance(n, r.AtLeast)
+        t = at_least(n.at_least.n, kids)
+    forced[id(o)] = t
+    return t

@@ -18,11 +18,11 @@ from typing import Any
 
 from imnm import knowledge
 from imnm.core import rules as r
-from imnm.core.evaluate import Missing, Outcome, dedupe_missing, evaluate, missing_dict
-from imnm.core.facts import FactSource, Registry
+from imnm.core.evaluate import Missing, Outcome, dedupe_missing, missing_dict
 from imnm.core.truth import Truth, and_, or_
 from imnm.workup import rules as wr
 from imnm.workup.settings import WorkupSettings
+from imnm.workup.shared import SharedEval, intern
 
 VERSIONS = ("no_biopsy", "biopsy")
 
@@ -129,6 +129,16 @@ class Item:
     def truth(self) -> Truth:
         return self.outcome.truth
 
+    def points(self, version: str) -> int:
+        """The item's weight in this version's column, in integer tenths."""
+        return _tenths_weight(self.id, version)
+
+
+@cache
+def _tenths_weight(item_id: str, version: str) -> int:
+    w = next(m for m in items_meta() if m["id"] == item_id)[f"weight_{version}"]
+    return tenths(float(w or 0))
+
 
 @dataclass(frozen=True)
 class Group:
@@ -168,26 +178,46 @@ class VersionScore:
         return False
 
 
+@cache
+def _group_specs(
+    item_ids: tuple[str, ...], version: str
+) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
+    """Score groups of a version with each member's points in tenths: exclusive items (the age
+    bands) form one group, every other scored item its own; unscored items are left out."""
+    groups = wr.table()["eular_acr_item_groups"]
+    grouped = {i for g in groups.values() for i in g}
+    meta = {m["id"]: m for m in items_meta()}
+    specs = [(name, tuple(ids)) for name, ids in groups.items()]
+    specs += [(i, (i,)) for i in item_ids if i not in grouped]
+    out = []
+    for name, ids in specs:
+        members = tuple(
+            (i, _tenths_weight(i, version)) for i in ids if meta[i][f"weight_{version}"] is not None
+        )
+        if members:
+            out.append((name, members))
+    return tuple(out)
+
+
 def version_score(items: dict[str, Item], version: str, basis: str) -> VersionScore:
-    grouped = {i for g in wr.table()["eular_acr_item_groups"].values() for i in g}
     known = 0
     groups: list[Group] = []
-    specs: list[tuple[str, tuple[str, ...]]] = [
-        (name, tuple(ids)) for name, ids in wr.table()["eular_acr_item_groups"].items()
-    ]
-    specs += [(i, (i,)) for i in items if i not in grouped]
-    for name, ids in specs:
-        scored = [items[i] for i in ids if items[i].weights[version] is not None]
-        if not scored:
-            continue
-        met = [it for it in scored if it.truth is Truth.MET]
-        if met:
-            known += max(tenths(float(it.weights[version] or 0)) for it in met)
-            continue
-        unknown = [it for it in scored if it.truth is Truth.UNKNOWN]
-        if unknown:
-            opts = {0} | {tenths(float(it.weights[version] or 0)) for it in unknown}
-            groups.append(Group(name, tuple(it.id for it in unknown), tuple(sorted(opts))))
+    met, unknown = Truth.MET, Truth.UNKNOWN
+    for name, members in _group_specs(tuple(items), version):
+        best = -1
+        unknown_ids: list[str] = []
+        opts = {0}
+        for item_id, pts in members:
+            t = items[item_id].outcome.truth
+            if t is met:
+                best = max(best, pts)
+            elif t is unknown:
+                unknown_ids.append(item_id)
+                opts.add(pts)
+        if best >= 0:
+            known += best
+        elif unknown_ids:
+            groups.append(Group(name, tuple(unknown_ids), tuple(sorted(opts))))
     return VersionScore(version, known, tuple(groups), basis)
 
 
@@ -333,7 +363,7 @@ class EularResult:
             "scored": w is not None,
             "status": status,
             "points": w if (w is not None and it.truth is Truth.MET) else 0,
-            "evidence": [str(e) for e in it.outcome.all_evidence()],
+            "evidence": list(dict.fromkeys(str(e) for e in it.outcome.all_evidence())),
             "missing": [missing_dict(m) for m in it.outcome.missing] if it.truth is Truth.UNKNOWN else [],
             "could_change_category": changing,
             "source": it.source,
@@ -355,14 +385,14 @@ def _compare_rule(fact: str, op: str, value: float, unit: str | None) -> r.Expr:
     data: dict[str, Any] = {"fact": fact, "op": op, "value": value}
     if unit:
         data["unit"] = unit
-    return r.parse_rule({"compare": data})
+    return intern(r.parse_rule({"compare": data}))
 
 
-def score_items(facts: FactSource, ws: WorkupSettings, *, as_of: Any, registry: Registry) -> dict[str, Item]:
+def score_items(ev: SharedEval, ws: WorkupSettings) -> dict[str, Item]:
     out: dict[str, Item] = {}
     for m in items_meta():
         rule = wr.item_rule(m["id"], ws.enzymes_value)
-        o = evaluate(rule, facts, as_of=as_of, registry=registry)
+        o = ev(rule)
         out[m["id"]] = Item(
             m["id"],
             str(m["number"]),
@@ -376,10 +406,8 @@ def score_items(facts: FactSource, ws: WorkupSettings, *, as_of: Any, registry: 
     return out
 
 
-def classify(
-    facts: FactSource, ws: WorkupSettings, *, as_of: Any, registry: Registry, biopsy_status: bool | None
-) -> EularResult:
-    items = score_items(facts, ws, as_of=as_of, registry=registry)
+def classify(ev: SharedEval, ws: WorkupSettings, *, biopsy_status: bool | None) -> EularResult:
+    items = score_items(ev, ws)
     basis = ws.category_basis
     if biopsy_status is True:
         versions: tuple[VersionScore, ...] = (version_score(items, "biopsy", basis),)
@@ -413,7 +441,7 @@ def classify(
     sub_missing: tuple[Missing, ...] = ()
     if classified is Truth.MET:
         if ws.subgroup_tree_use == "apply_flagged":
-            subgroup, note, sub_missing = _subgroup(items, facts, as_of=as_of, registry=registry)
+            subgroup, note, sub_missing = _subgroup(items, ev)
         else:
             note = "subgroups not assigned (choice subgroup_tree_use=disabled)"
     elif classified is Truth.UNKNOWN:
@@ -451,9 +479,7 @@ def classify(
     )
 
 
-def _subgroup(
-    items: dict[str, Item], facts: FactSource, *, as_of: Any, registry: Registry
-) -> tuple[str | None, str | None, tuple[Missing, ...]]:
+def _subgroup(items: dict[str, Item], ev: SharedEval) -> tuple[str | None, str | None, tuple[Missing, ...]]:
     tree = table()["subgroup_tree"]
     nodes = {n["id"]: n for n in tree["nodes"]}
     leaves = {leaf["id"] for leaf in tree["leaves"]}
@@ -465,17 +491,12 @@ def _subgroup(
                 it = items[test]
                 return it.truth, list(it.outcome.missing)
             if test in terms:
-                o = evaluate(wr.term_rule(test), facts, as_of=as_of, registry=registry)
+                o = ev(wr.term_rule(test))
                 return o.truth, list(o.missing)
             raise KeyError(f"subgroup tree term {test!r} has no rule in workup.yaml")
         if "fact" in test:
-            spec = registry[test["fact"]]
-            o = evaluate(
-                _compare_rule(test["fact"], test["op"], float(test["value"]), spec.unit),
-                facts,
-                as_of=as_of,
-                registry=registry,
-            )
+            spec = ev.registry[test["fact"]]
+            o = ev(_compare_rule(test["fact"], test["op"], float(test["value"]), spec.unit))
             return o.truth, list(o.missing)
         key = "any_of" if "any_of" in test else "all_of"
         parts = [truth(t) for t in test[key]]

@@ -14,7 +14,11 @@ Contract (trial criteria are written against these names):
   `eular_acr.category` (enum not_iim | possible | probable | definite; known only when the range
   has one category), `eular_acr.classified_as_iim` (bool), `eular_acr.subgroup` (enum).
 
-All are monotone: recording more facts only narrows a range or settles an unknown.
+All are monotone — recording more facts only narrows a range or settles an unknown — with one
+documented exception: following worked example N1 (clinical.md §2.2), a confirmed antibody assigns
+its subtype even when the other antibody was never tested, so if the other antibody later turns out
+positive too, the default choice `both_antibodies_positive=flag_for_review` withdraws the subtype
+(`enmc.subtype` becomes unknown, `enmc.imnm` stays true). With `hmgcr_first` there is no exception.
 """
 
 from __future__ import annotations

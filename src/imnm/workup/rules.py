@@ -10,6 +10,7 @@ from imnm import knowledge
 from imnm.core import rules as r
 from imnm.core.evaluate import require_valid
 from imnm.core.rules import parse_rule
+from imnm.workup.shared import intern
 
 FILE = "knowledge/data/workup.yaml"
 
@@ -46,7 +47,7 @@ def rule_from(keys: tuple[str | int, ...]) -> r.Expr:
         node = node[k]
     parsed = parse_rule(node)
     require_valid(parsed, REGISTRY, path=".".join(str(k) for k in keys), file=FILE)
-    return parsed
+    return intern(parsed)
 
 
 def all_rule_paths() -> list[tuple[str | int, ...]]:

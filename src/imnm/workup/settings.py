@@ -30,6 +30,8 @@ CHOICES: dict[str, tuple[str, str]] = {
     "confirmatory_methods": ("antibodies", "confirmatory_methods"),
     "unknown_antibody_method": ("workup", "unknown_antibody_method"),
     "ck_trend_stable_band": ("workup", "ck_trend_stable_band"),
+    "ck_seed_claim": ("ck", "seed_claim_10_100x"),
+    "antibody_second_method_offered": ("tests", "antibody_second_method_offered"),
 }
 
 
@@ -57,6 +59,8 @@ class WorkupSettings(Settings):
     confirmatory_methods: str = _default("confirmatory_methods")
     unknown_antibody_method: str = _default("unknown_antibody_method")
     ck_trend_stable_band: str = _default("ck_trend_stable_band")
+    ck_seed_claim: str = _default("ck_seed_claim")
+    antibody_second_method_offered: str = _default("antibody_second_method_offered")
 
     def __post_init__(self) -> None:
         problems = []
