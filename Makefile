@@ -30,6 +30,10 @@ run: $(STAMP)
 	@for f in examples/*.yaml; do $(BIN)/imnm facts "$$f" --as-of $(AS_OF) || exit $$?; done
 	$(BIN)/imnm trials examples/anti-hmgcr.yaml --as-of $(AS_OF)
 	$(BIN)/imnm assess examples/anti-hmgcr.yaml --as-of $(AS_OF)
+	$(BIN)/imnm activity examples/anti-hmgcr.yaml
+	$(BIN)/imnm response examples/anti-hmgcr.yaml
+	$(BIN)/imnm activity examples/anti-srp-grades-haq.yaml
+	$(BIN)/imnm response examples/anti-srp-grades-haq.yaml
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests bench

@@ -147,10 +147,21 @@ def _resolved_facts(records: list[dict[str, Any]]) -> list[Any]:
         out.append(facts)
     return out
 
+
 def _assess(rec: Any) -> object:
     from imnm.workup.assess import assess
 
     return assess(rec, as_of=AS_OF)
+
+
+def _with_two_visits(records: list[dict[str, Any]]) -> list[Any]:
+    return [r for r in _validated(records) if r.visits and len(r.visits) >= 2]
+
+
+def _tis_response(rec: Any) -> object:
+    from imnm.activity.measures import response
+
+    return response(rec)
 
 
 STAGES: list[Stage] = [
@@ -166,6 +177,7 @@ STAGES: list[Stage] = [
     Stage("trials: whole catalog", _trial_catalog, _evaluate_catalog, goal_ms=2.0),
     Stage("trials: catalog, facts resolved", _resolved_facts, _evaluate_catalog_facts_resolved),
     Stage("assess (work-up, issue 4)", _validated, lambda rec: _assess(rec), goal_ms=1.0),
+    Stage("TIS response", _with_two_visits, _tis_response, goal_ms=0.5),
 ]
 
 

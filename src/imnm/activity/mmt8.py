@@ -139,7 +139,6 @@ def score_grades(grades: Mmt8Grades, tested: Side, trace: TraceOption | None = N
     trace = trace or default_trace()
     lo, hi, notes = _score(_flat(grades, tested), trace)
     if tested == "bilateral":
-        notes.append("bilateral maximum 150 is ⚠️ derived (choice bilateral_mmt8_max)")
         return Mmt8Score(lo, hi, 150, tested, "per-muscle grades (bilateral)", tuple(notes))
     return Mmt8Score(lo, hi, 80, tested, f"per-muscle grades ({tested} side)", tuple(notes))
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from imnm.cli.activity import register as register_activity
 from imnm.cli.common import (
     DISCLAIMER,
     EXIT_INVALID,
@@ -264,6 +265,7 @@ from imnm.cli.trials import register as register_trials  # noqa: E402
 
 register_trials(app)
 app.command("assess")(__import__("imnm.cli.assess", fromlist=["assess"]).assess)  # issue 4: diagnostic work-up
+register_activity(app)  # imnm activity, imnm response (src/imnm/cli/activity.py)
 
 
 def run() -> None:
