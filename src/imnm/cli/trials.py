@@ -183,8 +183,9 @@ def _print_text(rec: Any, day: Any, results: list[Any], all_criteria: bool) -> N
                 c.print(f"      · {e}", markup=False)
         if r.missing:
             c.print("  Still needed:", markup=False)
-            for m in r.missing:
-                c.print(f"    ? {m.ask}  (for {', '.join(m.criteria)})", markup=False)
+            for ask, (details, crits) in _group_missing(r.missing).items():
+                why = f" — {'; '.join(details)}" if details else ""
+                c.print(f"    ? {ask}{why}  (for {', '.join(crits)})", markup=False)
         if r.manual_review:
             c.print("  For a clinician to review:", markup=False)
             for m in r.manual_review:
@@ -204,6 +205,17 @@ def _print_text(rec: Any, day: Any, results: list[Any], all_criteria: bool) -> N
             )
             c.print(f"  Baseline checklist: {shown}", markup=False)
     c.print(f"\n{DISCLAIMER} {TRIALS_NOTE}", markup=False)
+
+
+def _group_missing(items: Any) -> dict[str, tuple[list[str], list[str]]]:
+    """Missing facts grouped by the question or test that supplies them (one line each)."""
+    out: dict[str, tuple[list[str], list[str]]] = {}
+    for m in items:
+        details, crits = out.setdefault(m.ask, ([], []))
+        if m.detail and not m.detail.startswith("to settle") and m.detail not in details:
+            details.append(m.detail)
+        crits.extend(c for c in m.criteria if c not in crits)
+    return out
 
 
 def _short(text: str, n: int = 90) -> str:

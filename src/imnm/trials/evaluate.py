@@ -170,6 +170,7 @@ class MissingItem:
     ask: str
     test: str
     criteria: tuple[str, ...]
+    detail: str | None = None  # e.g. "a result dated 2026-10-26 to 2026-11-25"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -177,6 +178,7 @@ class MissingItem:
             "label": self.label,
             "ask": self.ask,
             "test": self.test,
+            "detail": self.detail,
             "criteria": list(self.criteria),
         }
 
@@ -222,7 +224,7 @@ class TrialResult:
                     if c.criterion.id not in entry[1]:
                         entry[1].append(c.criterion.id)
             self._missing = tuple(
-                MissingItem(m.fact, m.label, m.ask, m.test, tuple(ids)) for m, ids in found.values()
+                MissingItem(m.fact, m.label, m.ask, m.test, tuple(ids), m.detail) for m, ids in found.values()
             )
         return self._missing
 
