@@ -125,29 +125,6 @@ def _evaluate_catalog(rec: Any) -> None:
     evaluate_catalog(catalog(), RecordFacts(rec, as_of=AS_OF), as_of=AS_OF, registry=REGISTRY)
 
 
-def _evaluate_catalog_facts_resolved(facts: Any) -> None:
-    from imnm.facts import REGISTRY
-    from imnm.trials.evaluate import evaluate_catalog
-    from imnm.trials.load import catalog
-
-    evaluate_catalog(catalog(), facts, as_of=AS_OF, registry=REGISTRY)
-
-
-def _resolved_facts(records: list[dict[str, Any]]) -> list[Any]:
-    from imnm.core.rules import facts_used
-    from imnm.facts import RecordFacts
-    from imnm.trials.load import catalog
-
-    used = {f for t in catalog() for c in t.all_criteria() if c.rule is not None for f in facts_used(c.rule)}
-    out = []
-    for rec in _validated(records):
-        facts = RecordFacts(rec, as_of=AS_OF)
-        for name in used:
-            facts.get(name)
-        out.append(facts)
-    return out
-
-
 def _assess(rec: Any) -> object:
     from imnm.workup.assess import assess
 
@@ -175,7 +152,6 @@ STAGES: list[Stage] = [
     Stage("resolve every fact", _validated, _all_facts),
     Stage("evaluate 5 rules", _validated, _evaluate_rules),
     Stage("trials: whole catalog", _trial_catalog, _evaluate_catalog, goal_ms=2.0),
-    Stage("trials: catalog, facts resolved", _resolved_facts, _evaluate_catalog_facts_resolved),
     Stage("assess (work-up, issue 4)", _validated, lambda rec: _assess(rec), goal_ms=1.0),
     Stage("TIS response", _with_two_visits, _tis_response, goal_ms=0.5),
 ]
