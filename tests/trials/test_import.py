@@ -362,3 +362,23 @@ def test_recognizer(text: str, kind: Any, rule: dict[str, Any]) -> None:
 )
 def test_not_recognized_goes_to_manual_review(text: str, kind: Any) -> None:
     assert recognize(text, kind) is None
+
+
+def test_unindented_group_is_kept_together_and_flagged() -> None:
+    """ALKIVIA as shown on a mirror: the sub-items of a lead line are not indented (trials.md §1.3)."""
+    text = (
+        "Inclusion Criteria:\n- A definite or probable clinical diagnosis of idiopathic inflammatory myopathy (IIM)\n"
+        "One of the following medical histories:\n- Diagnosis of polymyositis (PM)\n"
+        "- Diagnosis of immune-mediated necrotizing myopathy (IMNM)"
+    )
+    [sec] = split_criteria(text)
+    assert [i.text for i in sec.items] == [
+        "A definite or probable clinical diagnosis of idiopathic inflammatory myopathy (IIM)",
+        "One of the following medical histories:",
+    ]
+    group = sec.items[1]
+    assert [c.text for c in group.children] == [
+        "Diagnosis of polymyositis (PM)",
+        "Diagnosis of immune-mediated necrotizing myopathy (IMNM)",
+    ]
+    assert group.note is not None and "guess" in group.note

@@ -121,6 +121,11 @@ def split_criteria(text: str) -> list[Section]:
                 continue
             if group is not None and indent >= group.indent:
                 group.children.append(item)
+                if indent == group.indent:
+                    group.note = (
+                        "sub-items grouped under the line ending in ':'; they are not indented, "
+                        "so where the group ends is a guess"
+                    )
                 continue
             if last_top is not None and _unbalanced(last_top.text):
                 last_top.text = f"{last_top.text} {body}"
