@@ -181,6 +181,8 @@ def _print_text(rec: Any, day: Any, results: list[Any], all_criteria: bool) -> N
             c.print(f"  ✘ {f.kind} {f.criterion.id}: {f.criterion.text}", markup=False)
             for e in f.outcome.all_evidence() if f.outcome else []:
                 c.print(f"      · {e}", markup=False)
+            for a in f.criterion.assumptions:
+                c.print(f"      assumes: {a}", markup=False)
         if r.missing:
             c.print("  Still needed:", markup=False)
             for ask, (details, crits) in _group_missing(r.missing).items():
@@ -197,6 +199,16 @@ def _print_text(rec: Any, day: Any, results: list[Any], all_criteria: bool) -> N
                     f"    {_CRIT[cr.effect]} {cr.kind} {cr.criterion.id}: {_short(cr.criterion.text)}",
                     markup=False,
                 )
+        if r.verdict != "ineligible":
+            used = [
+                *t.assumptions,
+                *(a for cr in r.criteria if cr.effect == "ok" for a in cr.criterion.assumptions),
+            ]
+            flagged = [a for a in dict.fromkeys(used) if a.startswith("⚠️")]
+            if flagged:
+                c.print("  This result depends on documented assumptions:", markup=False)
+                for a in flagged:
+                    c.print(f"    {a}", markup=False)
         items = checklist(t, rec, r.cohort)
         if items:
             shown = "; ".join(
