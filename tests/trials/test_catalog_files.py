@@ -155,3 +155,23 @@ def test_a_missing_contract_fact_becomes_manual_review() -> None:
     crit = trial.inclusion[0]
     assert crit.manual_review and crit.rule is None
     assert crit.reason == "needs enmc.imnm (not yet available)"
+
+
+def test_every_trial_of_the_research_index_is_in_the_catalog() -> None:
+    """trials/imnm_trials_index.json (the machine-readable index of trials.md §1) is fully covered,
+    with the same phases, sponsor status and age limits where the index has them."""
+    import json
+    from pathlib import Path
+
+    index = json.loads(
+        (Path(__file__).resolve().parent.parent / "data" / "trials" / "imnm_trials_index.json").read_text()
+    )
+    by_id = {t.id: t for t in catalog()}
+    for entry in index["trials"]:
+        trial = by_id[entry["nct_id"]]
+        if entry["phases"]:
+            assert trial.phases == entry["phases"], trial.id
+        if entry["max_age"]:
+            assert trial.maximum_age == entry["max_age"], trial.id
+        if entry["sex"]:
+            assert trial.sex == entry["sex"], trial.id

@@ -147,3 +147,10 @@ def test_list() -> None:
     p = imnm("trials", "list", "--json")
     assert p.returncode == 0
     assert len(json.loads(p.stdout)["trials"]) == 19
+
+
+def test_schema() -> None:
+    p = imnm("trials", "schema")
+    assert p.returncode == 0
+    schema = json.loads(p.stdout)
+    assert {"inclusion", "exclusion", "cohorts", "source"} <= set(schema["properties"])

@@ -42,8 +42,8 @@ def trials(
     what: Annotated[
         str,
         typer.Argument(
-            help="A record file to check, or `import` (then STUDY.json), or `list`.",
-            metavar="FILE|import|list",
+            help="A record file to check, or `import` (then STUDY.json), `list` or `schema`.",
+            metavar="FILE|import|list|schema",
         ),
     ],
     path: Annotated[
@@ -81,13 +81,20 @@ def trials(
 
     `imnm trials import STUDY.json` turns a ClinicalTrials.gov API v2 record into a draft catalog
     file and prints how many criteria were encoded and how many need review.
-    `imnm trials list` lists the catalog.
+    `imnm trials list` lists the catalog; `imnm trials schema` prints the JSON Schema of a catalog file.
     """
     if what == "import":
         _import(path, out, as_of, as_json)
         return
     if what == "list":
         _list(as_json)
+        return
+    if what == "schema":
+        import json
+
+        from imnm.trials.model import Trial
+
+        print(json.dumps(Trial.model_json_schema(), indent=2, ensure_ascii=False))
         return
     from imnm.facts import REGISTRY, RecordFacts
     from imnm.record.load import load_record
