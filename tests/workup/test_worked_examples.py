@@ -111,6 +111,15 @@ def test_e1_is_not_classifiable_without_a_biopsy_and_asks_for_one() -> None:
     assert any(f["id"] == "eular_not_classifiable" for f in a["flags"])
     biopsy = [t for t in a["next_tests"] if t["test"] == "muscle_biopsy"]
     assert biopsy and "EULAR/ACR classification" in biopsy[0]["could_change"]
+    # 6.8 (probable) without a biopsy; with one and no scored biopsy item 6.4 (not IIM, E2b)
+    assert "EULAR/ACR category" in biopsy[0]["could_change"]
+
+
+def test_e3_biopsy_cannot_change_the_eular_acr_category() -> None:
+    """E3 scores 10.1 without biopsy; in the biopsy column its items give 2.2 + 3.2 + 2.7 + 0.7 + 0.5
+    + 1.4 = 10.7 ≥ 8.7, definite whatever the biopsy shows."""
+    tests = {t["test"]: t for t in run(R.e3()).next_tests}
+    assert "EULAR/ACR category" not in tests.get("muscle_biopsy", {"could_change": []})["could_change"]
 
 
 def test_e2b_passes_with_the_lenient_reading_but_stays_not_iim() -> None:

@@ -70,10 +70,6 @@ def subtype_label(subtype: str) -> str:
     return subtype
 
 
-def _with_label(node: r.Expr, label: str) -> r.Expr:
-    return node.model_copy(update={"label": label})
-
-
 def subtype_rules(ws: WorkupSettings) -> dict[str, r.Expr]:
     """The composite rule of each subtype under the current choices (built from workup.yaml parts)."""
     return _subtype_rules(

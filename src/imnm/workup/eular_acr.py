@@ -517,3 +517,28 @@ def _subgroup(items: dict[str, Item], ev: SharedEval) -> tuple[str | None, str |
 def biopsy_version_if_done(result: EularResult) -> VersionScore:
     """The biopsy version's score range if a biopsy were done now (its items still unknown)."""
     return version_score(result.items, "biopsy", result.ws.category_basis)
+
+
+def biopsy_could_change_category(result: EularResult, max_groups: int = 10) -> bool:
+    """If no biopsy is recorded: could some biopsy result put the category somewhere the no-biopsy
+    version would not, for some completion of the unknown clinical items?
+
+    The clinical unknowns are enumerated jointly in both columns (their weights differ), the biopsy
+    items at their two extremes (none / all present; the category is monotone in between)."""
+    nb = version_score(result.items, "no_biopsy", result.ws.category_basis)
+    b = biopsy_version_if_done(result)
+    clinical = {g.name for g in nb.groups}
+    if len(clinical) > max_groups:
+        return True
+    pairs = {(0, 0)}
+    for g in nb.groups:
+        choices = {(0, 0)} | {
+            (result.items[i].points("no_biopsy"), result.items[i].points("biopsy")) for i in g.items
+        }
+        pairs = {(x + p, y + q) for x, y in pairs for p, q in choices}
+    y_max = sum(max(g.options) for g in b.groups if g.name not in clinical)
+    for x, y in pairs:
+        here = nb.category(nb.known + x)
+        if b.category(b.known + y) != here or b.category(b.known + y + y_max) != here:
+            return True
+    return False

@@ -252,7 +252,7 @@ def mri(rec: Record) -> dict[str, Any]:
         "date": rec.mri.date.isoformat() if rec.mri.date else None,
         "findings": findings,
         "lasting_damage": urgent,
-        "summary": "; ".join(f["text"] for f in findings if f["value"] is not None) or "no findings reported",
+        "summary": " ".join(f["text"] for f in findings if f["value"] is not None) or "no findings reported",
     }
 
 

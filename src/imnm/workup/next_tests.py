@@ -88,7 +88,7 @@ def classification_tests(c: Core) -> list[dict[str, Any]]:
         if test == BIOPSY and u.biopsy_status is not True:
             b = ea.biopsy_version_if_done(u)
             lo, hi = b.category(b.lo), b.category(b.hi)
-            if (lo, hi) != (u.category_min, u.category_max) and CATEGORY not in changes:
+            if CATEGORY not in changes and ea.biopsy_could_change_category(u):
                 changes.append(CATEGORY)
                 why.append(
                     f"would bring in the biopsy version of the criteria (range {ea.as_score(b.lo):g}–{ea.as_score(b.hi):g}: {lo}–{hi})"
@@ -140,6 +140,20 @@ def _entry(test: str, tier: str, why: str, changes: list[str], facts: list[str])
 
 def next_tests(c: Core, plan: list[dict[str, Any]], mimics: list[dict[str, Any]]) -> list[dict[str, Any]]:
     first = classification_tests(c)
+    biopsy_at = next((i for i, t in enumerate(first) if t["test"] == BIOPSY), None)
+    if biopsy_at is not None and c.record.mri is None and "mri_muscle" in catalogue():
+        first.insert(
+            biopsy_at,
+            _entry(
+                "mri_muscle",
+                "before_biopsy",
+                "Before a biopsy: muscle MRI shows which muscles are inflamed (oedema), so the biopsy can be "
+                "taken where it is most likely to show the disease; it also shows lasting damage (fatty "
+                "replacement). It does not change the criteria itself.",
+                [],
+                [],
+            ),
+        )
     seen = {t["test"] for t in first}
     rest: list[dict[str, Any]] = []
 

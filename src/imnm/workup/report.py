@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from imnm.core.evaluate import Outcome
-from imnm.core.truth import Truth
 
 if TYPE_CHECKING:
     from imnm.workup.assess import Assessment
@@ -232,7 +231,3 @@ def render(a: Assessment) -> list[Line]:
     for src in a.sources:
         dim("  " + src)
     return out
-
-
-def truth_symbol(t: Truth) -> str:
-    return t.symbol
