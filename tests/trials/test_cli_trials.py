@@ -154,3 +154,18 @@ def test_schema() -> None:
     assert p.returncode == 0
     schema = json.loads(p.stdout)
     assert {"inclusion", "exclusion", "cohorts", "source"} <= set(schema["properties"])
+
+
+def test_screening_window_option(tmp_path: Path) -> None:
+    data = imnm_patient()
+    data["labs"][0]["date"] = "2026-10-01"  # type: ignore[index]
+    rec = _record(tmp_path, data)
+    args = ("trials", rec, "--json", "--as-of", "2026-11-25", "--trial", "NCT04025632")
+    default = json.loads(imnm(*args).stdout)
+    assert default["trials"][0]["verdict"] == "needs_information"
+    assert default["settings"]["screening_window"] == "30d"
+    wide = json.loads(imnm(*args, "--screening-window", "60d").stdout)
+    assert wide["trials"][0]["verdict"] == "eligible"
+    assert wide["settings"]["screening_window"] == "60d"
+    bad = imnm(*args, "--screening-window", "two months")
+    assert bad.returncode == 2 and "--screening-window" in bad.stdout + bad.stderr

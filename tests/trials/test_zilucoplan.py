@@ -283,3 +283,17 @@ def test_no_antibodies_names_both_tests() -> None:
     assert {"anti_hmgcr", "anti_srp"} <= missing_tests(r)
     by_fact = {m.fact: m for m in r.missing}
     assert "inc-2" in by_fact["antibody.HMGCR"].criteria and "inc-2" in by_fact["antibody.SRP"].criteria
+
+
+def test_screening_window_is_a_documented_choice() -> None:
+    """A CK from 55 days before baseline is not 'at Screening' with the default 30-day window,
+    and is with a 60-day window; the MMT-8 grades then need the wider window too."""
+    from imnm.trials.load import catalog
+
+    d = imnm_patient()
+    d["labs"][0]["date"] = "2026-10-01"
+    r = one(d, TRIAL)
+    assert r.verdict == "needs_information" and missing_tests(r) == {"ck"}
+    wide = next(t for t in catalog("60d") if t.id == TRIAL)
+    assert one(d, wide).verdict == "eligible"
+    assert any("--screening-window" in a for a in wide.assumptions)

@@ -67,6 +67,13 @@ def trials(
     all_criteria: bool = typer.Option(
         False, "--all-criteria", help="Show every criterion, not only open ones."
     ),
+    screening_window: str = typer.Option(
+        "30d",
+        "--screening-window",
+        metavar="DURATION",
+        help="⚠️ How far back a result counts as taken 'at screening' (no registry states it): "
+        "30d (default), 4w, 2mo ...",
+    ),
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", metavar="FILE", help="With `import`: where to write the draft YAML."),
@@ -111,7 +118,10 @@ def trials(
         )
     rec = load_record(Path(what))
     day = parse_as_of(as_of)
-    items = list(catalog())
+    from imnm.trials.load import check_window
+
+    window = check_window(screening_window)
+    items = list(catalog(window))
     if trial:
         known = {t.id for t in items}
         unknown = [t for t in trial if t not in known]
@@ -139,14 +149,14 @@ def trials(
             {
                 "id": rec.id,
                 "as_of": day.isoformat(),
-                "settings": facts.context.settings.describe(),
+                "settings": dict(facts.context.settings.describe(), screening_window=window),
                 "counts": _counts(results),
                 "trials": payload,
                 "disclaimer": f"{DISCLAIMER} {TRIALS_NOTE}",
             }
         )
         return
-    _print_text(rec, day, results, all_criteria)
+    _print_text(rec, day, results, all_criteria, window)
 
 
 def _counts(results: list[Any]) -> dict[str, int]:
@@ -160,7 +170,7 @@ _SYMBOL = {"eligible": "✔", "needs_information": "?", "ineligible": "✘"}
 _CRIT = {"ok": "✔", "failed": "✘", "missing": "?", "review": "👁"}
 
 
-def _print_text(rec: Any, day: Any, results: list[Any], all_criteria: bool) -> None:
+def _print_text(rec: Any, day: Any, results: list[Any], all_criteria: bool, window: str) -> None:
     from imnm.trials.checklist import checklist
 
     c = console()
@@ -168,6 +178,11 @@ def _print_text(rec: Any, day: Any, results: list[Any], all_criteria: bool) -> N
     c.print(
         f"Trials for {rec.id} as of {day.isoformat()}: {counts['eligible']} eligible, "
         f"{counts['needs_information']} need information, {counts['ineligible']} ineligible",
+        markup=False,
+    )
+    c.print(
+        f"Results 'at screening' are the latest within {window} before {day.isoformat()} "
+        "(⚠️ assumed window; change it with --screening-window).",
         markup=False,
     )
     for r in results:

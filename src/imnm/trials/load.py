@@ -46,6 +46,12 @@ PENDING_FACTS: frozenset[str] = frozenset(
 """Contract facts of the work-up (issue 4) and activity (issue 5) modules."""
 
 
+SCREENING = "screening"
+DEFAULT_SCREENING_WINDOW = "30d"
+"""⚠️ Choice: how far back a result counts as taken 'at Screening'. No registry text states a
+window; catalog rules write `window: {before: screening}` and the loader puts this duration in."""
+
+
 class TrialError(KnowledgeError):
     """A trial catalog file does not validate."""
 
@@ -56,11 +62,53 @@ def _registry() -> Registry:
     return REGISTRY
 
 
-def parse_trial(data: object, *, file: str, registry: Registry | None = None) -> Trial:
-    """Validate plain data as a catalog file; raises `TrialError` listing every problem."""
+def check_window(value: str) -> str:
+    """A screening window duration (`30d`, `4w`, `1mo`), or an `InputError` naming the fix."""
+    from imnm.core.rules import DURATION
+    from imnm.errors import InputError
+
+    if not DURATION.match(value.strip()):
+        raise InputError(
+            [
+                Problem(
+                    "--screening-window", f"{value!r} is not a duration", "write e.g. 30d, 4w or 1mo", value
+                )
+            ],
+            what="command line",
+        )
+    return value.strip()
+
+
+def _screening(data: object, window: str) -> object:
+    """Put the screening window into every `window: {before|after: screening}` of a rule tree."""
+    if isinstance(data, dict):
+        out = {k: _screening(v, window) for k, v in data.items()}
+        w = out.get("window")
+        if isinstance(w, dict):
+            out["window"] = {
+                k: (window if v == SCREENING and k in ("before", "after") else v) for k, v in w.items()
+            }
+        return out
+    if isinstance(data, list):
+        return [_screening(v, window) for v in data]
+    return data
+
+
+def parse_trial(
+    data: object,
+    *,
+    file: str,
+    registry: Registry | None = None,
+    screening_window: str = DEFAULT_SCREENING_WINDOW,
+) -> Trial:
+    """Validate plain data as a catalog file; raises `TrialError` listing every problem.
+
+    `screening_window` replaces the `screening` token in rule windows (see `DEFAULT_SCREENING_WINDOW`).
+    """
     from imnm.record.load import problems_from
 
     reg = registry or _registry()
+    data = _screening(data, check_window(screening_window))
     try:
         trial = Trial.model_validate(data)
     except ValidationError as exc:
@@ -119,11 +167,11 @@ def _downgrade_pending(trial: Trial, reg: Registry) -> Trial:
     )
 
 
-def load_trial(path: str | Path) -> Trial:
+def load_trial(path: str | Path, *, screening_window: str = DEFAULT_SCREENING_WINDOW) -> Trial:
     """Load one catalog file from disk (YAML or JSON)."""
     from imnm.io.yaml import read_document
 
-    return parse_trial(read_document(path), file=str(path))
+    return parse_trial(read_document(path), file=str(path), screening_window=screening_window)
 
 
 def shipped_files() -> list[str]:
@@ -133,8 +181,8 @@ def shipped_files() -> list[str]:
 
 
 @cache
-def catalog() -> tuple[Trial, ...]:
-    """Every shipped trial, validated once (cached for the life of the process)."""
+def catalog(screening_window: str = DEFAULT_SCREENING_WINDOW) -> tuple[Trial, ...]:
+    """Every shipped trial, validated once per screening window (cached for the life of the process)."""
     from imnm.io.yaml import load_yaml_text
 
     root = resources.files(DATA_PACKAGE) / FOLDER
@@ -144,7 +192,7 @@ def catalog() -> tuple[Trial, ...]:
         file = f"knowledge/data/{FOLDER}/{name}"
         data: Any = load_yaml_text((root / name).read_text(encoding="utf-8"), file=file)
         try:
-            trials.append(parse_trial(data, file=file))
+            trials.append(parse_trial(data, file=file, screening_window=screening_window))
         except TrialError as exc:
             problems.extend(exc.problems)
     if problems:

@@ -23,11 +23,11 @@ from typing import Any, Literal
 Kind = Literal["inclusion", "exclusion"]
 Rule = dict[str, Any]
 
-SCREENING_WINDOW = "30d"
+SCREENING_WINDOW = "screening"  # token: the loader puts in the configured window (default 30d)
 STUDY_WINDOW = "8w"
 SCREENING_NOTE = (
-    "⚠️ 'At Screening' means the latest result dated within 30 days before the evaluation date "
-    "(screening window assumed; the registry does not state it)."
+    "⚠️ 'At Screening' means the latest result dated within the screening window before the evaluation "
+    "date (30 days unless set with --screening-window; the registry does not state a window)."
 )
 ANTICIPATED_NOTE = (
     "⚠️ 'Anticipated during the study' is read from medicines recorded with dates in the 8 weeks "
@@ -219,7 +219,7 @@ def _mrc_grade(text: str, kind: Kind) -> Recognized | None:
     note = (
         "⚠️ The registry does not name the 0–5 scale; it is read as MRC, and MRC grade 4 = Kendall 8 "
         "(clinical.md §4.1), so the lowest proximal limb group grade must be ≤ 8 on the Kendall 0–10 "
-        "scale at a visit within 30 days."
+        "scale at a visit within the screening window."
     )
     return Recognized(rule, "mrc_grade", [note])
 
