@@ -28,12 +28,13 @@ dev: $(DEVSTAMP)
 run: $(STAMP)
 	$(BIN)/imnm validate examples/*.yaml
 	@for f in examples/*.yaml; do $(BIN)/imnm facts "$$f" --as-of $(AS_OF) || exit $$?; done
+	$(BIN)/imnm screen examples/screener/answers.yaml
+	$(BIN)/imnm assess examples/anti-hmgcr.yaml --as-of $(AS_OF)
 	$(BIN)/imnm activity examples/anti-hmgcr.yaml
 	$(BIN)/imnm response examples/anti-hmgcr.yaml
 	$(BIN)/imnm activity examples/anti-srp-grades-haq.yaml
 	$(BIN)/imnm response examples/anti-srp-grades-haq.yaml
-	$(BIN)/imnm screen examples/screener/answers.yaml
-	$(BIN)/imnm assess examples/anti-hmgcr.yaml --as-of $(AS_OF)
+	$(BIN)/imnm trials examples/anti-hmgcr.yaml --as-of $(AS_OF)
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests bench

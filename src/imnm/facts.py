@@ -11,7 +11,7 @@ import importlib
 
 from imnm.record.facts import REGISTRY, Context, RecordFacts
 
-DERIVED_MODULES: tuple[str, ...] = ("imnm.activity.facts", "imnm.workup.facts")
+DERIVED_MODULES: tuple[str, ...] = ("imnm.workup.facts", "imnm.activity.facts", "imnm.trials.facts")
 
 for _module in DERIVED_MODULES:
     importlib.import_module(_module)

@@ -266,6 +266,9 @@ from imnm.screen.cli import screen as _screen  # noqa: E402  (issue 3: patient s
 
 app.command(name="screen")(_screen)
 app.command("assess")(__import__("imnm.cli.assess", fromlist=["assess"]).assess)  # issue 4: diagnostic work-up
+from imnm.cli.trials import register as register_trials  # noqa: E402  (issue 6: trials)
+
+register_trials(app)
 
 
 def run() -> None:

@@ -1,0 +1,1 @@
+"""The `imnm` command line: thin adapters over the library (parse, call, print)."""

@@ -1,0 +1,277 @@
+"""`imnm`: IMNM Navigator on the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from imnm.cli.activity import register as register_activity
+from imnm.cli.common import (
+    DISCLAIMER,
+    EXIT_INVALID,
+    AsOfOpt,
+    DefaultUlnOpt,
+    JsonOpt,
+    console,
+    handle_errors,
+    parse_as_of,
+    print_json,
+    report_problems,
+    settings_from,
+)
+
+app = typer.Typer(
+    name="imnm",
+    help="IMNM Navigator: decision support for immune-mediated necrotizing myopathy.\n\n" + DISCLAIMER,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+Files = Annotated[list[Path], typer.Argument(help="Record files (.yaml, .yml or .json).", metavar="FILE...")]
+
+
+@app.command()
+@handle_errors()
+def schema(
+    what: Annotated[str, typer.Argument(help="record (default) or rule")] = "record",
+    as_json: bool = JsonOpt,
+) -> None:
+    """Print the JSON Schema of the patient record (or of a rule tree)."""
+    import json
+
+    if what == "record":
+        from imnm.record.model import Record
+
+        data = Record.model_json_schema()
+    elif what == "rule":
+        from imnm.core.rules import Rule
+
+        data = Rule.model_json_schema()
+    else:
+        from imnm.errors import InputError, Problem
+
+        raise InputError([Problem("WHAT", f"{what!r} is not a schema", "use record or rule", value=what)])
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@app.command()
+@handle_errors()
+def validate(files: Files, as_json: bool = JsonOpt) -> None:
+    """Check record files and report every problem with its path, value and fix.
+
+    Exit code 0 when all are valid, 2 when any is not.
+    """
+    from imnm.errors import InputError
+    from imnm.record.load import load_record
+
+    results: list[dict[str, Any]] = []
+    for f in files:
+        try:
+            rec = load_record(f)
+            results.append({"file": str(f), "ok": True, "id": rec.id, "problems": []})
+        except InputError as exc:
+            results.append(
+                {
+                    "file": str(f),
+                    "ok": False,
+                    "problems": [p.as_dict() for p in exc.problems],
+                    "_problems": exc.problems,
+                }
+            )
+    bad = [r for r in results if not r["ok"]]
+    if as_json:
+        print_json(
+            {"ok": not bad, "files": [{k: v for k, v in r.items() if k != "_problems"} for r in results]}
+        )
+    else:
+        c = console()
+        for r in results:
+            if r["ok"]:
+                c.print(f"✔ {r['file']}: valid (id {r['id']})", markup=False)
+            else:
+                report_problems(r["_problems"], as_json=False, what=r["file"])
+    if bad:
+        raise typer.Exit(EXIT_INVALID)
+
+
+@app.command()
+@handle_errors()
+def facts(
+    file: Annotated[Path | None, typer.Argument(help="A record file; omit with --list.")] = None,
+    as_of: str | None = AsOfOpt,
+    default_uln: str = DefaultUlnOpt,
+    list_: bool = typer.Option(False, "--list", help="List the fact vocabulary rules can use."),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Show what a record says for every fact rules can test (unknown ones named with their test)."""
+    from imnm.facts import REGISTRY, RecordFacts
+
+    if list_ or file is None:
+        specs = list(REGISTRY.specs())
+        if as_json:
+            print_json(
+                [
+                    {
+                        "name": s.name,
+                        "kind": s.kind,
+                        "label": s.label,
+                        "unit": s.unit,
+                        "values": s.values,
+                        "dated": s.dated,
+                        "test": s.test,
+                        "ask": s.ask,
+                    }
+                    for s in specs
+                ]
+            )
+            return
+        from rich.table import Table
+
+        t = Table("fact", "kind", "unit/values", "supplied by")
+        for s in specs:
+            t.add_row(
+                s.name,
+                s.kind + (" (dated)" if s.dated else ""),
+                s.unit or (", ".join(s.values) if s.values else ""),
+                s.ask,
+            )
+        console().print(t)
+        return
+    from imnm.record.load import load_record
+
+    rec = load_record(file)
+    day = parse_as_of(as_of)
+    src = RecordFacts(rec, as_of=day, settings=settings_from(default_uln))
+    rows = []
+    for s in REGISTRY.specs():
+        obs = src.get(s.name)
+        rows.append((s, obs))
+    if as_json:
+        print_json(
+            {
+                "id": rec.id,
+                "as_of": day.isoformat(),
+                "settings": src.context.settings.describe(),
+                "facts": {
+                    s.name: None
+                    if obs is None
+                    else [
+                        {"value": _plain(o.value), "date": o.date, "source": o.source, "note": o.note}
+                        for o in obs
+                    ]
+                    for s, obs in rows
+                },
+            }
+        )
+        return
+    from rich.table import Table
+
+    t = Table("fact", "value", title=f"{rec.id} as of {day.isoformat()}")
+    unknown = 0
+    for s, obs in rows:
+        if obs is None:
+            unknown += 1
+            continue
+        shown = "; ".join(_show(o, s.unit) for o in obs) or "none recorded"
+        t.add_row(s.name, shown)
+    c = console()
+    c.print(t)
+    c.print(f"{unknown} facts unknown (run with --json to see them all). {DISCLAIMER}", markup=False)
+
+
+def _plain(value: object) -> object:
+    from imnm.core.facts import Interval, NumRange
+
+    if isinstance(value, Interval):
+        return {"start": value.start, "stop": value.stop, "ongoing": value.ongoing}
+    if isinstance(value, NumRange):
+        return {"lo": value.lo, "hi": value.hi}
+    return value
+
+
+def _show(o: Any, unit: str | None) -> str:
+    from imnm.core.facts import Interval, NumRange
+
+    v = o.value
+    if isinstance(v, Interval):
+        text = f"{v.start or '?'} to {'ongoing' if v.ongoing else (v.stop or '?')}"
+    elif isinstance(v, NumRange):
+        text = f"between {v.lo:g} and {v.hi:g}" + (f" {unit}" if unit else "")
+    elif isinstance(v, float):
+        text = f"{v:g}" + (f" {unit}" if unit else "")
+    else:
+        text = str(v)
+    if o.date:
+        text += f" ({o.date})"
+    if o.note:
+        text += f" [{o.note}]"
+    return text
+
+
+@app.command()
+@handle_errors()
+def rule(
+    rule_file: Annotated[Path, typer.Argument(help="A YAML/JSON file holding one rule tree.")],
+    record_file: Annotated[Path, typer.Argument(help="A record file.")],
+    as_of: str | None = AsOfOpt,
+    default_uln: str = DefaultUlnOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Evaluate one rule tree against a record: met / not met / unknown, with evidence and missing tests."""
+    from pydantic import ValidationError
+
+    from imnm.core.evaluate import evaluate, missing_dict, require_valid
+    from imnm.core.rules import Rule, parse_rule
+    from imnm.errors import RuleError
+    from imnm.facts import REGISTRY, RecordFacts
+    from imnm.io.yaml import read_document
+    from imnm.record.load import load_record, problems_from
+
+    data = read_document(rule_file)
+    try:
+        node = parse_rule(data.get("rule", data) if isinstance(data, dict) else data)
+    except ValidationError as exc:
+        raise RuleError(problems_from(exc, Rule, file=str(rule_file)), what=str(rule_file)) from None
+    require_valid(node, REGISTRY, file=str(rule_file))
+    rec = load_record(record_file)
+    day = parse_as_of(as_of)
+    out = evaluate(
+        node, RecordFacts(rec, as_of=day, settings=settings_from(default_uln)), as_of=day, registry=REGISTRY
+    )
+    if as_json:
+        print_json(
+            {
+                "id": rec.id,
+                "as_of": day.isoformat(),
+                "truth": out.truth.value,
+                "missing": [missing_dict(m) for m in out.missing],
+                "outcome": out.as_dict(),
+            }
+        )
+        return
+    c = console()
+    c.print(out.explain(), markup=False)
+    if out.missing:
+        c.print("\nTo settle it:", markup=False)
+        for m in out.missing:
+            c.print(f"  • {m}", markup=False)
+
+
+from imnm.cli.trials import register as register_trials  # noqa: E402
+
+register_trials(app)
+app.command("assess")(__import__("imnm.cli.assess", fromlist=["assess"]).assess)  # issue 4: diagnostic work-up
+register_activity(app)  # imnm activity, imnm response (src/imnm/cli/activity.py)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

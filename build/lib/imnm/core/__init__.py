@@ -1,0 +1,1 @@
+"""The pure clinical core: no I/O, no clock, no environment. Pass `as_of` in."""

@@ -1,0 +1,416 @@
+"""Pydantic models of the patient record (YAML or JSON, same shape).
+
+Conventions
+- Omitted or `null` means **unknown**. It is never read as false, absent or normal.
+- A list that is present but empty (`medications: []`) means "recorded: none".
+- Numbers are strict (no strings, no booleans), dates are ISO `YYYY-MM-DD`, lab units are
+  explicit and checked against `knowledge/data/labs.yaml`.
+- Unknown field names are errors (with a "did you mean" hint), so a typo never hides a fact.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from imnm.record.core_set import HaqItems, Mmt8Grades
+from imnm.record.types import IsoDate, NonNegative, Positive, Vas10, fail
+from imnm.record.vocabulary import (
+    ANTIBODY_TARGETS,
+    LAB_TESTS,
+    canonical_target,
+    lab_unit_factor,
+)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+Tri = bool | None
+"""true / false / omitted-or-null (= unknown)."""
+
+
+class Findings(Strict):
+    """Clinical findings on examination or history; each true, false or unknown."""
+
+    proximal_weakness_upper: Tri = Field(
+        None, description="Objective symmetric weakness of the proximal arms (usually progressive)"
+    )
+    proximal_weakness_lower: Tri = Field(
+        None, description="Objective symmetric weakness of the proximal legs (usually progressive)"
+    )
+    neck_flexors_weaker_than_extensors: Tri = None
+    legs_proximal_weaker_than_distal: Tri = None
+    finger_flexor_weakness: Tri = None
+    distal_weakness: Tri = None
+    asymmetric_weakness: Tri = None
+    heliotrope_rash: Tri = None
+    gottron_papules: Tri = None
+    gottron_sign: Tri = None
+    other_rash: Tri = None
+    dysphagia: Tri = Field(None, description="Difficulty swallowing or abnormal oesophageal motility")
+    dyspnea: Tri = None
+    chronic_dry_cough: Tri = None
+    myalgia: Tri = None
+    dark_urine: Tri = None
+    calf_involvement: Tri = None
+    muscle_atrophy: Tri = None
+    fatigue: Tri = None
+    weight_loss: Tri = None
+    fever: Tri = None
+    arthritis: Tri = None
+    raynaud: Tri = None
+    mechanics_hands: Tri = None
+
+
+class History(Strict):
+    """Family, personal and treatment history."""
+
+    family_history_muscle_disease: Tri = None
+    cancer: Tri = Field(None, description="Active or previous malignancy")
+    cancer_within_5_years: Tri = None
+    improved_with_immunosuppression: Tri = None
+    improved_after_statin_stop: Tri = Field(
+        None, description="Weakness and CK normalised within weeks of stopping the statin"
+    )
+    interstitial_lung_disease: Tri = None
+    cardiac_involvement: Tri = None
+    pregnant: Tri = None
+    breastfeeding: Tri = None
+    genetic_myopathy_confirmed: Tri = None
+    hypothyroidism: Tri = None
+    meningococcal_disease: Tri = None
+    organ_transplant: Tri = None
+    hiv: Tri = None
+    hepatitis_b: Tri = None
+    hepatitis_c: Tri = None
+
+
+ExposureStatus = Literal["current", "past", "never"]
+
+
+class Exposure(Strict):
+    """Exposure to a drug or food (statin, red yeast rice, oyster mushrooms)."""
+
+    status: ExposureStatus
+    start: IsoDate | None = None
+    stop: IsoDate | None = None
+
+    @model_validator(mode="after")
+    def _dates_fit_status(self) -> Exposure:
+        if self.status == "never" and (self.start or self.stop):
+            fail("status 'never' cannot have start or stop dates", "remove the dates or fix status")
+        if self.status == "current" and self.stop:
+            fail("status 'current' cannot have a stop date", "use status: past")
+        if self.start and self.stop and self.stop < self.start:
+            fail(f"stop {self.stop} is before start {self.start}", "swap or correct the dates")
+        return self
+
+
+def _exposure_shorthand(value: object) -> object:
+    if isinstance(value, str):
+        return {"status": value}
+    return value
+
+
+class Exposures(Strict):
+    """Exposures linked to anti-HMGCR myopathy. Write `never` or `{status: past, start, stop}`."""
+
+    statin: Exposure | None = None
+    red_yeast_rice: Exposure | None = None
+    oyster_mushrooms: Exposure | None = None
+
+    @field_validator("statin", "red_yeast_rice", "oyster_mushrooms", mode="before")
+    @classmethod
+    def _shorthand(cls, value: object) -> object:
+        return _exposure_shorthand(value)
+
+
+class Lab(Strict):
+    """One laboratory result, with the reporting lab's reference limit."""
+
+    test: str = Field(description=f"One of: {', '.join(LAB_TESTS)}")
+    value: NonNegative
+    unit: str
+    uln: Positive | None = Field(None, description="Upper limit of normal, in the same unit")
+    lln: NonNegative | None = Field(None, description="Lower limit of normal, in the same unit")
+    date: IsoDate | None = None
+
+    @field_validator("test")
+    @classmethod
+    def _known_test(cls, value: str) -> str:
+        if value not in LAB_TESTS:
+            from difflib import get_close_matches
+
+            close = get_close_matches(value.lower(), LAB_TESTS, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            fail(
+                f"{value!r} is not a lab test this record format knows",
+                hint + f"use one of {', '.join(LAB_TESTS)}",
+            )
+        return value
+
+    @field_validator("unit")
+    @classmethod
+    def _unit_fits_test(cls, value: str, info: ValidationInfo) -> str:
+        test = info.data.get("test")
+        if test is None:
+            return value
+        if lab_unit_factor(test, value) is None:
+            from imnm.record.vocabulary import lab_units
+
+            units = lab_units(test)
+            by_factor: dict[float | None, str] = {}
+            for u in units:  # one spelling per distinct conversion, e.g. "U/L or ukat/L"
+                by_factor.setdefault(lab_unit_factor(test, u), u)
+            label = "CK" if test == "ck" else test
+            fail(
+                f"{value!r} is not a unit for {label}",
+                f"use {' or '.join(by_factor.values())} (accepted spellings: {', '.join(units)})",
+            )
+        return value
+
+
+AntibodyResult = Literal["positive", "negative", "borderline"]
+AntibodyMethod = Literal["ELISA", "CLIA", "line_blot", "immunoprecipitation", "IIF", "ALBIA", "other"]
+
+
+class Antibody(Strict):
+    """One autoantibody result."""
+
+    target: str = Field(description="Antigen, e.g. HMGCR, SRP, Jo-1")
+    result: AntibodyResult
+    method: AntibodyMethod | None = None
+    value: NonNegative | None = None
+    unit: str | None = None
+    band: Literal["weak", "moderate", "strong"] | None = Field(
+        None, description="Line-blot band intensity, when the method is a line blot"
+    )
+    date: IsoDate | None = None
+
+    @field_validator("target")
+    @classmethod
+    def _known_target(cls, value: str) -> str:
+        canonical = canonical_target(value)
+        if canonical is None:
+            from difflib import get_close_matches
+
+            close = get_close_matches(value, ANTIBODY_TARGETS, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            fail(
+                f"{value!r} is not a known autoantibody target",
+                hint + f"use one of {', '.join(ANTIBODY_TARGETS)}",
+            )
+        return canonical
+
+
+class Emg(Strict):
+    """Needle electromyography."""
+
+    date: IsoDate | None = None
+    pattern: Literal["myopathic", "neuropathic", "mixed", "normal"] | None = None
+    spontaneous_activity: Tri = Field(None, description="Fibrillations, positive sharp waves, CRDs")
+    myotonic_discharges: Tri = None
+
+
+class Mri(Strict):
+    """Muscle MRI (STIR for oedema, T1 for fatty replacement)."""
+
+    date: IsoDate | None = None
+    edema: Tri = None
+    fatty_replacement: Tri = None
+    fascial_edema: Tri = None
+
+
+Grade = Literal["none", "scattered", "prominent"]
+
+
+class Biopsy(Strict):
+    """Muscle biopsy. `performed: false` = not done; omit the whole block when unknown."""
+
+    performed: bool
+    date: IsoDate | None = None
+    site: str | None = None
+    necrotic_fibers: Grade | None = None
+    regenerating_fibers: Tri = None
+    inflammation: Literal["none", "sparse", "moderate", "prominent"] | None = None
+    endomysial_infiltrate_surrounding_not_invading: Tri = None
+    endomysial_infiltrate_invading_non_necrotic: Tri = None
+    perimysial_or_perivascular_infiltrate: Tri = None
+    perifascicular_atrophy: Tri = None
+    rimmed_vacuoles: Tri = None
+    mhc1_upregulation: Tri = None
+    sarcolemmal_mac_deposition: Tri = None
+    dystrophic_features: Tri = None
+    dysferlin_deficient: Tri = None
+
+    @model_validator(mode="after")
+    def _no_findings_without_biopsy(self) -> Biopsy:
+        if not self.performed:
+            extra = [k for k, v in self if k not in ("performed",) and v is not None]
+            if extra:
+                fail(
+                    f"performed is false but findings are given ({', '.join(extra)})",
+                    "set performed: true or remove the findings",
+                )
+        return self
+
+
+class Medication(Strict):
+    """A medicine, with its dose and dates (open `stop` = still taking it)."""
+
+    name: str = Field(min_length=1)
+    dose_mg_per_day: NonNegative | None = None
+    dose_mg_per_week: NonNegative | None = None
+    dose_g_per_kg: NonNegative | None = None
+    dose: str | None = Field(None, description="Free-text dose when no structured field fits")
+    route: str | None = None
+    start: IsoDate | None = None
+    stop: IsoDate | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Medication:
+        if self.start and self.stop and self.stop < self.start:
+            fail(f"stop {self.stop} is before start {self.start}", "swap or correct the dates")
+        return self
+
+
+class Mmt8(Strict):
+    """MMT-8 total with the scale it was scored on (/80 unilateral, /150 bilateral, /160),
+    or per-muscle Kendall 0-10 grades with the side tested (see `imnm.activity.mmt8`)."""
+
+    total: NonNegative | None = None
+    scale: Literal[80, 150, 160] | None = None
+    side: Literal["right", "left", "bilateral"] | None = Field(
+        None, description="Side tested: right or left (unilateral, /80) or bilateral (/150)"
+    )
+    grades: Mmt8Grades | None = Field(
+        None, description="Per-muscle Kendall 0-10 grades (or T) of the 8 groups"
+    )
+
+    @model_validator(mode="after")
+    def _within_scale(self) -> Mmt8:
+        from imnm.activity.mmt8 import validate
+
+        validate(self)
+        return self
+
+
+class PulmonaryFunction(Strict):
+    """Pulmonary function tests (and chest CT for interstitial lung disease)."""
+
+    date: IsoDate | None = None
+    fvc_percent_predicted: Annotated[float, Field(ge=0, le=250)] | None = None
+    dlco_percent_predicted: Annotated[float, Field(ge=0, le=250)] | None = None
+    ild_on_ct: Tri = Field(None, description="Interstitial lung disease on chest CT")
+
+
+class Cardiac(Strict):
+    """Cardiac work-up: ECG, echocardiogram, troponin, cardiac MRI."""
+
+    date: IsoDate | None = None
+    ecg: Literal["normal", "abnormal"] | None = None
+    lvef_percent: Annotated[float, Field(ge=0, le=100)] | None = Field(
+        None, description="Left ventricular ejection fraction (echocardiogram or MRI)"
+    )
+    troponin_elevated: Tri = None
+    cardiac_mri_abnormal: Tri = None
+
+
+class Infection(Strict):
+    """An infection episode (for trial safety windows)."""
+
+    date: IsoDate | None = Field(None, description="Start date")
+    kind: Literal["systemic", "local", "opportunistic", "other"] | None = None
+    iv_antibiotics: Tri = None
+    resolved: IsoDate | None = None
+    name: str | None = None
+
+
+class Vaccination(Strict):
+    name: str = Field(min_length=1, description="e.g. meningococcal ACWY, meningococcal B")
+    date: IsoDate | None = None
+
+
+class Visit(Strict):
+    """A disease-activity assessment (IMACS core set measures) on one date."""
+
+    date: IsoDate
+    mmt8: Mmt8 | None = None
+    physician_global: Vas10 | None = Field(None, description="Physician global activity, 0-10 cm VAS")
+    patient_global: Vas10 | None = Field(None, description="Patient global activity, 0-10 cm VAS")
+    extramuscular_global: Vas10 | None = Field(None, description="Extramuscular activity, 0-10 cm VAS")
+    haq_di: Annotated[float, Field(ge=0, le=3)] | None = Field(None, description="HAQ-DI, 0-3")
+    haq: HaqItems | None = Field(None, description="HAQ-DI item answers by category (index computed)")
+
+    @model_validator(mode="after")
+    def _haq_agrees(self) -> Visit:
+        if self.haq is not None and self.haq_di is not None:
+            from imnm.activity.haq import check_agreement
+
+            check_agreement(self.haq_di, self.haq)
+        return self
+
+
+class Record(Strict):
+    """Everything known about one patient. Omitted or null = unknown."""
+
+    id: str = Field(min_length=1, description="Your identifier for the record (synthetic or pseudonymous)")
+    sex: Literal["female", "male"] | None = None
+    birth_date: IsoDate | None = None
+    symptom_onset: IsoDate | None = Field(
+        None, description="Date of the first symptom assumed to be related to the disease"
+    )
+    age_at_onset: Annotated[float, Field(ge=0, le=120)] | None = Field(
+        None, description="Age in years at the first related symptom, when dates are not known"
+    )
+    diagnosis_date: IsoDate | None = None
+    findings: Findings = Field(default_factory=Findings)
+    history: History = Field(default_factory=History)
+    exposures: Exposures = Field(default_factory=Exposures)
+    labs: list[Lab] | None = None
+    antibodies: list[Antibody] | None = None
+    emg: Emg | None = None
+    mri: Mri | None = None
+    biopsy: Biopsy | None = None
+    medications: list[Medication] | None = Field(None, description="Omitted = unknown; [] = recorded as none")
+    visits: list[Visit] | None = None
+    pulmonary_function: list[PulmonaryFunction] | None = None
+    cardiac: list[Cardiac] | None = None
+    infections: list[Infection] | None = Field(None, description="Omitted = unknown; [] = recorded as none")
+    vaccinations: list[Vaccination] | None = Field(
+        None, description="Omitted = unknown; [] = recorded as none"
+    )
+    weight_kg: Annotated[float, Field(gt=0, le=400)] | None = None
+    height_cm: Annotated[float, Field(gt=0, le=250)] | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Record:
+        if self.birth_date and self.symptom_onset and self.symptom_onset < self.birth_date:
+            fail(
+                f"symptom_onset {self.symptom_onset} is before birth_date {self.birth_date}",
+                "correct one of the dates",
+            )
+        if self.age_at_onset is not None and self.birth_date and self.symptom_onset:
+            derived = completed_years(self.birth_date, self.symptom_onset)
+            if abs(derived - self.age_at_onset) >= 1:
+                fail(
+                    f"age_at_onset {self.age_at_onset:g} disagrees with birth_date and "
+                    f"symptom_onset (age {derived})",
+                    "give either the dates or age_at_onset, or make them agree",
+                )
+        return self
+
+    def onset_age(self) -> float | None:
+        """Age in years at the first related symptom: from the dates, else `age_at_onset`."""
+        if self.birth_date and self.symptom_onset:
+            return float(completed_years(self.birth_date, self.symptom_onset))
+        return self.age_at_onset
+
+
+def completed_years(born: date, on: date) -> int:
+    """Age in completed years on a date (the usual clinical age)."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

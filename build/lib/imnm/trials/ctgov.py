@@ -1,0 +1,340 @@
+"""Import a ClinicalTrials.gov API v2 study record as a draft catalog file (pure functions).
+
+`split_criteria(text)` splits the `eligibilityCriteria` Markdown into sections (cohort,
+inclusion/exclusion) and items, handling the layouts in the research notes (trials.md §2.3):
+`* ` / `-` / `•` bullets, numbered lists (`1.`, `(1)`, `①`), nested sub-items (kept with their
+parent), "Key Inclusion Criteria:", lowercase headings, cohort headings above the
+inclusion/exclusion blocks ("Adult Cohorts") or after a dash ("Inclusion criteria – IIM"),
+free paragraphs, one criterion split across two bullets (rejoined) and two criteria merged in
+one bullet (split where a new sentence starts without punctuation). Each item's text stays
+verbatim; a `note` says when it was rejoined or split.
+
+`draft_from_study(study, ...)` adds the structured fields (ages, sex, conditions, status,
+phases), runs the recognizers (`imnm.trials.recognize`) and marks everything else
+`manual_review`. `summary(trial)` counts encoded and manual-review criteria.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from imnm.trials.recognize import recognize
+
+Kind = Literal["inclusion", "exclusion"]
+
+_HEADING = re.compile(
+    r"^[#*\s]*(?:key\s+)?(inclusion|exclusion)\s+criteria\b\s*([-–—:]?)\s*(.*?)[*\s]*$", re.I
+)
+_BULLET = re.compile(r"^(\s*)(?:[*\-•⁃·]|\d{1,2}[.)]|\(\d{1,2}\)|[①-⑳]|[a-z][.)])\s+(.*)$")
+_STARTERS = (
+    "Development",
+    "History",
+    "Presence",
+    "Known",
+    "Current",
+    "Prior",
+    "Previous",
+    "Participants",
+    "Patients",
+    "Subjects",
+    "Diagnosis",
+    "Evidence",
+    "Use",
+)
+_MERGED = re.compile(r"(?<=[a-z0-9)]) (?=(?:" + "|".join(_STARTERS) + r") [a-z])")
+
+
+@dataclass
+class Item:
+    text: str
+    indent: int = 0
+    children: list[Item] = field(default_factory=list)
+    note: str | None = None
+
+    def full_text(self) -> str:
+        if not self.children:
+            return self.text
+        return self.text + "".join(f"\n  * {c.full_text()}" for c in self.children)
+
+
+@dataclass
+class Section:
+    kind: Kind | None
+    cohort: str | None
+    items: list[Item] = field(default_factory=list)
+    lead: str | None = None  # free text before the first heading
+
+
+def _unbalanced(text: str) -> bool:
+    """An open parenthesis or quotation left open: the criterion continues in the next bullet."""
+    opened = len(re.findall(r"(?:^|[\s(])['‘“\"]\w", text))
+    closed = len(re.findall(r"\w[.!?]?['’”\"](?=$|[\s.,;:)])", text))
+    return text.count("(") > text.count(")") or opened > closed
+
+
+def _is_cohort_heading(line: str, following: list[str]) -> bool:
+    """A short line without a bullet that is directly followed by an inclusion/exclusion heading."""
+    nxt = next((f for f in following if f.strip()), "")
+    return bool(_HEADING.match(nxt)) and not _BULLET.match(line) and len(line) < 200
+
+
+def split_criteria(text: str) -> list[Section]:
+    """Split eligibility text into sections and (nested) items; see the module docstring."""
+    lines = text.replace("\r\n", "\n").replace("\\>", ">").replace("\\<", "<").split("\n")
+    sections: list[Section] = []
+    cur: Section | None = None
+    cohort: str | None = None
+    last_top: Item | None = None
+    group: Item | None = None
+    for i, raw in enumerate(lines):
+        if not raw.strip():
+            continue
+        line = raw.rstrip()
+        h = _HEADING.match(line)
+        if h:
+            kind: Kind = "inclusion" if h.group(1).lower() == "inclusion" else "exclusion"
+            sep, rest = h.group(2), h.group(3).strip()
+            sub = cohort
+            if rest and sep in "-–—" and sep:
+                sub, rest = rest.rstrip(":"), ""
+            cur = Section(kind, sub)
+            sections.append(cur)
+            last_top, group = None, None
+            if rest:
+                cur.items.append(Item(rest))
+                last_top = cur.items[-1]
+            continue
+        if _is_cohort_heading(line.strip(), lines[i + 1 :]):
+            cohort = line.strip().strip("*#: ")
+            continue
+        if cur is None:
+            cur = Section(None, cohort)
+            sections.append(cur)
+        b = _BULLET.match(line)
+        if b:
+            indent, body = len(b.group(1).expandtabs(4)), b.group(2).strip()
+            item = Item(body, indent)
+            if last_top is not None and indent > last_top.indent:
+                last_top.children.append(item)
+                continue
+            if group is not None and indent >= group.indent:
+                group.children.append(item)
+                continue
+            if last_top is not None and _unbalanced(last_top.text):
+                last_top.text = f"{last_top.text} {body}"
+                last_top.note = "rejoined: the registry split this criterion across two bullets"
+                continue
+            cur.items.append(item)
+            last_top = item
+            continue
+        body = line.strip()
+        if body.endswith(":"):
+            group = Item(body, len(line) - len(line.lstrip()))
+            cur.items.append(group)
+            last_top = None
+            continue
+        if last_top is not None and _unbalanced(last_top.text):
+            last_top.text = f"{last_top.text} {body}"
+            continue
+        item = Item(body, len(line) - len(line.lstrip()))
+        cur.items.append(item)
+        last_top, group = item, None
+    for s in sections:
+        s.items = [piece for it in s.items for piece in _split_merged(it)]
+    return sections
+
+
+def _split_merged(item: Item) -> list[Item]:
+    if item.children:
+        return [item]
+    parts = _MERGED.split(item.text)
+    if len(parts) == 1:
+        return [item]
+    note = "split: the registry merged two criteria in one bullet"
+    return [Item(p.strip(), item.indent, note=note) for p in parts]
+
+
+# ------------------------------------------------------------------ study record
+
+
+def _get(data: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _age_value(text: str | None) -> tuple[float, str] | None:
+    if not text:
+        return None
+    m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*(Years?|Months?|Weeks?|Days?)\s*$", text, re.I)
+    if not m:
+        return None
+    n, unit = float(m.group(1)), m.group(2).lower()
+    if unit.startswith("year"):
+        return n, "years"
+    if unit.startswith("month"):
+        return n / 12, "years"
+    return None
+
+
+def structured_criteria(elig: dict[str, Any]) -> list[dict[str, Any]]:
+    """Criteria from the structured fields: minimumAge, maximumAge, sex."""
+    out: list[dict[str, Any]] = []
+    lo, hi = _age_value(elig.get("minimumAge")), _age_value(elig.get("maximumAge"))
+    parts = []
+    texts = []
+    if lo:
+        parts.append({"compare": {"fact": "age", "op": ">=", "value": _n(lo[0]), "unit": "years"}})
+        texts.append(f"Minimum age {elig['minimumAge']}")
+    if hi:
+        parts.append({"compare": {"fact": "age", "op": "<=", "value": _n(hi[0]), "unit": "years"}})
+        texts.append(f"maximum age {elig['maximumAge']}")
+    if parts:
+        out.append(
+            {
+                "id": "age",
+                "structured": True,
+                "text": "; ".join(texts) + " (registry structured fields)",
+                "rule": parts[0] if len(parts) == 1 else {"all": parts},
+            }
+        )
+    sex = elig.get("sex")
+    if sex in ("FEMALE", "MALE"):
+        out.append(
+            {
+                "id": "sex",
+                "structured": True,
+                "text": f"Sex: {sex} (registry structured field)",
+                "rule": {"compare": {"fact": "sex", "op": "==", "value": sex.lower()}},
+            }
+        )
+    return out
+
+
+def _n(v: float) -> float | int:
+    return int(v) if v == int(v) else round(v, 3)
+
+
+def _criterion(cid: str, text: str, kind: Kind, note: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": cid, "text": text}
+    found = recognize(text, kind)
+    if found is not None:
+        out["rule"] = found.rule
+        if found.assumptions:
+            out["assumptions"] = found.assumptions
+        out["recognized_by"] = found.pattern
+    else:
+        out["manual_review"] = True
+        out["reason"] = "no recognizer matched this wording; a person must encode or judge it"
+    if note:
+        out["note"] = note
+    return out
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:24] or "cohort"
+
+
+def draft_from_study(study: dict[str, Any], *, file: str, imported_on: str) -> dict[str, Any]:
+    """A draft catalog file (plain data, validated by `imnm.trials.load.parse_trial`)."""
+    proto = _get(study, "protocolSection") or {}
+    ident = proto.get("identificationModule") or {}
+    status = proto.get("statusModule") or {}
+    elig = proto.get("eligibilityModule") or {}
+    nct = ident.get("nctId") or "UNKNOWN"
+    version = _get(study, "derivedSection", "miscInfoModule", "versionHolder")
+    updated = _get(status, "lastUpdatePostDateStruct", "date")
+    version_text = (
+        f"API v2 versionHolder {version}"
+        if version
+        else (
+            f"lastUpdatePostDate {updated}" if updated else f"no version in the file; imported {imported_on}"
+        )
+    )
+    conditions = list(_get(proto, "conditionsModule", "conditions") or [])
+    imnm_named = any(re.search(r"necroti[sz]ing", c, re.I) for c in conditions)
+    shared: dict[Kind, list[dict[str, Any]]] = {"inclusion": structured_criteria(elig), "exclusion": []}
+    cohorts: dict[str, dict[str, Any]] = {}
+    counters: dict[str, int] = {}
+    for sec in split_criteria(elig.get("eligibilityCriteria") or ""):
+        kind: Kind = sec.kind or "inclusion"
+        if sec.cohort:
+            cid = _slug(sec.cohort)
+            target = cohorts.setdefault(
+                cid, {"id": cid, "label": sec.cohort, "inclusion": [], "exclusion": []}
+            )
+            bucket = target[kind]
+            prefix = f"{cid}-{'inc' if kind == 'inclusion' else 'exc'}"
+        else:
+            bucket = shared[kind]
+            prefix = "inc" if kind == "inclusion" else "exc"
+        for it in sec.items:
+            counters[prefix] = counters.get(prefix, 0) + 1
+            crit = _criterion(f"{prefix}-{counters[prefix]}", it.full_text(), kind, it.note)
+            if sec.kind is None:
+                crit["note"] = (
+                    (crit.get("note") or "") + " no inclusion/exclusion heading; read as inclusion"
+                ).strip()
+            bucket.append(crit)
+    url = f"https://clinicaltrials.gov/study/{nct}"
+    allowed = {
+        "RECRUITING",
+        "NOT_YET_RECRUITING",
+        "ACTIVE_NOT_RECRUITING",
+        "ENROLLING_BY_INVITATION",
+        "COMPLETED",
+        "TERMINATED",
+        "WITHDRAWN",
+        "SUSPENDED",
+    }
+    overall = status.get("overallStatus")
+    out: dict[str, Any] = {
+        "id": nct,
+        "acronym": ident.get("acronym"),
+        "title": ident.get("briefTitle") or nct,
+        "official_title": ident.get("officialTitle"),
+        "phases": list(_get(proto, "designModule", "phases") or []),
+        "sponsor": _get(proto, "sponsorCollaboratorsModule", "leadSponsor", "name"),
+        "status": overall if overall in allowed else "UNKNOWN",
+        "status_note": f"overallStatus {overall!r} in {file}" if overall else None,
+        "conditions": conditions,
+        "minimum_age": elig.get("minimumAge"),
+        "maximum_age": elig.get("maximumAge"),
+        "sex": elig.get("sex") if elig.get("sex") in ("ALL", "FEMALE", "MALE") else None,
+        "imnm": "unreviewed",
+        "draft": True,
+        "source": {
+            "registry_urls": [url],
+            "version": version_text,
+            "mark": "⚠️",
+            "reference": f"imported by `imnm trials import` from {file} on {imported_on}; not reviewed",
+            "completeness": "complete",
+            "note": "Draft: every criterion needs a person to check the rule against the text"
+            + ("; the conditions name IMNM" if imnm_named else ""),
+        },
+        "inclusion": shared["inclusion"],
+        "exclusion": shared["exclusion"],
+        "cohorts": list(cohorts.values()),
+    }
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def summary(draft: dict[str, Any]) -> dict[str, Any]:
+    """How many criteria were encoded by a recognizer and how many need manual review."""
+    crits = [*draft.get("inclusion", []), *draft.get("exclusion", [])]
+    for c in draft.get("cohorts", []):
+        crits += [*c["inclusion"], *c["exclusion"]]
+    encoded = [c for c in crits if "rule" in c]
+    return {
+        "id": draft.get("id"),
+        "criteria": len(crits),
+        "encoded": len(encoded),
+        "manual_review": len(crits) - len(encoded),
+        "structured": sum(1 for c in crits if c.get("structured")),
+        "patterns": sorted({c["recognized_by"] for c in encoded if "recognized_by" in c}),
+        "cohorts": [c["id"] for c in draft.get("cohorts", [])],
+    }
