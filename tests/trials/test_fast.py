@@ -1,4 +1,4 @@
-"""The lean evaluator (`imnm.trials.fast`) agrees with the foundation engine on every catalog rule."""
+"""The lean evaluator (`imnm.core.fast`) agrees with the foundation engine on every catalog rule."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from imnm.core.evaluate import evaluate
 from imnm.facts import REGISTRY, RecordFacts
 from imnm.record.load import parse_record
 from imnm.synthetic import synthetic_records
-from imnm.trials.fast import Pass, assess, truth
+from imnm.core.fast import Pass, assess, truth
 from imnm.trials.load import catalog
 from tests.trials.patients import dm_patient, imnm_patient
 

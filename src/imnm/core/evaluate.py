@@ -5,6 +5,9 @@ truth, the evidence used (fact, value, date, where it came from, any assumption)
 is unknown, the missing facts with the test or question that supplies each. Nothing here reads
 the clock: `as_of` is the date the rule is evaluated at.
 
+`imnm.core.fast` compiles the same trees for truth-and-missing-only evaluation (used to check
+one patient against a whole trial catalog); it shares this module's helpers.
+
 `check(rule, registry)` lists every way a rule does not fit the fact vocabulary (unknown fact,
 wrong unit, operator that does not fit the fact's kind, window on an undated fact), so rule
 files fail at load time, not at evaluation time.
@@ -58,16 +61,45 @@ class Missing:
         return f"{self.fact} ← {self.ask}{extra}"
 
 
-@dataclass(frozen=True, slots=True)
 class Outcome:
-    """The result of one node: truth, evidence, missing facts and the children's outcomes."""
+    """The result of one node: truth, evidence, missing facts and the children's outcomes.
 
-    truth: Truth
-    node: r.Expr
-    text: str
-    evidence: tuple[Evidence, ...] = ()
-    missing: tuple[Missing, ...] = ()
-    children: tuple[Outcome, ...] = field(default=())
+    `text` (the node's human wording) is rendered on first use: evaluating a whole catalog
+    should not pay for sentences nobody reads.
+    """
+
+    __slots__ = ("_registry", "_text", "children", "evidence", "missing", "node", "truth")
+
+    def __init__(
+        self,
+        truth: Truth,
+        node: r.Expr,
+        text: str | None = None,
+        evidence: tuple[Evidence, ...] = (),
+        missing: tuple[Missing, ...] = (),
+        children: tuple[Outcome, ...] = (),
+        *,
+        registry: Registry | None = None,
+    ) -> None:
+        if text is None and registry is None:
+            raise ValueError("an Outcome needs its text or the registry to render it")
+        self.truth = truth
+        self.node = node
+        self._text = text
+        self.evidence = evidence
+        self.missing = missing
+        self.children = children
+        self._registry = registry
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            assert self._registry is not None
+            self._text = describe(self.node, self._registry)
+        return self._text
+
+    def __repr__(self) -> str:
+        return f"Outcome({self.truth.value}, {self.text!r})"
 
     def all_evidence(self) -> list[Evidence]:
         out: list[Evidence] = []
@@ -430,7 +462,7 @@ def _eval(node: r.Expr, ctx: _Ctx) -> Outcome:
         missing: tuple[Missing, ...] = ()
         if truth is Truth.UNKNOWN:
             missing = dedupe_missing([m for k in kids if k.truth is Truth.UNKNOWN for m in k.missing])
-        return Outcome(truth, node, describe(node, ctx.registry), (), missing, kids)
+        return Outcome(truth, node, None, (), missing, kids, registry=ctx.registry)
     if isinstance(node, r.Const):
         truth = Truth(node.const)
         missing = ()
@@ -440,7 +472,7 @@ def _eval(node: r.Expr, ctx: _Ctx) -> Outcome:
                     "manual_review", "manual review", node.label or "review by a clinician", "manual_review"
                 ),
             )
-        return Outcome(truth, node, describe(node, ctx.registry), (), missing)
+        return Outcome(truth, node, None, (), missing, registry=ctx.registry)
     if isinstance(node, r.IsTrue):
         return _compare(node, _is_true(node.is_true), ctx)
     if isinstance(node, r.CompareNode):
@@ -559,21 +591,24 @@ def _target(c: r.Compare, spec: FactSpec) -> object:
 
 def _compare(node: r.Expr, c: r.Compare, ctx: _Ctx) -> Outcome:
     spec = _spec(c.fact, ctx)
-    text = describe(node, ctx.registry)
+    text = None
+    reg = ctx.registry
     obs = ctx.facts.get(c.fact)
     if obs is None:
-        return Outcome(Truth.UNKNOWN, node, text, (), _missing_for(spec, ctx))
+        return Outcome(Truth.UNKNOWN, node, text, (), _missing_for(spec, ctx), registry=reg)
     detail = None
     if c.window is not None:
         anchor, miss = _anchor(c.window, ctx)
         if anchor is None:
             assert miss is not None
-            return Outcome(Truth.UNKNOWN, node, text, (), (miss,))
+            return Outcome(Truth.UNKNOWN, node, text, (), (miss,), registry=reg)
         lo, hi = window_bounds(c.window, anchor)
         obs = tuple(o for o in obs if o.date is not None and lo <= o.date <= hi)
         detail = f"a result dated {lo.isoformat()} to {hi.isoformat()}"
     if not obs:
-        return Outcome(Truth.UNKNOWN, node, text, (), (_missing(spec, detail or "no value recorded"),))
+        return Outcome(
+            Truth.UNKNOWN, node, text, (), (_missing(spec, detail or "no value recorded"),), registry=reg
+        )
     want = _target(c, spec)
     if c.select in ("any", "all"):
         truths = [Truth.of(_test3(c.op, o.value, want)) for o in obs]
@@ -596,7 +631,7 @@ def _compare(node: r.Expr, c: r.Compare, ctx: _Ctx) -> Outcome:
     if truth is Truth.UNKNOWN:
         needs = tuple(n for o in used for n in o.needs)
         missing = _missing_for(spec, ctx, "the value is only known to lie in a range", needs)
-    return Outcome(truth, node, text, tuple(_evidence(spec, o) for o in used), missing)
+    return Outcome(truth, node, text, tuple(_evidence(spec, o) for o in used), missing, registry=reg)
 
 
 def _extreme(obs: tuple[Observation, ...], highest: bool) -> Observation:
@@ -634,20 +669,25 @@ def _test3(op: str, have: object, want: object) -> bool | None:
 def _event(node: r.Event, ctx: _Ctx) -> Outcome:
     e = node.event
     spec = _spec(e.fact, ctx)
-    text = describe(node, ctx.registry)
+    text = None
+    reg = ctx.registry
     obs = ctx.facts.get(e.fact)
     if obs is None:
-        return Outcome(Truth.UNKNOWN, node, text, (), _missing_for(spec, ctx))
+        return Outcome(Truth.UNKNOWN, node, text, (), _missing_for(spec, ctx), registry=reg)
     if e.window is None:
         if obs:
-            return Outcome(Truth.MET, node, text, (_evidence(spec, obs[0]),))
+            return Outcome(Truth.MET, node, text, (_evidence(spec, obs[0]),), registry=reg)
         return Outcome(
-            Truth.NOT_MET, node, text, (Evidence(spec.name, spec.label, "none recorded", None, ""),)
+            Truth.NOT_MET,
+            node,
+            text,
+            (Evidence(spec.name, spec.label, "none recorded", None, ""),),
+            registry=reg,
         )
     anchor, miss = _anchor(e.window, ctx)
     if anchor is None:
         assert miss is not None
-        return Outcome(Truth.UNKNOWN, node, text, (), (miss,))
+        return Outcome(Truth.UNKNOWN, node, text, (), (miss,), registry=reg)
     lo, hi = window_bounds(e.window, anchor)
     maybe: list[Observation] = []
     for o in obs:
@@ -656,7 +696,7 @@ def _event(node: r.Event, ctx: _Ctx) -> Outcome:
             iv = Interval(o.date, o.date)
         verdict = _overlap(iv, lo, hi, ctx.as_of)
         if verdict is True:
-            return Outcome(Truth.MET, node, text, (_evidence(spec, o),))
+            return Outcome(Truth.MET, node, text, (_evidence(spec, o),), registry=reg)
         if verdict is None:
             maybe.append(o)
     if maybe:
@@ -671,11 +711,12 @@ def _event(node: r.Event, ctx: _Ctx) -> Outcome:
                     f"start and stop dates, to tell whether it falls {lo.isoformat()} to {hi.isoformat()}",
                 ),
             ),
+            registry=reg,
         )
     shown = tuple(_evidence(spec, o) for o in obs) or (
         Evidence(spec.name, spec.label, "none recorded", None, ""),
     )
-    return Outcome(Truth.NOT_MET, node, text, shown)
+    return Outcome(Truth.NOT_MET, node, text, shown, registry=reg)
 
 
 def _overlap(iv: Interval, lo: date, hi: date, as_of: date) -> bool | None:

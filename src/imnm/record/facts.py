@@ -63,7 +63,7 @@ def fact(
 class RecordFacts:
     """A `FactSource` over one record at one evaluation date (resolved lazily, cached)."""
 
-    __slots__ = ("_cache", "context", "record", "registry")
+    __slots__ = ("_cache", "_needs", "context", "record", "registry")
 
     def __init__(
         self, record: Record, *, as_of: date, settings: Settings | None = None, registry: Registry = REGISTRY
@@ -72,6 +72,7 @@ class RecordFacts:
         self.context = Context(as_of, settings or Settings())
         self.registry = registry
         self._cache: dict[str, Obs] = {}
+        self._needs: dict[str, tuple[str, ...]] = {}
 
     def get(self, name: str) -> Obs:
         try:
@@ -86,8 +87,14 @@ class RecordFacts:
 
     def needs(self, name: str) -> tuple[str, ...]:
         """For an unknown derived fact: the underlying facts that would settle it."""
+        try:
+            return self._needs[name]
+        except KeyError:
+            pass
         spec = self.registry[name]
-        return spec.needs(self.record, self.context) if spec.needs else ()
+        out = spec.needs(self.record, self.context) if spec.needs else ()
+        self._needs[name] = out
+        return out
 
 
 # ------------------------------------------------------------------ demographics

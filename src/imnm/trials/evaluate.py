@@ -24,7 +24,7 @@ Ranking: eligible first, then needs_information by fewest tests still needed (th
 manual-review items), then ineligible.
 
 Pure: no I/O, no clock. One fact source is shared by every trial for one patient, and leaf
-results are shared across criteria (`imnm.trials.fast.Pass`). Missing-fact lists, evidence
+results are shared across criteria (`imnm.core.fast.Pass`). Missing-fact lists, evidence
 and explanations are built only when they are asked for (ranking asks for the missing lists
 of trials that are not ineligible).
 """
@@ -39,7 +39,7 @@ from typing import Literal
 from imnm.core.evaluate import Missing, Outcome, evaluate, missing_dict
 from imnm.core.facts import FactSource, Registry
 from imnm.core.truth import Truth
-from imnm.trials.fast import CachedNeeds, Pass, assess_in, truth
+from imnm.core.fast import CachedNeeds, Pass, assess_in, truth
 from imnm.trials.model import Cohort, Criterion, Trial
 
 Verdict = Literal["eligible", "ineligible", "needs_information"]

@@ -1,6 +1,12 @@
 """Lean evaluation of a rule tree: truth and missing facts with the same semantics as
 `imnm.core.evaluate`, without building evidence, text or the outcome tree.
 
+It is the same rule definition, compiled once into closures: a second rendering of the rule
+language (like the SQL compiler will be), not a second rule language. It reuses the engine's
+own comparison, window and missing-fact helpers; a property test (`tests/trials/test_fast.py`)
+checks it against `evaluate` on every catalog rule, so a change in one that is not mirrored in
+the other fails the suite.
+
 Checking one patient against the whole catalog evaluates a few hundred rule nodes, and a
 verdict needs only each criterion's truth and, when it is unknown, the facts still missing.
 `assess` returns exactly those two (the full engine's `Outcome.truth` and `Outcome.missing`);
