@@ -8,10 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from imnm.core.evaluate import evaluate
+from imnm.core.fast import Pass, assess, truth
 from imnm.facts import REGISTRY, RecordFacts
 from imnm.record.load import parse_record
 from imnm.synthetic import synthetic_records
-from imnm.core.fast import Pass, assess, truth
 from imnm.trials.load import catalog
 from tests.trials.patients import dm_patient, imnm_patient
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import calendar
 import functools
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from imnm.core import rules as r

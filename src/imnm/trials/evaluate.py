@@ -38,8 +38,8 @@ from typing import Literal
 
 from imnm.core.evaluate import Missing, Outcome, evaluate, missing_dict
 from imnm.core.facts import FactSource, Registry
-from imnm.core.truth import Truth
 from imnm.core.fast import CachedNeeds, Pass, assess_in, truth
+from imnm.core.truth import Truth
 from imnm.trials.model import Cohort, Criterion, Trial
 
 Verdict = Literal["eligible", "ineligible", "needs_information"]
