@@ -265,7 +265,9 @@ register_activity(app)  # imnm activity, imnm response (src/imnm/cli/activity.py
 from imnm.screen.cli import screen as _screen  # noqa: E402  (issue 3: patient screener)
 
 app.command(name="screen")(_screen)
-app.command("assess")(__import__("imnm.cli.assess", fromlist=["assess"]).assess)  # issue 4: diagnostic work-up
+app.command("assess")(
+    __import__("imnm.cli.assess", fromlist=["assess"]).assess
+)  # issue 4: diagnostic work-up
 from imnm.cli.trials import register as register_trials  # noqa: E402  (issue 6: trials)
 
 register_trials(app)

@@ -1,1 +1,0 @@
-"""The `imnm` command line: thin adapters over the library (parse, call, print)."""
