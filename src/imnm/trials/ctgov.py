@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
+from imnm.trials.model import Status
 from imnm.trials.recognize import recognize
 
 Kind = Literal["inclusion", "exclusion"]
@@ -286,16 +287,7 @@ def draft_from_study(study: dict[str, Any], *, file: str, imported_on: str) -> d
                 ).strip()
             bucket.append(crit)
     url = f"https://clinicaltrials.gov/study/{nct}"
-    allowed = {
-        "RECRUITING",
-        "NOT_YET_RECRUITING",
-        "ACTIVE_NOT_RECRUITING",
-        "ENROLLING_BY_INVITATION",
-        "COMPLETED",
-        "TERMINATED",
-        "WITHDRAWN",
-        "SUSPENDED",
-    }
+    allowed = set(get_args(Status)) - {"UNKNOWN"}
     overall = status.get("overallStatus")
     out: dict[str, Any] = {
         "id": nct,
