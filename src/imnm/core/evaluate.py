@@ -609,29 +609,34 @@ def _compare(node: r.Expr, c: r.Compare, ctx: _Ctx) -> Outcome:
         return Outcome(
             Truth.UNKNOWN, node, text, (), (_missing(spec, detail or "no value recorded"),), registry=reg
         )
-    want = _target(c, spec)
-    if c.select in ("any", "all"):
-        truths = [Truth.of(_test3(c.op, o.value, want)) for o in obs]
-        truth = or_(truths) if c.select == "any" else and_(truths)
-        used = [o for o, t in zip(obs, truths, strict=True) if t is truth] or list(obs)
-        if c.select == "any" and truth is Truth.MET:
-            used = used[:1]
-    else:
-        if c.select in ("latest", "earliest"):
-            dated = [o for o in obs if o.date is not None]
-            if dated:
-                pick = (max if c.select == "latest" else min)(dated, key=lambda o: o.date or date.min)
-            else:
-                pick = obs[-1]
-        else:
-            pick = _extreme(obs, c.select == "max")
-        truth = Truth.of(_test3(c.op, pick.value, want))
-        used = [pick]
+    truth, used = select_and_test(c, obs, _target(c, spec))
+    if c.select == "any" and truth is Truth.MET:
+        used = used[:1]
     missing: tuple[Missing, ...] = ()
     if truth is Truth.UNKNOWN:
         needs = tuple(n for o in used for n in o.needs)
         missing = _missing_for(spec, ctx, "the value is only known to lie in a range", needs)
     return Outcome(truth, node, text, tuple(_evidence(spec, o) for o in used), missing, registry=reg)
+
+
+def select_and_test(
+    c: r.Compare, obs: tuple[Observation, ...], want: object
+) -> tuple[Truth, list[Observation]]:
+    """Apply a comparison's `select` to the observations in its window: the truth and the
+    observations it rests on (shared by this engine and `imnm.core.fast`)."""
+    if c.select in ("any", "all"):
+        truths = [Truth.of(_test3(c.op, o.value, want)) for o in obs]
+        truth = or_(truths) if c.select == "any" else and_(truths)
+        return truth, [o for o, t in zip(obs, truths, strict=True) if t is truth] or list(obs)
+    if c.select in ("latest", "earliest"):
+        dated = [o for o in obs if o.date is not None]
+        if dated:
+            pick = (max if c.select == "latest" else min)(dated, key=lambda o: o.date or date.min)
+        else:
+            pick = obs[-1]
+    else:
+        pick = _extreme(obs, c.select == "max")
+    return Truth.of(_test3(c.op, pick.value, want)), [pick]
 
 
 def _extreme(obs: tuple[Observation, ...], highest: bool) -> Observation:

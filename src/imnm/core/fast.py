@@ -24,13 +24,12 @@ from imnm.core import rules as r
 from imnm.core.evaluate import (
     Missing,
     _Ctx,
-    _extreme,
     _missing,
     _missing_for,
     _overlap,
     _target,
-    _test3,
     dedupe_missing,
+    select_and_test,
     window_bounds,
 )
 from imnm.core.facts import FactSource, Interval, Observation, Registry
@@ -275,26 +274,9 @@ def _compare(c: r.Compare, ctx: _Ctx, want_missing: bool = True) -> Result:
     if not obs:
         return Truth.UNKNOWN, (_missing(spec, detail or "no value recorded"),)
     want = _memo("want", c, lambda: _target(c, spec))
-    used: list[Observation]
-    if c.select in ("any", "all"):
-        truths = [Truth.of(_test3(c.op, o.value, want)) for o in obs]
-        t = or_(truths) if c.select == "any" else and_(truths)
-        if t is not Truth.UNKNOWN:
-            return t, _NONE
-        used = [o for o, x in zip(obs, truths, strict=True) if x is t] or list(obs)
-    else:
-        if c.select in ("latest", "earliest"):
-            dated = [o for o in obs if o.date is not None]
-            if dated:
-                pick = (max if c.select == "latest" else min)(dated, key=lambda o: o.date or date.min)
-            else:
-                pick = obs[-1]
-        else:
-            pick = _extreme(obs, c.select == "max")
-        t = Truth.of(_test3(c.op, pick.value, want))
-        if t is not Truth.UNKNOWN:
-            return t, _NONE
-        used = [pick]
+    t, used = select_and_test(c, obs, want)
+    if t is not Truth.UNKNOWN:
+        return t, _NONE
     if not want_missing:
         return t, _NONE
     needs = tuple(n for o in used for n in o.needs)
