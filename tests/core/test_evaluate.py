@@ -209,3 +209,21 @@ def test_ranges_and_needs_name_the_underlying_tests() -> None:
         Truth.UNKNOWN,
         ["antibody.HMGCR"],
     )
+
+
+def test_results_after_as_of_are_not_seen(example_record) -> None:  # type: ignore[no-untyped-def]
+    """Evaluating in the past uses only what was known then (a window with `after` may look ahead)."""
+    latest_high = {"compare": {"fact": "lab.ck", "op": ">", "value": 5000, "unit": "U/L"}}
+    assert run(latest_high, example_record, as_of=date(2024, 5, 1)).truth is Truth.MET  # 8000 on 04-10
+    assert run(latest_high, example_record, as_of=AS_OF).truth is Truth.NOT_MET  # 2100 on 10-10
+    before_tests = run(
+        {"compare": {"fact": "antibody.HMGCR", "op": "==", "value": "positive"}},
+        example_record,
+        as_of=date(2024, 1, 1),
+    )
+    assert before_tests.truth is Truth.UNKNOWN
+    assert "on or before 2024-01-01" in (before_tests.missing[0].detail or "")
+    started_later = {"event": {"fact": "medication.methotrexate"}}
+    assert run(started_later, example_record, as_of=date(2024, 4, 20)).truth is Truth.NOT_MET
+    ahead = {"event": {"fact": "medication.methotrexate", "window": {"after": "4w"}}}
+    assert run(ahead, example_record, as_of=date(2024, 4, 20)).truth is Truth.MET  # planned within 4 weeks

@@ -37,3 +37,17 @@ def test_manual_items_name_lung_and_heart_tests() -> None:
     assert "a-exc-6" in items["pft"].asked_by  # type: ignore[attr-defined]
     assert items["pft"].date.isoformat() == "2026-10-01"  # type: ignore[attr-defined]
     assert {"biopsy", "mri", "emg"} <= set(items)  # activity evidence in a-inc-4
+
+
+def test_checklist_counts_only_results_known_by_as_of() -> None:
+    from datetime import date
+
+    from imnm.record.load import load_record
+    from imnm.trials.checklist import patient_has
+    from tests.conftest import EXAMPLES
+
+    rec = load_record(EXAMPLES / "anti-hmgcr.yaml")
+    assert patient_has(rec, "ck", date(2024, 4, 20))[:2] == (True, date(2024, 4, 10))
+    assert patient_has(rec, "ck")[:2] == (True, date(2024, 10, 10))
+    assert patient_has(rec, "biopsy", date(2024, 4, 1))[0] is False  # biopsy done 2024-04-02
+    assert patient_has(rec, "antibodies", date(2024, 2, 1))[0] is False

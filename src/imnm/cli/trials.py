@@ -143,7 +143,7 @@ def trials(
         payload = []
         for r in results:
             d = r.as_dict()
-            d["checklist"] = [i.as_dict() for i in checklist(r.trial, rec, r.cohort)]
+            d["checklist"] = [i.as_dict() for i in checklist(r.trial, rec, r.cohort, as_of=day)]
             payload.append(d)
         print_json(
             {
@@ -231,7 +231,7 @@ def _print_text(rec: Any, day: Any, results: list[Any], all_criteria: bool, wind
                 c.print("  This result depends on documented assumptions:", markup=False)
                 for a in flagged:
                     c.print(f"    {a}", markup=False)
-        items = checklist(t, rec, r.cohort)
+        items = checklist(t, rec, r.cohort, as_of=day)
         if items:
             shown = "; ".join(
                 f"{i.label}: {'yes' + (f' ({i.date.isoformat()})' if i.date else '') if i.have else 'no'}"

@@ -174,6 +174,13 @@ def shift(day: date, duration: str, sign: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def known_by(obs: tuple[Observation, ...], as_of: date) -> tuple[Observation, ...]:
+    """What was known on the evaluation date: undated observations and those dated on or before
+    it. A rule without a window never sees results from after `as_of` (a rule that must look
+    ahead says so with `window: {after: ...}`)."""
+    return tuple(o for o in obs if o.date is None or o.date <= as_of)
+
+
 def window_bounds(window: r.Window, anchor: date) -> tuple[date, date]:
     lo = shift(anchor, window.before, -1) if window.before else anchor
     hi = shift(anchor, window.after, +1) if window.after else anchor
@@ -605,6 +612,9 @@ def _compare(node: r.Expr, c: r.Compare, ctx: _Ctx) -> Outcome:
         lo, hi = window_bounds(c.window, anchor)
         obs = tuple(o for o in obs if o.date is not None and lo <= o.date <= hi)
         detail = f"a result dated {lo.isoformat()} to {hi.isoformat()}"
+    else:
+        obs = known_by(obs, ctx.as_of)
+        detail = f"a result dated on or before {ctx.as_of.isoformat()}"
     if not obs:
         return Outcome(
             Truth.UNKNOWN, node, text, (), (_missing(spec, detail or "no value recorded"),), registry=reg
@@ -680,6 +690,7 @@ def _event(node: r.Event, ctx: _Ctx) -> Outcome:
     if obs is None:
         return Outcome(Truth.UNKNOWN, node, text, (), _missing_for(spec, ctx), registry=reg)
     if e.window is None:
+        obs = known_by(obs, ctx.as_of)
         if obs:
             return Outcome(Truth.MET, node, text, (_evidence(spec, obs[0]),), registry=reg)
         return Outcome(

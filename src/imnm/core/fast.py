@@ -29,6 +29,7 @@ from imnm.core.evaluate import (
     _overlap,
     _target,
     dedupe_missing,
+    known_by,
     select_and_test,
     window_bounds,
 )
@@ -271,6 +272,9 @@ def _compare(c: r.Compare, ctx: _Ctx, want_missing: bool = True) -> Result:
         lo, hi = _bounds(c.window, anchor)
         obs = tuple(o for o in obs if o.date is not None and lo <= o.date <= hi)
         detail = f"a result dated {lo.isoformat()} to {hi.isoformat()}"
+    else:
+        obs = known_by(obs, ctx.as_of)
+        detail = f"a result dated on or before {ctx.as_of.isoformat()}"
     if not obs:
         return Truth.UNKNOWN, (_missing(spec, detail or "no value recorded"),)
     want = _memo("want", c, lambda: _target(c, spec))
@@ -289,7 +293,7 @@ def _event(e: r.EventSpec, ctx: _Ctx, want_missing: bool = True) -> Result:
     if obs is None:
         return Truth.UNKNOWN, _missing_for(spec, ctx) if want_missing else _NONE
     if e.window is None:
-        return (Truth.MET if obs else Truth.NOT_MET), _NONE
+        return (Truth.MET if known_by(obs, ctx.as_of) else Truth.NOT_MET), _NONE
     anchor, miss = _anchor(e.window, ctx)
     if anchor is None:
         return Truth.UNKNOWN, miss

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from imnm.core.rules import facts_used
 from imnm.record.model import Record
@@ -85,13 +86,41 @@ class Item:
         }
 
 
+_T = TypeVar("_T")
+
+
 def _latest(dates: list[date | None]) -> date | None:
     known = [d for d in dates if d is not None]
     return max(known) if known else None
 
 
-def patient_has(rec: Record, what: Assessment) -> tuple[bool, date | None, str]:
-    """Whether the record holds this assessment, its latest date and a short description."""
+def _known(items: list[_T] | None, as_of: date | None) -> list[_T]:
+    """Items dated on or before `as_of` (undated ones count as known)."""
+    return [i for i in items or [] if as_of is None or getattr(i, "date", None) is None or i.date <= as_of]  # type: ignore[attr-defined]
+
+
+def patient_has(rec: Record, what: Assessment, as_of: date | None = None) -> tuple[bool, date | None, str]:
+    """Whether the record holds this assessment by `as_of`, its latest date and a short description.
+
+    Results dated after `as_of` are not counted: the checklist describes the patient on that date.
+    """
+    if as_of is not None:
+        rec = rec.model_copy(
+            update={
+                "labs": _known(rec.labs, as_of) if rec.labs is not None else None,
+                "antibodies": _known(rec.antibodies, as_of) if rec.antibodies is not None else None,
+                "visits": _known(rec.visits, as_of) if rec.visits is not None else None,
+                "pulmonary_function": _known(rec.pulmonary_function, as_of)
+                if rec.pulmonary_function is not None
+                else None,
+                "cardiac": _known(rec.cardiac, as_of) if rec.cardiac is not None else None,
+                **{
+                    k: None
+                    for k in ("biopsy", "emg", "mri")
+                    if (b := getattr(rec, k)) is not None and b.date is not None and b.date > as_of
+                },
+            }
+        )
     if what == "biopsy":
         if rec.biopsy is None:
             return False, None, "not recorded"
@@ -139,8 +168,10 @@ def patient_has(rec: Record, what: Assessment) -> tuple[bool, date | None, str]:
     return True, _latest([c.date for c in rec.cardiac]), ", ".join(kinds) or "recorded"
 
 
-def checklist(trial: Trial, rec: Record, cohort: Cohort | None = None) -> list[Item]:
-    """The baseline assessments a trial (and cohort) asks for, with what the patient has."""
+def checklist(
+    trial: Trial, rec: Record, cohort: Cohort | None = None, *, as_of: date | None = None
+) -> list[Item]:
+    """The baseline assessments a trial (and cohort) asks for, with what the patient has by `as_of`."""
     crits = [*trial.inclusion, *trial.exclusion]
     if cohort is not None:
         crits += [*cohort.inclusion, *cohort.exclusion]
@@ -152,6 +183,6 @@ def checklist(trial: Trial, rec: Record, cohort: Cohort | None = None) -> list[I
     for a in ORDER:
         if a not in asked:
             continue
-        have, when, detail = patient_has(rec, a)
+        have, when, detail = patient_has(rec, a, as_of)
         items.append(Item(a, LABELS[a], tuple(asked[a]), have, when, detail))
     return items
