@@ -222,8 +222,31 @@ def test_results_after_as_of_are_not_seen(example_record) -> None:  # type: igno
         as_of=date(2024, 1, 1),
     )
     assert before_tests.truth is Truth.UNKNOWN
-    assert "on or before 2024-01-01" in (before_tests.missing[0].detail or "")
+    assert before_tests.missing[0].test == "anti_hmgcr"
     started_later = {"event": {"fact": "medication.methotrexate"}}
     assert run(started_later, example_record, as_of=date(2024, 4, 20)).truth is Truth.NOT_MET
     ahead = {"event": {"fact": "medication.methotrexate", "window": {"after": "4w"}}}
     assert run(ahead, example_record, as_of=date(2024, 4, 20)).truth is Truth.MET  # planned within 4 weeks
+
+
+def test_the_engine_ignores_later_observations_from_any_fact_source() -> None:
+    from imnm.core.facts import DictFacts, FactSpec, Observation, Registry
+
+    reg = Registry()
+    reg.register(FactSpec("ck", "number", "CK", "CK (blood test)", "ck", unit="U/L", dated=True))
+    facts = DictFacts({"ck": (Observation(900.0, date(2024, 1, 1)), Observation(5000.0, date(2024, 6, 1)))})
+    rule = parse_rule({"compare": {"fact": "ck", "op": ">", "value": 1000, "unit": "U/L"}})
+    assert evaluate(rule, facts, as_of=date(2024, 3, 1), registry=reg).truth is Truth.NOT_MET
+    assert evaluate(rule, facts, as_of=date(2024, 7, 1), registry=reg).truth is Truth.MET
+    early = evaluate(rule, facts, as_of=date(2023, 7, 1), registry=reg)
+    assert early.truth is Truth.UNKNOWN and "on or before 2023-07-01" in (early.missing[0].detail or "")
+
+
+def test_as_of_view_drops_later_results(example_record) -> None:  # type: ignore[no-untyped-def]
+    from imnm.record.asof import as_of_view
+
+    assert as_of_view(example_record, AS_OF) is example_record  # nothing later: the same record
+    past = as_of_view(example_record, date(2024, 3, 5))
+    assert past.labs is not None and [lab.date for lab in past.labs] == [date(2024, 3, 1)] * 3
+    assert past.biopsy is None and past.mri is None and past.emg is None
+    assert past.medications == example_record.medications  # plans stay

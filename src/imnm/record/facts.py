@@ -17,6 +17,7 @@ from imnm import knowledge
 from imnm.core.facts import FactKind, FactSpec, Interval, NumRange, Observation, Registry, scalar
 from imnm.core.quantities import fold_over_uln, to_canonical
 from imnm.core.settings import Settings
+from imnm.record.asof import as_of_view
 from imnm.record.model import Biopsy, Emg, Exposure, Findings, History, Mri, Record, completed_years
 from imnm.record.vocabulary import (
     ANTIBODY_TARGETS,
@@ -68,7 +69,7 @@ class RecordFacts:
     def __init__(
         self, record: Record, *, as_of: date, settings: Settings | None = None, registry: Registry = REGISTRY
     ) -> None:
-        self.record = record
+        self.record = as_of_view(record, as_of)  # results dated after as_of are not known yet
         self.context = Context(as_of, settings or Settings())
         self.registry = registry
         self._cache: dict[str, Obs] = {}

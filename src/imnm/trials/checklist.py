@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
 
 from imnm.core.rules import facts_used
+from imnm.record.asof import as_of_view
 from imnm.record.model import Record
 from imnm.trials.model import Assessment, Cohort, Criterion, Trial
 
@@ -86,17 +86,9 @@ class Item:
         }
 
 
-_T = TypeVar("_T")
-
-
 def _latest(dates: list[date | None]) -> date | None:
     known = [d for d in dates if d is not None]
     return max(known) if known else None
-
-
-def _known(items: list[_T] | None, as_of: date | None) -> list[_T]:
-    """Items dated on or before `as_of` (undated ones count as known)."""
-    return [i for i in items or [] if as_of is None or getattr(i, "date", None) is None or i.date <= as_of]  # type: ignore[attr-defined]
 
 
 def patient_has(rec: Record, what: Assessment, as_of: date | None = None) -> tuple[bool, date | None, str]:
@@ -105,22 +97,7 @@ def patient_has(rec: Record, what: Assessment, as_of: date | None = None) -> tup
     Results dated after `as_of` are not counted: the checklist describes the patient on that date.
     """
     if as_of is not None:
-        rec = rec.model_copy(
-            update={
-                "labs": _known(rec.labs, as_of) if rec.labs is not None else None,
-                "antibodies": _known(rec.antibodies, as_of) if rec.antibodies is not None else None,
-                "visits": _known(rec.visits, as_of) if rec.visits is not None else None,
-                "pulmonary_function": _known(rec.pulmonary_function, as_of)
-                if rec.pulmonary_function is not None
-                else None,
-                "cardiac": _known(rec.cardiac, as_of) if rec.cardiac is not None else None,
-                **{
-                    k: None
-                    for k in ("biopsy", "emg", "mri")
-                    if (b := getattr(rec, k)) is not None and b.date is not None and b.date > as_of
-                },
-            }
-        )
+        rec = as_of_view(rec, as_of)
     if what == "biopsy":
         if rec.biopsy is None:
             return False, None, "not recorded"

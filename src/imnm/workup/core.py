@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from imnm.core.settings import Settings
+from imnm.record.asof import as_of_view
 from imnm.record.facts import REGISTRY, RecordFacts
 from imnm.record.model import Record
 from imnm.workup import antibodies, enmc, eular_acr
@@ -33,6 +34,7 @@ _MEMO_SIZE = 4
 def core(record: Record, as_of: date, settings: Settings | None = None) -> Core:
     """ENMC and EULAR/ACR results for a record (the last few are kept, keyed by identity)."""
     ws = workup_settings(settings)
+    record = as_of_view(record, as_of)  # results dated after as_of are not known yet
     for rec, day, s, c in _MEMO:
         if rec is record and day == as_of and s == ws:
             return c
