@@ -278,6 +278,17 @@ from imnm.cli.trials import register as register_trials  # noqa: E402  (issue 6:
 
 register_trials(app)
 
+# --help lists the commands in the order of the care path, then the record and rule tools.
+_ORDER = ("screen", "assess", "activity", "response", "trials", "validate", "facts", "rule", "schema")
+
+
+def _order_key(info: Any) -> int:
+    name = info.name or (info.callback.__name__ if info.callback else "")
+    return _ORDER.index(name) if name in _ORDER else len(_ORDER)
+
+
+app.registered_commands.sort(key=_order_key)
+
 
 def run() -> None:
     """Console-script entry point."""
