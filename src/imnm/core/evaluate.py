@@ -454,18 +454,21 @@ def evaluate(node: r.Expr, facts: FactSource, *, as_of: date, registry: Registry
     return _eval(node, _Ctx(facts, as_of, registry))
 
 
+def combine(node: r.All | r.AnyOf | r.Not | r.AtLeast, truths: list[Truth]) -> Truth:
+    """The Kleene connective of a junction node over its children's truths."""
+    if isinstance(node, r.All):
+        return and_(truths)
+    if isinstance(node, r.AnyOf):
+        return or_(truths)
+    if isinstance(node, r.Not):
+        return not_(truths[0])
+    return at_least(node.at_least.n, truths)
+
+
 def _eval(node: r.Expr, ctx: _Ctx) -> Outcome:
     if isinstance(node, r.All | r.AnyOf | r.Not | r.AtLeast):
         kids = tuple(_eval(c, ctx) for c in r.children(node))
-        truths = [k.truth for k in kids]
-        if isinstance(node, r.All):
-            truth = and_(truths)
-        elif isinstance(node, r.AnyOf):
-            truth = or_(truths)
-        elif isinstance(node, r.Not):
-            truth = not_(truths[0])
-        else:
-            truth = at_least(node.at_least.n, truths)
+        truth = combine(node, [k.truth for k in kids])
         missing: tuple[Missing, ...] = ()
         if truth is Truth.UNKNOWN:
             missing = dedupe_missing([m for k in kids if k.truth is Truth.UNKNOWN for m in k.missing])

@@ -28,13 +28,14 @@ from imnm.core.evaluate import (
     _missing_for,
     _overlap,
     _target,
+    combine,
     dedupe_missing,
     known_by,
     select_and_test,
     window_bounds,
 )
 from imnm.core.facts import FactSource, Interval, Observation, Registry
-from imnm.core.truth import Truth, and_, at_least, not_, or_
+from imnm.core.truth import Truth, at_least, not_
 
 Result = tuple[Truth, tuple[Missing, ...]]
 _NONE: tuple[Missing, ...] = ()
@@ -183,15 +184,7 @@ def assess_in(node: r.Expr, p: Pass) -> Result:
 def _assess(node: r.Expr, p: Pass) -> Result:
     if isinstance(node, r.All | r.AnyOf | r.Not | r.AtLeast):
         kids = [_assess(c, p) for c in r.children(node)]
-        truths = [k[0] for k in kids]
-        if isinstance(node, r.All):
-            t = and_(truths)
-        elif isinstance(node, r.AnyOf):
-            t = or_(truths)
-        elif isinstance(node, r.Not):
-            t = not_(truths[0])
-        else:
-            t = at_least(node.at_least.n, truths)
+        t = combine(node, [k[0] for k in kids])
         if t is not Truth.UNKNOWN:
             return t, _NONE
         return t, dedupe_missing([m for k in kids if k[0] is Truth.UNKNOWN for m in k[1]])
