@@ -32,6 +32,13 @@ class Strict(BaseModel):
 Tri = bool | None
 """true / false / omitted-or-null (= unknown)."""
 
+SourceRef = Annotated[
+    str | None,
+    Field(
+        description="Where the item came from in its source system (e.g. Observation/abc123, measurement/42)"
+    ),
+]
+
 
 class Findings(Strict):
     """Clinical findings on examination or history; each true, false or unknown."""
@@ -98,6 +105,7 @@ class Exposure(Strict):
     status: ExposureStatus
     start: IsoDate | None = None
     stop: IsoDate | None = None
+    ref: SourceRef = None
 
     @model_validator(mode="after")
     def _dates_fit_status(self) -> Exposure:
@@ -138,6 +146,7 @@ class Lab(Strict):
     uln: Positive | None = Field(None, description="Upper limit of normal, in the same unit")
     lln: NonNegative | None = Field(None, description="Lower limit of normal, in the same unit")
     date: IsoDate | None = None
+    ref: SourceRef = None
 
     @field_validator("test")
     @classmethod
@@ -190,6 +199,7 @@ class Antibody(Strict):
         None, description="Line-blot band intensity, when the method is a line blot"
     )
     date: IsoDate | None = None
+    ref: SourceRef = None
 
     @field_validator("target")
     @classmethod
@@ -214,6 +224,7 @@ class Emg(Strict):
     pattern: Literal["myopathic", "neuropathic", "mixed", "normal"] | None = None
     spontaneous_activity: Tri = Field(None, description="Fibrillations, positive sharp waves, CRDs")
     myotonic_discharges: Tri = None
+    ref: SourceRef = None
 
 
 class Mri(Strict):
@@ -223,6 +234,7 @@ class Mri(Strict):
     edema: Tri = None
     fatty_replacement: Tri = None
     fascial_edema: Tri = None
+    ref: SourceRef = None
 
 
 Grade = Literal["none", "scattered", "prominent"]
@@ -246,6 +258,7 @@ class Biopsy(Strict):
     sarcolemmal_mac_deposition: Tri = None
     dystrophic_features: Tri = None
     dysferlin_deficient: Tri = None
+    ref: SourceRef = None
 
     @model_validator(mode="after")
     def _no_findings_without_biopsy(self) -> Biopsy:
@@ -270,6 +283,7 @@ class Medication(Strict):
     route: str | None = None
     start: IsoDate | None = None
     stop: IsoDate | None = None
+    ref: SourceRef = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Medication:
@@ -306,6 +320,7 @@ class PulmonaryFunction(Strict):
     fvc_percent_predicted: Annotated[float, Field(ge=0, le=250)] | None = None
     dlco_percent_predicted: Annotated[float, Field(ge=0, le=250)] | None = None
     ild_on_ct: Tri = Field(None, description="Interstitial lung disease on chest CT")
+    ref: SourceRef = None
 
 
 class Cardiac(Strict):
@@ -318,6 +333,7 @@ class Cardiac(Strict):
     )
     troponin_elevated: Tri = None
     cardiac_mri_abnormal: Tri = None
+    ref: SourceRef = None
 
 
 class Infection(Strict):
@@ -328,11 +344,13 @@ class Infection(Strict):
     iv_antibiotics: Tri = None
     resolved: IsoDate | None = None
     name: str | None = None
+    ref: SourceRef = None
 
 
 class Vaccination(Strict):
     name: str = Field(min_length=1, description="e.g. meningococcal ACWY, meningococcal B")
     date: IsoDate | None = None
+    ref: SourceRef = None
 
 
 class Visit(Strict):
@@ -345,6 +363,7 @@ class Visit(Strict):
     extramuscular_global: Vas10 | None = Field(None, description="Extramuscular activity, 0-10 cm VAS")
     haq_di: Annotated[float, Field(ge=0, le=3)] | None = Field(None, description="HAQ-DI, 0-3")
     haq: HaqItems | None = Field(None, description="HAQ-DI item answers by category (index computed)")
+    ref: SourceRef = None
 
     @model_validator(mode="after")
     def _haq_agrees(self) -> Visit:
@@ -353,6 +372,32 @@ class Visit(Strict):
 
             check_agreement(self.haq_di, self.haq)
         return self
+
+
+class Period(Strict):
+    """A date range (both ends included)."""
+
+    start: IsoDate
+    end: IsoDate
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.end < self.start:
+            fail(f"end {self.end} is before start {self.start}", "swap or correct the dates")
+        return self
+
+
+class Coverage(Strict):
+    """Periods over which a list section is known to be complete.
+
+    A list that is present with no coverage entry is complete at all times ("recorded: none" means
+    none ever). With an entry, absence counts as "no" only inside these periods (for example the
+    OMOP observation periods of a registry); outside them it is unknown.
+    """
+
+    medications: list[Period] | None = None
+    infections: list[Period] | None = None
+    vaccinations: list[Period] | None = None
 
 
 class Record(Strict):
@@ -383,6 +428,9 @@ class Record(Strict):
     infections: list[Infection] | None = Field(None, description="Omitted = unknown; [] = recorded as none")
     vaccinations: list[Vaccination] | None = Field(
         None, description="Omitted = unknown; [] = recorded as none"
+    )
+    coverage: Coverage | None = Field(
+        None, description="Periods over which list sections are complete (default: complete at all times)"
     )
     weight_kg: Annotated[float, Field(gt=0, le=400)] | None = None
     height_cm: Annotated[float, Field(gt=0, le=250)] | None = None
