@@ -1,0 +1,80 @@
+"""Stateless compute routes (nothing is stored): validate, screen, assess, activity, response,
+trial matching, and the trial catalog. Responses are the CLI's `--json` documents."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from imnm.api import compute
+from imnm.api.auth import Ctx, need
+from imnm.api.body import body_doc, record_body
+from imnm.api.problems import ApiError
+from imnm.api.routers.options import (
+    ActivityOptions,
+    AssessOptions,
+    ResponseOptions,
+    ScreenOptions,
+    TrialsOptions,
+)
+from imnm.store.principal import Perm
+
+router = APIRouter(tags=["compute"])
+Compute = Annotated[Ctx, Depends(need(Perm.COMPUTE))]
+Catalog = Annotated[Ctx, Depends(need(Perm.CATALOG))]
+Body = Annotated[Any, Depends(record_body)]
+RECORD = body_doc("Record", yaml_ok=True, description="A patient record (the format of `imnm schema`)")
+
+
+def _record(data: Any) -> Any:
+    from imnm.record.load import parse_record
+
+    return parse_record(data)
+
+
+@router.post("/validate", openapi_extra=RECORD, summary="Validate a record (as imnm validate --json)")
+def validate(ctx: Compute, data: Body) -> dict[str, Any]:
+    return compute.validate(data)
+
+
+@router.post(
+    "/screen",
+    openapi_extra=body_doc("Answers", yaml_ok=True, description="Screener answers (question: answer)"),
+    summary="Patient screener (as imnm screen --json)",
+)
+def screen(ctx: Compute, data: Body, o: Annotated[ScreenOptions, Depends()]) -> dict[str, Any]:
+    return compute.screen(data, unknown_policy=o.unknown_policy, urgent_flags=o.urgent_flags)
+
+
+@router.post("/assess", openapi_extra=RECORD, summary="Diagnostic work-up (as imnm assess --json)")
+def assess(ctx: Compute, data: Body, o: Annotated[AssessOptions, Depends()]) -> dict[str, Any]:
+    return o.run(_record(data))
+
+
+@router.post("/activity", openapi_extra=RECORD, summary="Disease activity by visit (as imnm activity --json)")
+def activity(ctx: Compute, data: Body, o: Annotated[ActivityOptions, Depends()]) -> dict[str, Any]:
+    return o.run(_record(data))
+
+
+@router.post("/response", openapi_extra=RECORD, summary="Total Improvement Score (as imnm response --json)")
+def response(ctx: Compute, data: Body, o: Annotated[ResponseOptions, Depends()]) -> dict[str, Any]:
+    return o.run(_record(data))
+
+
+@router.post("/trials/match", openapi_extra=RECORD, summary="Trial matching (as imnm trials FILE --json)")
+def match(ctx: Compute, data: Body, o: Annotated[TrialsOptions, Depends()]) -> dict[str, Any]:
+    return o.run(_record(data))
+
+
+@router.get("/trials", tags=["catalog"], summary="The trial catalog (as imnm trials list --json)")
+def trials(ctx: Catalog) -> dict[str, Any]:
+    return compute.list_trials()
+
+
+@router.get("/trials/{trial_id}", tags=["catalog"], summary="One catalog entry with its criteria verbatim")
+def trial(trial_id: str, ctx: Catalog) -> dict[str, Any]:
+    out = compute.trial(trial_id)
+    if out is None:
+        raise ApiError(404, f"{trial_id!r} is not in the catalog; see GET /api/v1/trials")
+    return out
