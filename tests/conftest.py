@@ -24,3 +24,43 @@ def example_record():  # type: ignore[no-untyped-def]
     from imnm.record.load import load_record
 
     return load_record(EXAMPLES / "anti-hmgcr.yaml")
+
+
+# -- the records service's real parts (tests/servers.py) -----------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():  # type: ignore[no-untyped-def]
+    """A throwaway PostgreSQL cluster for the whole run (started on first use, stopped by PID)."""
+    from tests.servers import start_cluster
+
+    cluster = start_cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_cluster):  # type: ignore[no-untyped-def]
+    """A migrated database to copy (CREATE DATABASE ... TEMPLATE) for each test."""
+    from imnm.store.db import Database
+
+    url = pg_cluster.create_database()
+    db = Database(url)
+    db.upgrade()
+    db.dispose()
+    return url.rsplit("/", 1)[1]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):  # type: ignore[no-untyped-def]
+    """A migrated, empty store on SQLite (a file) and on PostgreSQL (a fresh database)."""
+    if request.param == "sqlite":
+        from imnm.store.db import Database
+
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        db = Database(url)
+        db.upgrade()
+        db.dispose()
+        return url
+    cluster = request.getfixturevalue("pg_cluster")
+    return cluster.create_database(template=request.getfixturevalue("pg_template"))
