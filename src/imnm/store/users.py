@@ -193,7 +193,7 @@ def user_team_ids(s: Session, user_id: int) -> frozenset[int]:
 
 
 def user_dict(s: Session, u: User) -> dict[str, Any]:
-    names = dict(s.execute(select(Team.id, Team.name)).tuples().all())
+    names = {tid: name for tid, name in s.execute(select(Team.id, Team.name)).all()}
     return {
         "username": u.username,
         "display_name": u.display_name,
