@@ -160,6 +160,8 @@ class HeadersAndLogMiddleware:
         finally:
             route = scope.get("route")
             path = getattr(route, "path", None) or "(no route)"
+            if path.startswith("/") and not path.startswith(("/api/", "/docs", "/openapi")):
+                path = "/api/v1" + path  # FastAPI hands over the router's own route, without the prefix
             access_log.info(
                 "%s %s %d %.1fms", scope.get("method"), path, status, (time.perf_counter() - start) * 1000
             )
