@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -130,8 +131,7 @@ class Server:
     def __init__(self, database_url: str, *, env: dict[str, str] | None = None, workers: int = 1) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        exe = Path(os.environ.get("VIRTUAL_ENV", "")) / "bin" / "imnm"
-        cmd = [str(exe) if exe.exists() else shutil.which("imnm") or "imnm"]
+        cmd = [sys.executable, "-m", "imnm.cli.main"]
         self.log = tempfile.NamedTemporaryFile(prefix="imnm-serve-", suffix=".log", delete=False)  # noqa: SIM115
         self.proc = subprocess.Popen(
             [*cmd, "serve", "--port", str(self.port), "--database", database_url, "--workers", str(workers)],
@@ -147,6 +147,7 @@ class Server:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:
+                self.log.close()
                 raise RuntimeError(f"imnm serve exited with {self.proc.returncode}: {self.output()}")
             try:
                 if httpx.get(self.url + "/api/v1/health", timeout=1).status_code == 200:
@@ -167,3 +168,5 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        if not self.log.closed:
+            self.log.close()
