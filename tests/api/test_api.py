@@ -38,8 +38,19 @@ def test_compute_routes_answer_exactly_the_cli_json(shared_world: World, path: P
     checks = [
         (f"{P}/validate", ["validate", str(path)]),
         (f"{P}/assess?as_of={day}", ["assess", str(path), "--as-of", day]),
-        (f"{P}/assess?as_of={day}&category_basis=probability&choice=cancer_screening=all_imnm",
-         ["assess", str(path), "--as-of", day, "--category-basis", "probability", "--choice", "cancer_screening=all_imnm"]),
+        (
+            f"{P}/assess?as_of={day}&category_basis=probability&choice=cancer_screening=all_imnm",
+            [
+                "assess",
+                str(path),
+                "--as-of",
+                day,
+                "--category-basis",
+                "probability",
+                "--choice",
+                "cancer_screening=all_imnm",
+            ],
+        ),
         (f"{P}/activity", ["activity", str(path)]),
         (f"{P}/trials/match?as_of={day}", ["trials", str(path), "--as-of", day]),
     ]
@@ -92,7 +103,9 @@ def test_invalid_record_gets_the_problems_of_imnm_validate(shared_world: World) 
         (b"[" * 5000 + b"]" * 5000, "application/json", 422, ""),
     ],
 )
-def test_bad_bodies_are_4xx_problems_never_500(shared_world: World, content: bytes, ctype: str, status: int, path: str | None) -> None:
+def test_bad_bodies_are_4xx_problems_never_500(
+    shared_world: World, content: bytes, ctype: str, status: int, path: str | None
+) -> None:
     r = post(shared_world, "clinician", f"{P}/assess", content=content, headers={"content-type": ctype})
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/problem+json"
@@ -110,7 +123,9 @@ def test_body_too_large_is_413(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'x.db'}"
     Database(url).upgrade()
     c = TestClient(create_app(ServerSettings(database_url=url, max_body_bytes=1000)))
-    r = c.post(f"{P}/assess", content=b'{"id": "' + b"x" * 2000 + b'"}', headers={"content-type": "application/json"})
+    r = c.post(
+        f"{P}/assess", content=b'{"id": "' + b"x" * 2000 + b'"}', headers={"content-type": "application/json"}
+    )
     assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
 
 
@@ -132,14 +147,20 @@ def test_bad_query_options_name_the_parameter(shared_world: World) -> None:
 def test_stored_patient_views_equal_the_cli_on_the_exported_record(world: World, tmp_path: Path) -> None:
     """Create → PATCH (a new CK) → every computed view equals the CLI on the updated record file."""
     c, h = world.clients["clinician"], world.headers["clinician"]
-    r = c.post(f"{P}/patients?team=neuro", headers={**h, "content-type": "application/yaml"},
-               content=(EXAMPLES / "anti-srp-grades-haq.yaml").read_bytes())
+    r = c.post(
+        f"{P}/patients?team=neuro",
+        headers={**h, "content-type": "application/yaml"},
+        content=(EXAMPLES / "anti-srp-grades-haq.yaml").read_bytes(),
+    )
     assert r.status_code == 201 and r.headers["etag"] == '"1"'
     pid = r.json()["id"]
     assert r.headers["location"] == f"{P}/patients/{pid}"
     ck = {"test": "ck", "value": 950, "unit": "U/L", "uln": 200, "date": "2025-06-01"}
-    r = c.patch(f"{P}/patients/{pid}", headers={**h, "If-Match": '"1"'},
-                json={"reason": "follow-up CK", "operations": [{"op": "add_lab", "value": ck}]})
+    r = c.patch(
+        f"{P}/patients/{pid}",
+        headers={**h, "If-Match": '"1"'},
+        json={"reason": "follow-up CK", "operations": [{"op": "add_lab", "value": ck}]},
+    )
     assert r.status_code == 200 and r.headers["etag"] == '"2"'
     doc = c.get(f"{P}/patients/{pid}").json()["record"]
     f = tmp_path / "updated.json"
@@ -160,7 +181,10 @@ def test_stored_patient_views_equal_the_cli_on_the_exported_record(world: World,
     changes = c.get(f"{P}/patients/{pid}/diff?from=1&to=2").json()["changes"]
     assert [x["change"] for x in changes] == ["added"] and changes[0]["new"]["value"] == 950
     revs = c.get(f"{P}/patients/{pid}/revisions").json()["revisions"]
-    assert [(x["number"], x["by"], x["reason"]) for x in revs] == [(1, "clinician", "created"), (2, "clinician", "follow-up CK")]
+    assert [(x["number"], x["by"], x["reason"]) for x in revs] == [
+        (1, "clinician", "created"),
+        (2, "clinician", "follow-up CK"),
+    ]
     assert c.get(f"{P}/patients/{pid}?revision=9").status_code == 404
 
 
@@ -168,20 +192,33 @@ def test_two_clients_same_revision_one_conflict(world: World) -> None:
     c1, h1 = world.clients["clinician"], world.headers["clinician"]
     c2, h2 = login(world.app, "clinician")
     url = f"{P}/patients/{world.patient}"
-    op = {"op": "add_lab", "value": {"test": "ck", "value": 300, "unit": "U/L", "uln": 200, "date": "2025-01-02"}}
+    op = {
+        "op": "add_lab",
+        "value": {"test": "ck", "value": 300, "unit": "U/L", "uln": 200, "date": "2025-01-02"},
+    }
     r1 = c1.patch(url, headers={**h1, "If-Match": '"1"'}, json={"reason": "a", "operations": [op]})
     r2 = c2.patch(url, headers={**h2, "If-Match": '"1"'}, json={"reason": "b", "operations": [op]})
     assert (r1.status_code, r2.status_code) == (200, 409)
     assert r2.json()["current_revision"] == 2 and r2.headers["etag"] == '"2"'
     assert c1.patch(url, headers=h1, json={"reason": "a", "operations": [op]}).status_code == 428
-    r3 = c2.patch(url, headers={**h2, "If-Match": r2.headers["etag"]}, json={"reason": "b", "operations": [op]})
+    r3 = c2.patch(
+        url, headers={**h2, "If-Match": r2.headers["etag"]}, json={"reason": "b", "operations": [op]}
+    )
     assert r3.status_code == 200 and r3.headers["etag"] == '"3"'
 
 
 def test_update_problems_point_into_the_request(world: World) -> None:
     c, h = world.clients["clinician"], world.headers["clinician"]
-    r = c.patch(f"{P}/patients/{world.patient}", headers={**h, "If-Match": '"1"'}, json={
-        "reason": "x", "operations": [{"op": "add_lab", "value": {"test": "ck", "value": 300, "unit": "mg", "uln": 200}}]})
+    r = c.patch(
+        f"{P}/patients/{world.patient}",
+        headers={**h, "If-Match": '"1"'},
+        json={
+            "reason": "x",
+            "operations": [
+                {"op": "add_lab", "value": {"test": "ck", "value": 300, "unit": "mg", "uln": 200}}
+            ],
+        },
+    )
     assert r.status_code == 422
     (p,) = r.json()["problems"]
     assert (p["path"], p["record_path"], p["value"]) == ("operations[0].value.unit", "labs[5].unit", "mg")
@@ -209,7 +246,9 @@ def test_session_cookie_flags_rotation_logout(world: World) -> None:
 
     c = TestClient(world.app)
     r = c.post(f"{P}/auth/login", json={"username": "coordinator", "password": PASSWORD})
-    cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("imnm_session="))
+    cookie = next(
+        v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("imnm_session=")
+    )
     flags = {f.strip().lower() for f in cookie.split(";")}
     assert {"httponly", "samesite=lax", "path=/"} <= flags and "secure" not in flags  # plain HTTP here
     first = c.cookies["imnm_session"]
@@ -222,7 +261,10 @@ def test_session_cookie_flags_rotation_logout(world: World) -> None:
     assert c.get(f"{P}/auth/me").json()["username"] == "coordinator"
     assert c.post(f"{P}/auth/logout", headers=csrf).status_code == 204
     assert TestClient(world.app, cookies={"imnm_session": second}).get(f"{P}/auth/me").status_code == 401
-    assert c.post(f"{P}/auth/login", json={"username": "coordinator", "password": "wrong password"}).status_code == 401
+    assert (
+        c.post(f"{P}/auth/login", json={"username": "coordinator", "password": "wrong password"}).status_code
+        == 401
+    )
 
 
 def test_secure_cookie_behind_https(tmp_path: Path) -> None:
@@ -240,7 +282,9 @@ def test_secure_cookie_behind_https(tmp_path: Path) -> None:
         users.create_user(s, "ann", PASSWORD, roles=["auditor"])
     c = TestClient(create_app(ServerSettings(database_url=url)), base_url="https://testserver")
     r = c.post(f"{P}/auth/login", json={"username": "ann", "password": PASSWORD})
-    cookie = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("imnm_session="))
+    cookie = next(
+        v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("imnm_session=")
+    )
     assert "secure" in {f.strip().lower() for f in cookie.split(";")}
 
 
@@ -255,7 +299,10 @@ def test_login_throttled_with_retry_after(tmp_path: Path) -> None:
     Database(url).upgrade()
     c = TestClient(create_app(ServerSettings(database_url=url, login_max_failures_account=2)))
     for _ in range(2):
-        assert c.post(f"{P}/auth/login", json={"username": "eve", "password": "guess guess 1"}).status_code == 401
+        assert (
+            c.post(f"{P}/auth/login", json={"username": "eve", "password": "guess guess 1"}).status_code
+            == 401
+        )
     r = c.post(f"{P}/auth/login", json={"username": "eve", "password": "guess guess 1"})
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
 
@@ -271,11 +318,16 @@ def test_token_shown_once_stored_hashed_and_revocable(world: World) -> None:
     listed = c.get(f"{P}/tokens").json()["tokens"]
     assert secret not in json.dumps(listed) and any(t["id"] == tid for t in listed)
     with world.db.session() as s:
-        assert secret not in json.dumps([list(x) for x in s.execute(text("SELECT * FROM api_tokens")).all()], default=str)
+        assert secret not in json.dumps(
+            [list(x) for x in s.execute(text("SELECT * FROM api_tokens")).all()], default=str
+        )
     t = TestClient(world.app)
     auth = {"authorization": f"Bearer {secret}"}
     assert t.get(f"{P}/patients/{world.patient}", headers=auth).status_code == 200
-    assert t.patch(f"{P}/patients/{world.patient}", headers={**auth, "If-Match": '"1"'}, json={}).status_code == 403
+    assert (
+        t.patch(f"{P}/patients/{world.patient}", headers={**auth, "If-Match": '"1"'}, json={}).status_code
+        == 403
+    )
     assert c.delete(f"{P}/tokens/{tid}", headers=h).status_code == 204
     assert t.get(f"{P}/patients/{world.patient}", headers=auth).status_code == 401
     assert t.get(f"{P}/patients", headers={"authorization": "Basic abc"}).status_code == 401
@@ -293,7 +345,12 @@ def test_erasure_two_steps_over_http(world: World) -> None:
     assert a.post(url + "/confirm", headers=ha, json={"token": token}).status_code == 422
     au = world.clients["auditor"].get(f"{P}/audit?patient={world.patient}").json()["events"]
     steps = [(e["action"], e["status"]) for e in au if e["action"].startswith("patient.eras")]
-    assert steps == [("patient.erasure_request", 202), ("patient.erase", 422), ("patient.erase", 200), ("patient.erase", 422)]
+    assert steps == [
+        ("patient.erasure_request", 202),
+        ("patient.erase", 422),
+        ("patient.erase", 200),
+        ("patient.erase", 422),
+    ]
     assert world.clients["auditor"].get(f"{P}/audit/verify").json()["ok"] is True
 
 
@@ -302,14 +359,19 @@ def test_openapi_and_docs(shared_world: World) -> None:
     spec = c.get("/openapi.json").json()
     assert {"Record", "PatchBody", "ReviewIn"} <= set(spec["components"]["schemas"])
     patch = spec["paths"][f"{P}/patients/{{patient_id}}"]["patch"]
-    assert patch["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/PatchBody"}
+    assert patch["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PatchBody"
+    }
     ops = spec["components"]["schemas"]["PatchBody"]["properties"]["operations"]
     assert "discriminator" in json.dumps(ops)
     assert c.get("/docs").status_code == 200
     r = c.get(f"{P}/nope")
     assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
     r = c.get(f"{P}/health")
-    assert r.headers["x-content-type-options"] == "nosniff" and "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert (
+        r.headers["x-content-type-options"] == "nosniff"
+        and "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    )
 
 
 def test_no_patient_data_in_application_logs(world: World, caplog: pytest.LogCaptureFixture) -> None:
@@ -319,8 +381,14 @@ def test_no_patient_data_in_application_logs(world: World, caplog: pytest.LogCap
     c, h = world.clients["clinician"], world.headers["clinician"]
     c.get(f"{P}/patients?q=example-anti-hmgcr")
     c.get(f"{P}/patients/{world.patient}/assessment")
-    c.patch(f"{P}/patients/{world.patient}", headers={**h, "If-Match": '"1"'},
-            json={"reason": "x", "operations": [{"op": "add_lab", "value": {"test": "ck", "value": 31337, "unit": "mg"}}]})
+    c.patch(
+        f"{P}/patients/{world.patient}",
+        headers={**h, "If-Match": '"1"'},
+        json={
+            "reason": "x",
+            "operations": [{"op": "add_lab", "value": {"test": "ck", "value": 31337, "unit": "mg"}}],
+        },
+    )
     server = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore", "asyncio"))]
     text = "\n".join(f"{r.name} {r.getMessage()}" for r in server)
     assert "imnm.access GET /api/v1/patients/{patient_id}/assessment 200" in text

@@ -26,7 +26,9 @@ def database(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'serve.db'}"
     r = CliRunner().invoke(cli, ["db", "upgrade", "--database", url])
     assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(cli, ["users", "create-admin", "root", "--password-stdin", "--database", url], input=ADMIN_PW + "\n")
+    r = CliRunner().invoke(
+        cli, ["users", "create-admin", "root", "--password-stdin", "--database", url], input=ADMIN_PW + "\n"
+    )
     assert r.exit_code == 0, r.output
     return url
 
@@ -35,7 +37,9 @@ def test_serve_refuses_an_out_of_date_schema(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     r = subprocess.run(
         [sys.executable, "-m", "imnm.cli.main", "serve", "--database", url, "--port", "1"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert r.returncode == 2
     assert "imnm db upgrade --database" in r.stdout + r.stderr
@@ -46,7 +50,10 @@ def test_done_when_walkthrough_over_http(database: str, tmp_path: Path) -> None:
     try:
         out = subprocess.run(
             [sys.executable, str(ROOT / "scripts" / "api_walkthrough.py"), server.url, "--admin", "root"],
-            input=ADMIN_PW + "\n", capture_output=True, text=True, timeout=120,
+            input=ADMIN_PW + "\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert out.returncode == 0, out.stderr + server.output()
         result = json.loads(out.stdout)
@@ -89,10 +96,15 @@ def test_done_when_walkthrough_over_http(database: str, tmp_path: Path) -> None:
     verify = CliRunner().invoke(cli, ["audit", "verify", "--database", database])
     assert verify.exit_code == 0, verify.output
     listed = CliRunner().invoke(cli, ["audit", "--patient", pid, "--json", "--database", database])
-    assert [e["action"] for e in json.loads(listed.output)["events"]][:2] == ["patient.create", "patient.update"]
+    assert [e["action"] for e in json.loads(listed.output)["events"]][:2] == [
+        "patient.create",
+        "patient.update",
+    ]
     conn = sqlite3.connect(database.removeprefix("sqlite:///"))
     conn.execute("DROP TRIGGER audit_events_no_update")
-    conn.execute("UPDATE audit_events SET outcome = 'allowed' WHERE action = 'patient.update' AND outcome = 'denied'")
+    conn.execute(
+        "UPDATE audit_events SET outcome = 'allowed' WHERE action = 'patient.update' AND outcome = 'denied'"
+    )
     conn.commit()
     conn.close()
     broken = CliRunner().invoke(cli, ["audit", "verify", "--database", database])
@@ -109,15 +121,23 @@ def test_concurrent_clients_on_two_workers(database: str) -> None:
         c.post("/api/v1/auth/login", json={"username": "root", "password": ADMIN_PW}).raise_for_status()
         h = {"x-csrftoken": c.cookies["csrftoken"]}
         c.post("/api/v1/teams", json={"name": "neuro"}, headers=h).raise_for_status()
-        c.patch("/api/v1/users/root", json={"roles": ["admin", "clinician"], "teams": ["neuro"]}, headers=h).raise_for_status()
-        r = c.post("/api/v1/patients", content=(EXAMPLES / "anti-hmgcr.yaml").read_bytes(),
-                   headers={**h, "content-type": "application/yaml"})
+        c.patch(
+            "/api/v1/users/root", json={"roles": ["admin", "clinician"], "teams": ["neuro"]}, headers=h
+        ).raise_for_status()
+        r = c.post(
+            "/api/v1/patients",
+            content=(EXAMPLES / "anti-hmgcr.yaml").read_bytes(),
+            headers={**h, "content-type": "application/yaml"},
+        )
         pid = r.json()["id"]
 
         def write(i: int) -> int:
             op = {"op": "add_lab", "value": {"test": "ck", "value": 1000 + i, "unit": "U/L", "uln": 200}}
-            return c.patch(f"/api/v1/patients/{pid}", headers={**h, "If-Match": '"1"'},
-                           json={"reason": f"writer {i}", "operations": [op]}).status_code
+            return c.patch(
+                f"/api/v1/patients/{pid}",
+                headers={**h, "If-Match": '"1"'},
+                json={"reason": f"writer {i}", "operations": [op]},
+            ).status_code
 
         with ThreadPoolExecutor(8) as pool:
             codes = list(pool.map(write, range(16)))

@@ -89,34 +89,36 @@ def export(
 
     db = open_db(database)
     who = operator()
-    with db.session() as s:
-        try:
+    from imnm.store.users import NotFoundError
+
+    try:
+        with db.session() as s:
             p = patients.visible(s, who, patient_id)
             rev = patients.revision(s, p, revision)
-        except Exception:
-            with db.session() as s2:
-                audit.append(
-                    s2,
-                    audit.Event(
-                        "patient.export",
-                        outcome="denied",
-                        principal=who,
-                        patient_id=patient_id[:40],
-                        route="cli: imnm patients export",
-                    ),
-                )
-            raise
-        doc = patients.document_of(rev)
-        audit.append(
-            s,
-            audit.Event(
-                "patient.export",
-                principal=who,
-                patient_id=p.id,
-                revision=rev.number,
-                route="cli: imnm patients export",
-            ),
-        )
+            doc = patients.document_of(rev)
+            audit.append(
+                s,
+                audit.Event(
+                    "patient.export",
+                    principal=who,
+                    patient_id=p.id,
+                    revision=rev.number,
+                    route="cli: imnm patients export",
+                ),
+            )
+    except NotFoundError:
+        with db.session() as s:
+            audit.append(
+                s,
+                audit.Event(
+                    "patient.export",
+                    outcome="denied",
+                    principal=who,
+                    patient_id=patient_id[:40],
+                    route="cli: imnm patients export",
+                ),
+            )
+        raise
     as_json = as_json or (out is not None and out.suffix == ".json")
     text = (
         json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
