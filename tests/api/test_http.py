@@ -117,7 +117,7 @@ def test_concurrent_clients_on_two_workers(database: str) -> None:
 
     server = Server(database, workers=2)
     try:
-        c = httpx.Client(base_url=server.url, timeout=30)
+        c = httpx.Client(base_url=server.url, timeout=30, limits=httpx.Limits(max_connections=8))
         c.post("/api/v1/auth/login", json={"username": "root", "password": ADMIN_PW}).raise_for_status()
         h = {"x-csrftoken": c.cookies["csrftoken"]}
         c.post("/api/v1/teams", json={"name": "neuro"}, headers=h).raise_for_status()
@@ -144,5 +144,6 @@ def test_concurrent_clients_on_two_workers(database: str) -> None:
         assert sorted(codes) == [200] + [409] * 15
         revs = c.get(f"/api/v1/patients/{pid}/revisions").json()["revisions"]
         assert [x["number"] for x in revs] == [1, 2]
+        c.close()
     finally:
         server.stop()

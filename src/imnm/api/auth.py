@@ -84,7 +84,14 @@ class Ctx:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A writable transaction."""
         with self.db.session() as s:
+            yield s
+
+    @contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A read-only transaction (no write lock on SQLite); the audit event is written after it."""
+        with self.db.reader() as s:
             yield s
 
     def record(self, s: Session, status: int = 200) -> None:
@@ -132,7 +139,7 @@ def resolve(request: Request) -> Principal | None:
             raise ApiError(
                 401, "use Authorization: Bearer <API token>", headers={"WWW-Authenticate": "Bearer"}
             )
-        with db.session() as s:
+        with db.reader() as s:
             principal = users.token_principal(s, secret.strip())
         if principal is None:
             raise ApiError(
@@ -143,10 +150,14 @@ def resolve(request: Request) -> Principal | None:
     else:
         token = request.cookies.get(SESSION_COOKIE)
         if token:
-            with db.session() as s:
-                principal = users.session_principal(
-                    s, token, idle=timedelta(minutes=settings.session_idle_minutes)
+            with db.reader() as s:
+                found = users.session_principal(
+                    s, token, idle=timedelta(minutes=settings.session_idle_minutes), touch=False
                 )
+            principal = found[0] if found else None
+            if found and found[1] and principal and principal.session_id is not None:
+                with db.session() as s:
+                    users.touch_session(s, principal.session_id)
             if principal is None:
                 raise ApiError(
                     401,

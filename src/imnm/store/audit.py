@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from imnm.store.models import AuditEvent, AuditHead, utcnow
@@ -64,12 +64,18 @@ def compute_hash(prev_hash: str, row: AuditEvent) -> str:
     return hashlib.sha256(f"{prev_hash}\n{payload}".encode()).hexdigest()
 
 
+_E, _H = AuditEvent.__table__, AuditHead.__table__
+_HEAD = select(_H.c.last_id, _H.c.last_hash).where(_H.c.id == 1).with_for_update()
+_MOVE = update(AuditHead).where(_H.c.id == 1).values(last_id=bindparam("i"), last_hash=bindparam("h"))
+
+
 def append(session: Session, event: Event, *, at: datetime | None = None) -> AuditEvent:
     """Add one event inside the caller's transaction (the head row is locked: one chain, no forks)."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one()
+    conn = session.connection()
+    last_id, last_hash = conn.execute(_HEAD).one()
     p = event.principal
     row = AuditEvent(
-        id=head.last_id + 1,
+        id=last_id + 1,
         at=at or utcnow(),
         actor=event.actor if event.actor is not None else (p.actor if p else None),
         user_id=p.user_id if p else None,
@@ -83,14 +89,13 @@ def append(session: Session, event: Event, *, at: datetime | None = None) -> Aud
         outcome=event.outcome,
         status=event.status,
         detail=event.detail,
-        prev_hash=head.last_hash,
+        prev_hash=last_hash,
         hash="",
     )
-    row.hash = compute_hash(head.last_hash, row)
-    session.add(row)
-    session.flush()
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_id=row.id, last_hash=row.hash))
-    return row
+    row.hash = compute_hash(last_hash, row)
+    conn.execute(insert(AuditEvent).values({c.name: getattr(row, c.key) for c in _E.columns}))
+    conn.execute(_MOVE, {"i": row.id, "h": row.hash})
+    return row  # transient: not attached to the session
 
 
 def event_dict(row: AuditEvent) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from difflib import SequenceMatcher
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,14 +54,7 @@ def record_of(rev: Revision) -> Any:
         if hit is not None:
             _CACHE.move_to_end(rev.digest)
             return hit
-    from imnm.record.load import parse_record
-
-    rec = parse_record(json.loads(rev.document))
-    with _CACHE_LOCK:
-        _CACHE[rev.digest] = rec
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return rec
+    return _remember(rev.digest, rev.document)
 
 
 def document_of(rev: Revision) -> dict[str, Any]:
@@ -86,6 +79,55 @@ def revision(s: Session, p: Patient, number: int | None = None) -> Revision:
     if rev is None:
         raise NotFoundError(f"patient {p.id} has no revision {n} (revisions 1 to {p.current_revision})")
     return rev
+
+
+_P, _R = Patient.__table__, Revision.__table__
+_RECORD_LOOKUP = (
+    select(_P.c.team_id, _P.c.erased_at, _P.c.current_revision, _R.c.number, _R.c.digest)
+    .join(_R, _R.c.patient_id == _P.c.id)
+    .where(_P.c.id == bindparam("p"))
+)
+
+
+def record_for(s: Session, who: Principal, patient_id: str, number: int | None = None) -> tuple[Any, int]:
+    """The validated record of a visible patient's revision (current by default) and its number.
+
+    Hot path of the computed views: one Core query, the parsed record cached by content digest."""
+    if not isinstance(patient_id, str) or len(patient_id) > 40:
+        raise NotFoundError("no such patient (or not one of your teams' patients)")
+    conn = s.connection()
+    stmt = _RECORD_LOOKUP.where(_R.c.number == (_P.c.current_revision if number is None else number))
+    row = conn.execute(stmt, {"p": patient_id}).first()
+    if row is None:
+        head = conn.execute(
+            select(_P.c.team_id, _P.c.erased_at, _P.c.current_revision).where(_P.c.id == patient_id)
+        ).first()
+        if head is None or head.erased_at is not None or not who.sees_team(head.team_id):
+            raise NotFoundError("no such patient (or not one of your teams' patients)")
+        raise NotFoundError(
+            f"patient {patient_id} has no revision {number} (revisions 1 to {head.current_revision})"
+        )
+    if row.erased_at is not None or not who.sees_team(row.team_id):
+        raise NotFoundError("no such patient (or not one of your teams' patients)")
+    with _CACHE_LOCK:
+        hit = _CACHE.get(row.digest)
+    if hit is None:
+        doc = conn.execute(
+            select(_R.c.document).where(_R.c.patient_id == patient_id, _R.c.number == row.number)
+        ).scalar_one()
+        hit = _remember(row.digest, doc)
+    return hit, int(row.number)
+
+
+def _remember(digest: str, document: str) -> Any:
+    from imnm.record.load import parse_record
+
+    rec = parse_record(json.loads(document))
+    with _CACHE_LOCK:
+        _CACHE[digest] = rec
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return rec
 
 
 def team_name(s: Session, team_id: int) -> str:
@@ -337,7 +379,13 @@ def add_review(
 
 
 def reviews(s: Session, p: Patient) -> list[Review]:
-    return list(s.execute(select(Review).where(Review.patient_id == p.id).order_by(Review.id)).scalars())
+    return reviews_of(s, p.id)
+
+
+def reviews_of(s: Session, patient_id: str) -> list[Review]:
+    return list(
+        s.execute(select(Review).where(Review.patient_id == patient_id).order_by(Review.id)).scalars()
+    )
 
 
 def review_dict(r: Review) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from imnm.errors import ImnmError, InputError, Problem
@@ -343,7 +343,15 @@ def end_session(s: Session, token: str) -> None:
     )
 
 
-def session_principal(s: Session, token: str, *, idle: timedelta) -> Principal | None:
+TOUCH_EVERY = timedelta(seconds=30)
+
+
+def session_principal(
+    s: Session, token: str, *, idle: timedelta, touch: bool = True
+) -> tuple[Principal, bool] | None:
+    """The principal of a live session, and whether its last use should be recorded (`touch_session`).
+
+    With `touch` the last use is recorded here (the session must be writable)."""
     row = s.execute(select(LoginSession).where(LoginSession.token_hash == sha256(token))).scalar_one_or_none()
     now = utcnow()
     if row is None or row.ended_at is not None or row.expires_at <= now or row.last_seen_at + idle <= now:
@@ -351,9 +359,15 @@ def session_principal(s: Session, token: str, *, idle: timedelta) -> Principal |
     u = s.get(User, row.user_id)
     if u is None or not u.active:
         return None
-    if now - row.last_seen_at > timedelta(seconds=30):  # keep writes rare
+    stale = now - row.last_seen_at > TOUCH_EVERY  # keep writes rare
+    if stale and touch:
         row.last_seen_at = now
-    return principal_for(s, u, session_id=row.id)
+        stale = False
+    return principal_for(s, u, session_id=row.id), stale
+
+
+def touch_session(s: Session, session_id: int) -> None:
+    s.execute(update(LoginSession).where(LoginSession.id == session_id).values(last_seen_at=utcnow()))
 
 
 # -- API tokens -------------------------------------------------------------------------------
@@ -392,14 +406,45 @@ def create_token(s: Session, user: User, *, name: str, scope: str, days: float) 
     return row, secret
 
 
+_T, _U = ApiToken.__table__, User.__table__
+_TOKEN_LOOKUP = (
+    select(_T.c.id, _T.c.scope, _T.c.expires_at, _T.c.revoked_at, _U.c.id, _U.c.username, _U.c.active)
+    .join(_U, _U.c.id == _T.c.user_id)
+    .where(_T.c.token_hash == bindparam("h"))
+)
+_GRANTS = union_all(
+    select(
+        literal("r").label("kind"), UserRole.__table__.c.role.label("role"), literal(None).label("team")
+    ).where(UserRole.__table__.c.user_id == bindparam("u")),
+    select(literal("t"), literal(None), Membership.__table__.c.team_id).where(
+        Membership.__table__.c.user_id == bindparam("u")
+    ),
+)
+
+
 def token_principal(s: Session, secret: str) -> Principal | None:
-    row = s.execute(select(ApiToken).where(ApiToken.token_hash == sha256(secret))).scalar_one_or_none()
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+    """The principal of a live API token (hot path: three small Core queries per request)."""
+    conn = s.connection()
+    row = conn.execute(_TOKEN_LOOKUP, {"h": sha256(secret)}).first()
+    if row is None:
         return None
-    u = s.get(User, row.user_id)
-    if u is None or not u.active:
+    token_id, scope, expires_at, revoked_at, user_id, username, active = row
+    if revoked_at is not None or not active or expires_at <= utcnow():
         return None
-    return principal_for(s, u, token_id=row.id, scope=row.scope)
+    roles, teams = set(), set()
+    for kind, role, team in conn.execute(_GRANTS, {"u": user_id}):
+        if kind == "r":
+            roles.add(role)
+        else:
+            teams.add(int(team))
+    return Principal(
+        user_id=user_id,
+        username=username,
+        roles=frozenset(roles),
+        team_ids=frozenset(teams),
+        token_id=token_id,
+        scope=scope,
+    )
 
 
 def revoke_token(s: Session, token_id: int, *, owner: int | None = None) -> ApiToken:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
 from imnm.api import compute
 from imnm.api.auth import Ctx, need
 from imnm.api.body import body_doc, record_body
 from imnm.api.problems import ApiError
+from imnm.api.responses import json_response
 from imnm.api.routers.options import (
     ActivityOptions,
     AssessOptions,
@@ -34,8 +35,8 @@ def _record(data: Any) -> Any:
 
 
 @router.post("/validate", openapi_extra=RECORD, summary="Validate a record (as imnm validate --json)")
-def validate(ctx: Compute, data: Body) -> dict[str, Any]:
-    return compute.validate(data)
+def validate(ctx: Compute, data: Body) -> Response:
+    return json_response(compute.validate(data))
 
 
 @router.post(
@@ -43,33 +44,33 @@ def validate(ctx: Compute, data: Body) -> dict[str, Any]:
     openapi_extra=body_doc("Answers", yaml_ok=True, description="Screener answers (question: answer)"),
     summary="Patient screener (as imnm screen --json)",
 )
-def screen(ctx: Compute, data: Body, o: Annotated[ScreenOptions, Depends()]) -> dict[str, Any]:
-    return compute.screen(data, unknown_policy=o.unknown_policy, urgent_flags=o.urgent_flags)
+def screen(ctx: Compute, data: Body, o: Annotated[ScreenOptions, Depends()]) -> Response:
+    return json_response(compute.screen(data, unknown_policy=o.unknown_policy, urgent_flags=o.urgent_flags))
 
 
 @router.post("/assess", openapi_extra=RECORD, summary="Diagnostic work-up (as imnm assess --json)")
-def assess(ctx: Compute, data: Body, o: Annotated[AssessOptions, Depends()]) -> dict[str, Any]:
-    return o.run(_record(data))
+def assess(ctx: Compute, data: Body, o: Annotated[AssessOptions, Depends()]) -> Response:
+    return json_response(o.run(_record(data)))
 
 
 @router.post("/activity", openapi_extra=RECORD, summary="Disease activity by visit (as imnm activity --json)")
-def activity(ctx: Compute, data: Body, o: Annotated[ActivityOptions, Depends()]) -> dict[str, Any]:
-    return o.run(_record(data))
+def activity(ctx: Compute, data: Body, o: Annotated[ActivityOptions, Depends()]) -> Response:
+    return json_response(o.run(_record(data)))
 
 
 @router.post("/response", openapi_extra=RECORD, summary="Total Improvement Score (as imnm response --json)")
-def response(ctx: Compute, data: Body, o: Annotated[ResponseOptions, Depends()]) -> dict[str, Any]:
-    return o.run(_record(data))
+def response(ctx: Compute, data: Body, o: Annotated[ResponseOptions, Depends()]) -> Response:
+    return json_response(o.run(_record(data)))
 
 
 @router.post("/trials/match", openapi_extra=RECORD, summary="Trial matching (as imnm trials FILE --json)")
-def match(ctx: Compute, data: Body, o: Annotated[TrialsOptions, Depends()]) -> dict[str, Any]:
-    return o.run(_record(data))
+def match(ctx: Compute, data: Body, o: Annotated[TrialsOptions, Depends()]) -> Response:
+    return json_response(o.run(_record(data)))
 
 
 @router.get("/trials", tags=["catalog"], summary="The trial catalog (as imnm trials list --json)")
-def trials(ctx: Catalog) -> dict[str, Any]:
-    return compute.list_trials()
+def trials(ctx: Catalog) -> Response:
+    return json_response(compute.list_trials())
 
 
 @router.get("/trials/{trial_id}", tags=["catalog"], summary="One catalog entry with its criteria verbatim")

@@ -15,6 +15,7 @@ from imnm.api import compute
 from imnm.api.auth import Ctx, need
 from imnm.api.body import body_doc, model_body, record_body
 from imnm.api.problems import ApiError
+from imnm.api.responses import json_response
 from imnm.api.routers.options import ActivityOptions, AssessOptions, ResponseOptions, TrialsOptions
 from imnm.store import patients as store
 from imnm.store.ops import PatchBody
@@ -85,10 +86,9 @@ def list_patients(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    with ctx.session() as s:
+    with ctx.reader() as s:
         rows, total = store.search(s, ctx.principal, q=q, team=team, limit=limit, offset=offset)
         items = [store.summary(s, p) for p in rows]
-        ctx.record(s)
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
@@ -130,7 +130,7 @@ def read_patient(
     response: Response,
     revision: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, Any]:
-    with ctx.session() as s:
+    with ctx.reader() as s:
         p = store.visible(s, ctx.principal, patient_id)
         rev = store.revision(s, p, revision)
         assert ctx.trail is not None
@@ -141,7 +141,6 @@ def read_patient(
             "record": store.document_of(rev),
         }
         out["revision_shown"] = rev.number
-        ctx.record(s)
     response.headers.update(etag(rev.number))
     return out
 
@@ -184,7 +183,7 @@ def list_revisions(
 
     from imnm.store.models import Revision
 
-    with ctx.session() as s:
+    with ctx.reader() as s:
         p = store.visible(s, ctx.principal, patient_id)
         rows = s.execute(
             select(Revision).where(Revision.patient_id == p.id).order_by(Revision.number)
@@ -192,7 +191,6 @@ def list_revisions(
         out = {"id": p.id, "current": p.current_revision, "revisions": [store.revision_dict(r) for r in rows]}
         assert ctx.trail is not None
         ctx.trail.revision = p.current_revision
-        ctx.record(s)
     return out
 
 
@@ -203,7 +201,7 @@ def diff(
     from_: Annotated[int, Query(alias="from", ge=1)],
     to: Annotated[int | None, Query(ge=1, description="default: the current revision")] = None,
 ) -> dict[str, Any]:
-    with ctx.session() as s:
+    with ctx.reader() as s:
         p = store.visible(s, ctx.principal, patient_id)
         a = store.revision(s, p, from_)
         b = store.revision(s, p, to)
@@ -216,19 +214,19 @@ def diff(
             "to": store.revision_dict(b),
             "changes": store.diff(store.document_of(a), store.document_of(b)),
         }
-        ctx.record(s)
     return out
 
 
-def _load(ctx: Ctx, patient_id: str, revision: int | None, response: Response) -> tuple[Any, Any]:
-    with ctx.session() as s:
-        p = store.visible(s, ctx.principal, patient_id)
-        rev = store.revision(s, p, revision)
-        rows = store.reviews(s, p)
+def _load(
+    ctx: Ctx, patient_id: str, revision: int | None, response: Response, *, reviews: bool = False
+) -> tuple[Any, Any]:
+    with ctx.reader() as s:
+        record, number = store.record_for(s, ctx.principal, patient_id, revision)
+        rows = store.reviews_of(s, patient_id) if reviews else []
     assert ctx.trail is not None
-    ctx.trail.revision = rev.number
-    response.headers.update(etag(rev.number))
-    return store.record_of(rev), rows
+    ctx.trail.revision = number
+    response.headers.update(etag(number))
+    return record, rows
 
 
 Rev = Annotated[int | None, Query(ge=1, description="compute on this revision (default: current)")]
@@ -244,9 +242,9 @@ def assessment(
     response: Response,
     o: Annotated[AssessOptions, Depends()],
     revision: Rev = None,
-) -> dict[str, Any]:
+) -> Response:
     record, _ = _load(ctx, patient_id, revision, response)
-    return o.run(record)
+    return json_response(o.run(record), headers=dict(response.headers))
 
 
 AsOf = Annotated[str | None, Query(description="use only what was dated on or before this day (YYYY-MM-DD)")]
@@ -260,9 +258,10 @@ def patient_activity(
     o: Annotated[ActivityOptions, Depends()],
     revision: Rev = None,
     as_of: AsOf = None,
-) -> dict[str, Any]:
+) -> Response:
     record, _ = _load(ctx, patient_id, revision, response)
-    return o.run(compute.as_of_view(record, None if as_of is None else store.parse_day(as_of)))
+    out = o.run(compute.as_of_view(record, None if as_of is None else store.parse_day(as_of)))
+    return json_response(out, headers=dict(response.headers))
 
 
 @router.get("/patients/{patient_id}/response", summary="Total Improvement Score (as imnm response --json)")
@@ -273,9 +272,10 @@ def patient_response(
     o: Annotated[ResponseOptions, Depends()],
     revision: Rev = None,
     as_of: AsOf = None,
-) -> dict[str, Any]:
+) -> Response:
     record, _ = _load(ctx, patient_id, revision, response)
-    return o.run(compute.as_of_view(record, None if as_of is None else store.parse_day(as_of)))
+    out = o.run(compute.as_of_view(record, None if as_of is None else store.parse_day(as_of)))
+    return json_response(out, headers=dict(response.headers))
 
 
 @router.get(
@@ -287,9 +287,9 @@ def patient_trials(
     response: Response,
     o: Annotated[TrialsOptions, Depends()],
     revision: Rev = None,
-) -> dict[str, Any]:
-    record, rows = _load(ctx, patient_id, revision, response)
-    return o.run(record, store.review_map(rows))
+) -> Response:
+    record, rows = _load(ctx, patient_id, revision, response, reviews=True)
+    return json_response(o.run(record, store.review_map(rows)), headers=dict(response.headers))
 
 
 @router.get(
@@ -298,10 +298,9 @@ def patient_trials(
 def list_reviews(
     patient_id: str, ctx: Annotated[Ctx, _ctx(Perm.PATIENT_READ, "review.list")]
 ) -> dict[str, Any]:
-    with ctx.session() as s:
+    with ctx.reader() as s:
         p = store.visible(s, ctx.principal, patient_id)
         out = {"id": p.id, "reviews": [store.review_dict(r) for r in store.reviews(s, p)]}
-        ctx.record(s)
     return out
 
 
