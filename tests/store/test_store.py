@@ -214,9 +214,8 @@ def test_reviews_feed_trial_matching_like_the_cli_reviews_file(world, tmp_path) 
     reviews = patients.review_map(rows)
     assert reviews[("NCT05523167", "inc-1")].met is True  # the latest review counts
     day = date(2026, 11, 25)
-    ours = compute.match_trials(
-        record, as_of=day, default_uln="none", trial=["NCT05523167"], screening_window="30d", reviews=reviews
-    )
+    settings = compute.settings({}, names={})
+    ours = compute.match_trials(record, as_of=day, settings=settings, trial=["NCT05523167"], reviews=reviews.values())
     f = tmp_path / "reviews.yaml"
     f.write_text(
         "reviews:\n"
@@ -241,9 +240,7 @@ def test_reviews_feed_trial_matching_like_the_cli_reviews_file(world, tmp_path) 
     )
     assert out.exit_code == 0, out.output
     assert ours == json.loads(out.output)
-    without = compute.match_trials(
-        record, as_of=day, default_uln="none", trial=["NCT05523167"], screening_window="30d"
-    )
+    without = compute.match_trials(record, as_of=day, settings=settings, trial=["NCT05523167"])
     assert without != ours
 
 

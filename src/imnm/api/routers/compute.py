@@ -29,9 +29,7 @@ RECORD = body_doc("Record", yaml_ok=True, description="A patient record (the for
 
 
 def _record(data: Any) -> Any:
-    from imnm.record.load import parse_record
-
-    return parse_record(data)
+    return compute.record(data)
 
 
 @router.post("/validate", openapi_extra=RECORD, summary="Validate a record (as imnm validate --json)")
@@ -45,7 +43,7 @@ def validate(ctx: Compute, data: Body) -> Response:
     summary="Patient screener (as imnm screen --json)",
 )
 def screen(ctx: Compute, data: Body, o: Annotated[ScreenOptions, Depends()]) -> Response:
-    return json_response(compute.screen(data, unknown_policy=o.unknown_policy, urgent_flags=o.urgent_flags))
+    return json_response(o.run(data))
 
 
 @router.post("/assess", openapi_extra=RECORD, summary="Diagnostic work-up (as imnm assess --json)")

@@ -1,7 +1,8 @@
 """Query options shared by the stateless compute routes and the per-patient computed routes.
 
 Names are the CLI flags with `_` for `-` (`--as-of` → `as_of`, `--skin-biopsy-rule` →
-`skin_biopsy_rule`); values are the same, and so are the problems for wrong ones.
+`skin_biopsy_rule`, `--kendall-trace` → `kendall_trace`); `choice=SETTING=OPTION` (repeatable) sets
+any other documented choice. Values, defaults and problems are those of the CLI (one `Settings`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from typing import Annotated, Any
 from fastapi import Query
 
 from imnm.api import compute
-from imnm.errors import InputError
+
+Choice = Annotated[
+    list[str] | None, Query(description="SETTING=OPTION (repeatable), e.g. category_basis=probability")
+]
 
 
 def _day(value: str | None, name: str) -> date | None:
@@ -22,12 +26,28 @@ def _day(value: str | None, name: str) -> date | None:
     return None if value is None else parse_day(value, name)
 
 
+ASSESS_NAMES = {
+    "skin_biopsy_rule": "skin_or_biopsy_rule",
+    "biopsy_seropositive": "biopsy_required_seropositive",
+    "both_antibodies": "both_antibodies_positive",
+}
+ACTIVITY_NAMES = {
+    "window_days": "enzyme_window_days",
+    "kendall_trace": "kendall_trace_value",
+    "method": "percent_change_method",
+    "missing": "zero_or_missing_baseline",
+    "doi_worsening_clause": "imacs_doi_worsening_clause",
+}
+
+
 @dataclass
 class AssessOptions:
     as_of: Annotated[
         str | None, Query(description="Evaluate as of this date (YYYY-MM-DD); default today")
     ] = None
-    default_uln: Annotated[str, Query(description="none (default), by_sex_common_lab or flat_200")] = "none"
+    default_uln: Annotated[str | None, Query(description="none (default), by_sex_common_lab or flat_200")] = (
+        None
+    )
     skin_biopsy_rule: Annotated[str | None, Query(description="strict (default) or lenient")] = None
     category_basis: Annotated[str | None, Query(description="score (default) or probability")] = None
     classification_minimum: Annotated[str | None, Query()] = None
@@ -36,17 +56,13 @@ class AssessOptions:
     biopsy_seropositive: Annotated[str | None, Query()] = None
     both_antibodies: Annotated[str | None, Query()] = None
     cancer_screening: Annotated[str | None, Query()] = None
-    choice: Annotated[list[str], Query(description="SETTING=OPTION, repeatable")] = None  # type: ignore[assignment]
+    choice: Choice = None
 
     def run(self, record: Any) -> dict[str, Any]:
         day = _day(self.as_of, "as_of") or date.today()
-        opts = {flag: getattr(self, flag) for flag, _ in compute.ASSESS_OPTIONS}
-        try:
-            return compute.assess(
-                record, as_of=day, default_uln=self.default_uln, options=opts, choice=self.choice or []
-            )
-        except InputError as exc:
-            raise compute.as_query_errors(exc) from None
+        values = {k: v for k, v in vars(self).items() if k not in ("as_of", "choice")}
+        s = compute.settings(values, self.choice or (), names=ASSESS_NAMES)
+        return compute.assess(record, as_of=day, settings=s)
 
 
 @dataclass
@@ -58,14 +74,13 @@ class ActivityOptions:
         None
     )
     enzyme: Annotated[str | None, Query(description="ck, aldolase, ast, alt or ldh")] = None
+    choice: Choice = None
 
     def run(self, record: Any) -> dict[str, Any]:
-        try:
-            return compute.activity(
-                record, window_days=self.window_days, kendall_trace=self.kendall_trace, enzyme=self.enzyme
-            )
-        except InputError as exc:
-            raise compute.as_query_errors(exc) from None
+        values = {k: v for k, v in vars(self).items() if k != "choice"}
+        return compute.activity(
+            record, settings=compute.settings(values, self.choice or (), names=ACTIVITY_NAMES)
+        )
 
 
 @dataclass
@@ -74,52 +89,39 @@ class ResponseOptions:
         None
     )
     to: Annotated[str | None, Query(description="follow-up visit date (default last)")] = None
-    method: Annotated[str | None, Query()] = None
-    population: Annotated[str, Query(description="auto, adult or juvenile")] = "auto"
+    method: Annotated[str | None, Query(description="percent change method (⚠️)")] = None
+    population: Annotated[str | None, Query(description="auto, adult or juvenile")] = None
     missing: Annotated[str | None, Query(description="design_rule or missing_as_zero_points")] = None
     doi_worsening_clause: Annotated[bool, Query()] = False
     window_days: Annotated[int | None, Query()] = None
     kendall_trace: Annotated[str | None, Query()] = None
     enzyme: Annotated[str | None, Query()] = None
+    choice: Choice = None
 
     def run(self, record: Any) -> dict[str, Any]:
-        try:
-            return compute.response(
-                record,
-                start=_day(self.from_, "from"),
-                end=_day(self.to, "to"),
-                method=self.method,
-                population=self.population,
-                missing=self.missing,
-                doi_worsening_clause=self.doi_worsening_clause,
-                window_days=self.window_days,
-                kendall_trace=self.kendall_trace,
-                enzyme=self.enzyme,
-            )
-        except InputError as exc:
-            raise compute.as_query_errors(exc) from None
+        values: dict[str, object] = {
+            k: v for k, v in vars(self).items() if k not in ("from_", "to", "choice")
+        }
+        values["doi_worsening_clause"] = "enabled" if self.doi_worsening_clause else None
+        s = compute.settings(values, self.choice or (), names=ACTIVITY_NAMES)
+        return compute.response(record, start=_day(self.from_, "from"), end=_day(self.to, "to"), settings=s)
 
 
 @dataclass
 class TrialsOptions:
     as_of: Annotated[str | None, Query(description="YYYY-MM-DD; default today")] = None
-    default_uln: Annotated[str, Query()] = "none"
-    trial: Annotated[list[str], Query(description="only these trial ids (repeatable)")] = None  # type: ignore[assignment]
-    screening_window: Annotated[str, Query(description="how far back 'at screening' reaches (⚠️ 30d)")] = "30d"
+    default_uln: Annotated[str | None, Query()] = None
+    trial: Annotated[list[str] | None, Query(description="only these trial ids (repeatable)")] = None
+    screening_window: Annotated[
+        str | None, Query(description="how far back 'at screening' reaches (⚠️ 30d)")
+    ] = None
+    choice: Choice = None
 
-    def run(self, record: Any, reviews: dict[tuple[str, str], Any] | None = None) -> dict[str, Any]:
+    def run(self, record: Any, reviews: Any = ()) -> dict[str, Any]:
         day = _day(self.as_of, "as_of") or date.today()
-        try:
-            return compute.match_trials(
-                record,
-                as_of=day,
-                default_uln=self.default_uln,
-                trial=self.trial or [],
-                screening_window=self.screening_window,
-                reviews=reviews,
-            )
-        except InputError as exc:
-            raise compute.as_query_errors(exc) from None
+        values = {"default_uln": self.default_uln, "screening_window": self.screening_window}
+        s = compute.settings(values, self.choice or (), names={})
+        return compute.match_trials(record, as_of=day, settings=s, trial=self.trial or (), reviews=reviews)
 
 
 @dataclass
@@ -128,3 +130,8 @@ class ScreenOptions:
         str | None, Query(description="at_least_routine (default) or highest_possible")
     ] = None
     urgent_flags: Annotated[str | None, Query(description="same_day (default) or within_weeks")] = None
+    choice: Choice = None
+
+    def run(self, data: object) -> dict[str, Any]:
+        values = {"unknown_policy": self.unknown_policy, "urgent_flags": self.urgent_flags}
+        return compute.screen(data, settings=compute.settings(values, self.choice or (), names={}))

@@ -289,7 +289,7 @@ def patient_trials(
     revision: Rev = None,
 ) -> Response:
     record, rows = _load(ctx, patient_id, revision, response, reviews=True)
-    return json_response(o.run(record, store.review_map(rows)), headers=dict(response.headers))
+    return json_response(o.run(record, store.review_map(rows).values()), headers=dict(response.headers))
 
 
 @router.get(
