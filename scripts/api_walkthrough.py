@@ -17,7 +17,6 @@ import json
 import secrets
 import sys
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -63,7 +62,11 @@ def main(argv: list[str] | None = None) -> int:
 
     clin = session(args.base, "clin", pw["clin"])
     r = expect(
-        clin.post("/api/v1/patients", content=Path(args.record).read_bytes(), headers={"content-type": "application/yaml"}),
+        clin.post(
+            "/api/v1/patients",
+            content=Path(args.record).read_bytes(),
+            headers={"content-type": "application/yaml"},
+        ),
         201,
         "import the record",
     )
@@ -72,13 +75,18 @@ def main(argv: list[str] | None = None) -> int:
         clin.patch(
             f"/api/v1/patients/{pid}",
             headers={"If-Match": etag},
-            json={"reason": "CK from the follow-up visit", "operations": [{"op": "add_lab", "value": NEW_CK}]},
+            json={
+                "reason": "CK from the follow-up visit",
+                "operations": [{"op": "add_lab", "value": NEW_CK}],
+            },
         ),
         200,
         "add a CK",
     )
     record = expect(clin.get(f"/api/v1/patients/{pid}"), 200, "read the record").json()["record"]
-    assessment = expect(clin.get(f"/api/v1/patients/{pid}/assessment", params={"as_of": AS_OF}), 200, "assessment").json()
+    assessment = expect(
+        clin.get(f"/api/v1/patients/{pid}/assessment", params={"as_of": AS_OF}), 200, "assessment"
+    ).json()
 
     coord = session(args.base, "coord", pw["coord"])
     denied = coord.patch(

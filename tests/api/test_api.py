@@ -394,3 +394,67 @@ def test_no_patient_data_in_application_logs(world: World, caplog: pytest.LogCap
     assert "imnm.access GET /api/v1/patients/{patient_id}/assessment 200" in text
     for secret in ("example-anti-hmgcr", world.patient, "31337", "HMGCR"):
         assert secret not in text
+
+
+def test_the_api_on_postgresql(pg_cluster, pg_template) -> None:  # type: ignore[no-untyped-def]
+    """The same app on a real PostgreSQL: create, review, stale write, computed view, audit chain."""
+
+    from imnm.api.app import create_app
+    from imnm.store import users
+    from imnm.store.config import ServerSettings
+    from imnm.store.db import Database
+
+    url = pg_cluster.create_database(template=pg_template)
+    db = Database(url)
+    with db.session() as s:
+        users.create_team(s, "neuro")
+        users.create_user(s, "pat", PASSWORD, roles=["clinician"], teams=["neuro"])
+        users.create_user(s, "aud", PASSWORD, roles=["auditor"])
+    app = create_app(ServerSettings(database_url=url), db=db)
+    c, h = login(app, "pat")
+    r = c.post(
+        f"{P}/patients",
+        headers={**h, "content-type": "application/yaml"},
+        content=(EXAMPLES / "anti-hmgcr.yaml").read_bytes(),
+    )
+    assert r.status_code == 201
+    pid = r.json()["id"]
+    day = AS_OF.isoformat()
+    before = c.get(f"{P}/patients/{pid}/trials?as_of={day}&trial=NCT05523167").json()
+    for crit in ("inc-1", "inc-6"):
+        r = c.post(
+            f"{P}/patients/{pid}/reviews",
+            headers=h,
+            json={"trial": "NCT05523167", "criterion": crit, "met": True},
+        )
+        assert r.status_code == 201
+    after = c.get(f"{P}/patients/{pid}/trials?as_of={day}&trial=NCT05523167").json()
+    assert before != after  # the stored reviews reach the matcher
+    op = {"op": "set_finding", "value": {"name": "dysphagia", "value": True}}
+    assert (
+        c.patch(
+            f"{P}/patients/{pid}", headers={**h, "If-Match": '"1"'}, json={"reason": "a", "operations": [op]}
+        ).status_code
+        == 200
+    )
+    assert (
+        c.patch(
+            f"{P}/patients/{pid}", headers={**h, "If-Match": '"1"'}, json={"reason": "b", "operations": [op]}
+        ).status_code
+        == 409
+    )
+    assert c.get(f"{P}/patients/{pid}/assessment?as_of={day}").status_code == 200
+    a, _ = login(app, "aud")
+    assert a.get(f"{P}/audit/verify").json()["ok"] is True
+    events = a.get(f"{P}/audit?patient={pid}").json()["events"]
+    assert [e["action"] for e in events] == [
+        "patient.create",
+        "patient.trials",
+        "review.create",
+        "review.create",
+        "patient.trials",
+        "patient.update",
+        "patient.update",
+        "patient.assessment",
+    ]
+    db.dispose()

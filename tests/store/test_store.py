@@ -215,7 +215,9 @@ def test_reviews_feed_trial_matching_like_the_cli_reviews_file(world, tmp_path) 
     assert reviews[("NCT05523167", "inc-1")].met is True  # the latest review counts
     day = date(2026, 11, 25)
     settings = compute.settings({}, names={})
-    ours = compute.match_trials(record, as_of=day, settings=settings, trial=["NCT05523167"], reviews=reviews.values())
+    ours = compute.match_trials(
+        record, as_of=day, settings=settings, trial=["NCT05523167"], reviews=reviews.values()
+    )
     f = tmp_path / "reviews.yaml"
     f.write_text(
         "reviews:\n"
