@@ -29,6 +29,27 @@ def example_record():  # type: ignore[no-untyped-def]
 # -- the records service's real parts (tests/servers.py) -----------------------------------------
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes():  # type: ignore[no-untyped-def]
+    """Argon2id with minimal cost in this process, so that creating and logging in users is fast.
+
+    Production uses pwdlib's recommended parameters (checked in tests/store/test_store.py); servers
+    started as separate processes by the tests use them too."""
+    from imnm.store import users
+
+    try:
+        from pwdlib import PasswordHash
+        from pwdlib.hashers.argon2 import Argon2Hasher
+    except ImportError:  # the [server] extra is not installed
+        yield
+        return
+    real = users._hasher
+    cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    users._hasher = lambda: cheap  # type: ignore[assignment]
+    yield
+    users._hasher = real
+
+
 @pytest.fixture(scope="session")
 def pg_cluster():  # type: ignore[no-untyped-def]
     """A throwaway PostgreSQL cluster for the whole run (started on first use, stopped by PID)."""

@@ -63,7 +63,7 @@ class Cluster:
     def stop(self) -> None:
         if self.pid is None:
             return
-        os.kill(self.pid, signal.SIGINT)  # PostgreSQL's "fast" shutdown
+        os.kill(self.pid, signal.SIGQUIT)  # PostgreSQL's "immediate" shutdown: the cluster is thrown away
         _wait_gone(self.pid)
         self.pid = None
         if self.tmp is not None:

@@ -361,3 +361,14 @@ def test_disabled_user_loses_sessions_and_tokens(world) -> None:  # type: ignore
         assert users.session_principal(s, session, idle=timedelta(minutes=30)) is None
         t = users.Throttle(5, 20, timedelta(minutes=15))
         assert users.authenticate(s, "bob", "bob password 1234", None, t) is None
+
+
+def test_passwords_are_argon2id_with_the_recommended_parameters() -> None:
+    from pwdlib import PasswordHash
+
+    real = PasswordHash.recommended()
+    hashed = real.hash("a long enough password")
+    assert hashed.startswith("$argon2id$") and "m=65536" in hashed
+    assert users.verify_password("a long enough password", hashed)
+    assert not users.verify_password("a long enough passwort", hashed)
+    assert not users.verify_password("x", "not a hash")
