@@ -64,6 +64,26 @@ def _ms(text: str) -> float:
     return float(m.group(1)) * _NS_UNITS[m.group(2)]
 
 
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU of a process and all its descendants (from /proc; Linux only)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += stats.get(pid, (0, 0.0))[1]
+        todo += [c for c, (ppid, _) in stats.items() if ppid == pid]
+    return total
+
+
 def run_wrk(
     url: str, method: str, token: str, body: str | None, seconds: int, connections: int, tmp: Path
 ) -> dict[str, Any]:
@@ -176,16 +196,24 @@ def main(argv: list[str] | None = None) -> int:
                 # warm-up (caches, connections), then measure
                 if gen == "wrk":
                     run_wrk(target, method, token, payload, 2, args.connections, tmp)
+                    cpu0 = _cpu_seconds(server.proc.pid)
                     r = run_wrk(target, method, token, payload, args.seconds, args.connections, tmp)
                 else:
                     run_httpx(target, method, token, payload, 2, args.connections)
+                    cpu0 = _cpu_seconds(server.proc.pid)
                     r = run_httpx(target, method, token, payload, args.seconds, args.connections)
+                # server CPU per request: what the route costs, whatever else runs on the machine
+                r["server_cpu_ms"] = (
+                    (_cpu_seconds(server.proc.pid) - cpu0) * 1000 / max(1.0, r["rps"] * args.seconds)
+                )
+                r["capacity_rps_2_cores"] = 2000 / r["server_cpu_ms"] if r["server_cpu_ms"] else None
                 ok = r["rps"] >= GOAL_RPS and r["p99_ms"] < GOAL_P99_MS and r["errors"] == 0
                 r["goal"] = f"≥ {GOAL_RPS:g}/s, p99 < {GOAL_P99_MS:g} ms: {'met' if ok else 'MISSED'}"
                 results[name] = r
                 print(
                     f"{name:42s} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
-                    f"errors {r['errors']}  [{r['generator']}, {args.workers} workers, {args.connections} conns]  {r['goal']}",
+                    f"errors {r['errors']}  server CPU {r['server_cpu_ms']:.2f} ms/req  [{r['generator']}, "
+                    f"{args.workers} workers, {args.connections} conns]  {r['goal']}",
                     flush=True,
                 )
         finally:

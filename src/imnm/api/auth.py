@@ -24,7 +24,7 @@ transaction (`ctx.record(s)`, used by writes so a saved change is never unaudite
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -156,8 +156,7 @@ def resolve(request: Request) -> Principal | None:
                 )
             principal = found[0] if found else None
             if found and found[1] and principal and principal.session_id is not None:
-                with db.session() as s:
-                    users.touch_session(s, principal.session_id)
+                request.state.touch_session = principal.session_id  # recorded off the event loop
             if principal is None:
                 raise ApiError(
                     401,
@@ -168,12 +167,20 @@ def resolve(request: Request) -> Principal | None:
     return principal
 
 
-def need(perm: Perm | None, *, audit: str | None = None) -> Callable[[Request], Ctx]:
-    """A dependency: authenticate, check `perm` (None = no login needed), start the audit trail."""
+def need(perm: Perm | None, *, audit: str | None = None) -> Callable[[Request], Awaitable[Ctx]]:
+    """A dependency: authenticate, check `perm` (None = no login needed), start the audit trail.
 
-    def dependency(request: Request) -> Ctx:
+    It runs on the event loop (no thread hop): the credential lookup is one or two indexed reads."""
+
+    async def dependency(request: Request) -> Ctx:
         trail = start_trail(request, audit) if audit else None
         principal = resolve(request)
+        touch = getattr(request.state, "touch_session", None)
+        if touch is not None:  # a write (it may wait for the SQLite write lock): not on the loop
+            from starlette.concurrency import run_in_threadpool
+
+            request.state.touch_session = None
+            await run_in_threadpool(_touch, request.app.state.db, touch)
         if trail is not None:
             trail.principal = principal
         if perm is not None:
@@ -197,6 +204,13 @@ def need(perm: Perm | None, *, audit: str | None = None) -> Callable[[Request], 
 
     dependency.__name__ = f"need_{perm.value.replace('.', '_') if perm else 'nothing'}"
     return dependency
+
+
+def _touch(db: Database, session_id: int) -> None:
+    from imnm.store import users
+
+    with db.session() as s:
+        users.touch_session(s, session_id)
 
 
 def _role_perms(role: str) -> frozenset[Perm]:

@@ -119,8 +119,8 @@ class AuditMiddleware:
 def _write(app: Any, trail: Any, status: int) -> None:
     from imnm.store import audit
 
-    with app.state.db.session() as s:
-        audit.append(s, trail.event(status))
+    with app.state.db.engine.begin() as conn:  # Core: no ORM session needed for one event
+        audit.append(conn, trail.event(status))
 
 
 class HeadersAndLogMiddleware:

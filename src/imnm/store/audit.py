@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from imnm.store.models import AuditEvent, AuditHead, utcnow
@@ -69,9 +70,9 @@ _HEAD = select(_H.c.last_id, _H.c.last_hash).where(_H.c.id == 1).with_for_update
 _MOVE = update(AuditHead).where(_H.c.id == 1).values(last_id=bindparam("i"), last_hash=bindparam("h"))
 
 
-def append(session: Session, event: Event, *, at: datetime | None = None) -> AuditEvent:
+def append(session: Session | Connection, event: Event, *, at: datetime | None = None) -> AuditEvent:
     """Add one event inside the caller's transaction (the head row is locked: one chain, no forks)."""
-    conn = session.connection()
+    conn = session.connection() if isinstance(session, Session) else session
     last_id, last_hash = conn.execute(_HEAD).one()
     p = event.principal
     row = AuditEvent(

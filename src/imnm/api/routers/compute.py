@@ -18,6 +18,7 @@ from imnm.api.routers.options import (
     ResponseOptions,
     ScreenOptions,
     TrialsOptions,
+    on_loop,
 )
 from imnm.store.principal import Perm
 
@@ -33,7 +34,7 @@ def _record(data: Any) -> Any:
 
 
 @router.post("/validate", openapi_extra=RECORD, summary="Validate a record (as imnm validate --json)")
-def validate(ctx: Compute, data: Body) -> Response:
+async def validate(ctx: Compute, data: Body) -> Response:
     return json_response(compute.validate(data))
 
 
@@ -42,37 +43,47 @@ def validate(ctx: Compute, data: Body) -> Response:
     openapi_extra=body_doc("Answers", yaml_ok=True, description="Screener answers (question: answer)"),
     summary="Patient screener (as imnm screen --json)",
 )
-def screen(ctx: Compute, data: Body, o: Annotated[ScreenOptions, Depends()]) -> Response:
+async def screen(
+    ctx: Compute, data: Body, o: Annotated[ScreenOptions, Depends(on_loop(ScreenOptions))]
+) -> Response:
     return json_response(o.run(data))
 
 
 @router.post("/assess", openapi_extra=RECORD, summary="Diagnostic work-up (as imnm assess --json)")
-def assess(ctx: Compute, data: Body, o: Annotated[AssessOptions, Depends()]) -> Response:
+async def assess(
+    ctx: Compute, data: Body, o: Annotated[AssessOptions, Depends(on_loop(AssessOptions))]
+) -> Response:
     return json_response(o.run(_record(data)))
 
 
 @router.post("/activity", openapi_extra=RECORD, summary="Disease activity by visit (as imnm activity --json)")
-def activity(ctx: Compute, data: Body, o: Annotated[ActivityOptions, Depends()]) -> Response:
+async def activity(
+    ctx: Compute, data: Body, o: Annotated[ActivityOptions, Depends(on_loop(ActivityOptions))]
+) -> Response:
     return json_response(o.run(_record(data)))
 
 
 @router.post("/response", openapi_extra=RECORD, summary="Total Improvement Score (as imnm response --json)")
-def response(ctx: Compute, data: Body, o: Annotated[ResponseOptions, Depends()]) -> Response:
+async def response(
+    ctx: Compute, data: Body, o: Annotated[ResponseOptions, Depends(on_loop(ResponseOptions))]
+) -> Response:
     return json_response(o.run(_record(data)))
 
 
 @router.post("/trials/match", openapi_extra=RECORD, summary="Trial matching (as imnm trials FILE --json)")
-def match(ctx: Compute, data: Body, o: Annotated[TrialsOptions, Depends()]) -> Response:
+async def match(
+    ctx: Compute, data: Body, o: Annotated[TrialsOptions, Depends(on_loop(TrialsOptions))]
+) -> Response:
     return json_response(o.run(_record(data)))
 
 
 @router.get("/trials", tags=["catalog"], summary="The trial catalog (as imnm trials list --json)")
-def trials(ctx: Catalog) -> Response:
+async def trials(ctx: Catalog) -> Response:
     return json_response(compute.list_trials())
 
 
 @router.get("/trials/{trial_id}", tags=["catalog"], summary="One catalog entry with its criteria verbatim")
-def trial(trial_id: str, ctx: Catalog) -> dict[str, Any]:
+async def trial(trial_id: str, ctx: Catalog) -> dict[str, Any]:
     out = compute.trial(trial_id)
     if out is None:
         raise ApiError(404, f"{trial_id!r} is not in the catalog; see GET /api/v1/trials")

@@ -7,17 +7,32 @@ any other documented choice. Values, defaults and problems are those of the CLI 
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Query
 
 from imnm.api import compute
 
+T = TypeVar("T")
 Choice = Annotated[
     list[str] | None, Query(description="SETTING=OPTION (repeatable), e.g. category_basis=probability")
 ]
+
+
+def on_loop(cls: type[T]) -> Callable[..., Awaitable[T]]:
+    """`Depends(on_loop(Options))`: the same query parameters, built on the event loop (FastAPI runs a
+    class dependency in a worker thread, which costs more than parsing a few strings)."""
+
+    async def dependency(**values: Any) -> T:
+        return cls(**values)
+
+    dependency.__signature__ = inspect.signature(cls)  # type: ignore[attr-defined]
+    dependency.__name__ = f"{cls.__name__}_on_loop"
+    return dependency
 
 
 def _day(value: str | None, name: str) -> date | None:

@@ -16,7 +16,7 @@ from imnm.api.auth import Ctx, need
 from imnm.api.body import body_doc, model_body, record_body
 from imnm.api.problems import ApiError
 from imnm.api.responses import json_response
-from imnm.api.routers.options import ActivityOptions, AssessOptions, ResponseOptions, TrialsOptions
+from imnm.api.routers.options import ActivityOptions, AssessOptions, ResponseOptions, TrialsOptions, on_loop
 from imnm.store import patients as store
 from imnm.store.ops import PatchBody
 from imnm.store.principal import Perm
@@ -236,11 +236,11 @@ Rev = Annotated[int | None, Query(ge=1, description="compute on this revision (d
     "/patients/{patient_id}/assessment",
     summary="Diagnostic work-up of the stored record (as imnm assess --json)",
 )
-def assessment(
+async def assessment(
     patient_id: str,
     ctx: Annotated[Ctx, _ctx(Perm.PATIENT_READ, "patient.assessment")],
     response: Response,
-    o: Annotated[AssessOptions, Depends()],
+    o: Annotated[AssessOptions, Depends(on_loop(AssessOptions))],
     revision: Rev = None,
 ) -> Response:
     record, _ = _load(ctx, patient_id, revision, response)
@@ -251,11 +251,11 @@ AsOf = Annotated[str | None, Query(description="use only what was dated on or be
 
 
 @router.get("/patients/{patient_id}/activity", summary="Disease activity by visit (as imnm activity --json)")
-def patient_activity(
+async def patient_activity(
     patient_id: str,
     ctx: Annotated[Ctx, _ctx(Perm.PATIENT_READ, "patient.activity")],
     response: Response,
-    o: Annotated[ActivityOptions, Depends()],
+    o: Annotated[ActivityOptions, Depends(on_loop(ActivityOptions))],
     revision: Rev = None,
     as_of: AsOf = None,
 ) -> Response:
@@ -265,11 +265,11 @@ def patient_activity(
 
 
 @router.get("/patients/{patient_id}/response", summary="Total Improvement Score (as imnm response --json)")
-def patient_response(
+async def patient_response(
     patient_id: str,
     ctx: Annotated[Ctx, _ctx(Perm.PATIENT_READ, "patient.response")],
     response: Response,
-    o: Annotated[ResponseOptions, Depends()],
+    o: Annotated[ResponseOptions, Depends(on_loop(ResponseOptions))],
     revision: Rev = None,
     as_of: AsOf = None,
 ) -> Response:
@@ -281,11 +281,11 @@ def patient_response(
 @router.get(
     "/patients/{patient_id}/trials", summary="Trial matching with the stored reviews (as imnm trials --json)"
 )
-def patient_trials(
+async def patient_trials(
     patient_id: str,
     ctx: Annotated[Ctx, _ctx(Perm.PATIENT_READ, "patient.trials")],
     response: Response,
-    o: Annotated[TrialsOptions, Depends()],
+    o: Annotated[TrialsOptions, Depends(on_loop(TrialsOptions))],
     revision: Rev = None,
 ) -> Response:
     record, rows = _load(ctx, patient_id, revision, response, reviews=True)
