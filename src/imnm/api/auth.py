@@ -105,12 +105,22 @@ def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def route_template(scope: Any) -> str:
+    """The request's path with its path parameters put back as `{name}` (no ids in logs or audit)."""
+    from urllib.parse import unquote
+
+    params = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
+    parts = [
+        ("{" + params.pop(unquote(seg)) + "}") if unquote(seg) in params else seg
+        for seg in scope.get("path", "").split("/")
+    ]
+    if params:  # a value not found as a whole segment: fall back to the route's own template
+        return str(getattr(scope.get("route"), "path", "(unmatched)"))
+    return "/".join(parts)
+
+
 def route_name(request: Request) -> str:
-    route = request.scope.get("route")
-    path = str(getattr(route, "path", request.url.path))
-    if not path.startswith("/api/"):
-        path = "/api/v1" + path  # FastAPI hands over the router's own route, without the prefix
-    return f"{request.method} {path}"
+    return f"{request.method} {route_template(request.scope)}"
 
 
 def start_trail(request: Request, action: str) -> AuditTrail:

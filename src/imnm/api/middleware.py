@@ -158,10 +158,9 @@ class HeadersAndLogMiddleware:
         try:
             await self.app(scope, receive, wrapped)
         finally:
-            route = scope.get("route")
-            path = getattr(route, "path", None) or "(no route)"
-            if path.startswith("/") and not path.startswith(("/api/", "/docs", "/openapi")):
-                path = "/api/v1" + path  # FastAPI hands over the router's own route, without the prefix
+            from imnm.api.auth import route_template
+
+            path = route_template(scope) if scope.get("route") is not None else "(no route)"
             access_log.info(
                 "%s %s %d %.1fms", scope.get("method"), path, status, (time.perf_counter() - start) * 1000
             )
