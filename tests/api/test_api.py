@@ -251,6 +251,10 @@ def test_session_cookie_flags_rotation_logout(world: World) -> None:
     )
     flags = {f.strip().lower() for f in cookie.split(";")}
     assert {"httponly", "samesite=lax", "path=/"} <= flags and "secure" not in flags  # plain HTTP here
+    csrf_cookie = next(
+        v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("csrftoken=")
+    )
+    assert "httponly" not in csrf_cookie.lower()  # scripts (htmx) read it to send X-CSRFToken
     first = c.cookies["imnm_session"]
     csrf = {"x-csrftoken": c.cookies["csrftoken"]}
     r = c.post(f"{P}/auth/login", json={"username": "coordinator", "password": PASSWORD}, headers=csrf)

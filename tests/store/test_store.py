@@ -55,6 +55,10 @@ def test_schema_check_names_the_fix(db_url, tmp_path, request) -> None:  # type:
     assert before is None and after == d.current_revision()
     d.check_schema()
     assert d.upgrade() == (after, after)  # idempotent
+    with d.session() as s:  # a schema from a newer imnm: upgrading this one would not help
+        s.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(SchemaError, match="newer than this version"):
+        d.check_schema()
     d.dispose()
 
 

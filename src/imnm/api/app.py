@@ -112,7 +112,7 @@ def create_app(settings: ServerSettings | None = None, *, db: Database | None = 
         secret=secret,
         sensitive_cookies={SESSION_COOKIE},
         cookie_secure=settings.cookie_secure == "always",
-        cookie_samesite="lax",
+        auto_secure=settings.cookie_secure == "auto",
     )
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(HeadersAndLogMiddleware)

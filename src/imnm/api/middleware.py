@@ -167,7 +167,28 @@ class HeadersAndLogMiddleware:
 
 
 class ProblemCSRFMiddleware(CSRFMiddleware):
-    """starlette-csrf (double-submit cookie), checked only when the session cookie is present."""
+    """starlette-csrf (double-submit cookie), checked only when the session cookie is present.
+
+    `auto_secure`: the csrftoken cookie is Secure when the request came over HTTPS (like the session)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        secret: str,
+        *,
+        sensitive_cookies: set[str],
+        cookie_secure: bool = False,
+        auto_secure: bool = False,
+    ) -> None:
+        super().__init__(
+            app, secret, sensitive_cookies=sensitive_cookies, cookie_secure=cookie_secure, cookie_samesite="lax"
+        )
+        self.auto_secure = auto_secure
+
+    async def send(self, message: Message, send: Send, scope: Scope) -> None:
+        if self.auto_secure:  # set and used before the first await below: no other request interleaves
+            self.cookie_secure = scope.get("scheme") == "https"
+        await super().send(message, send, scope)
 
     def _get_error_response(self, request: Request) -> Response:
         body = _problem_bytes(

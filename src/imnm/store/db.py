@@ -124,6 +124,11 @@ class Database:
     def check_schema(self) -> None:
         """Raise `SchemaError` (naming the command that fixes it) unless the schema is at head."""
         current, head = self.current_revision(), head_revision()
+        if current is not None and current != head and current not in known_revisions():
+            raise SchemaError(
+                f"the database {safe_url(self.url)} is at schema {current}, newer than this version of imnm "
+                f"knows (it needs {head}): install the imnm version that created it, or a newer one"
+            )
         if current != head:
             state = "has no IMNM schema" if current is None else f"is at schema {current}"
             raise SchemaError(
@@ -170,6 +175,15 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head is not None
     return head
+
+
+@lru_cache(maxsize=1)
+def known_revisions() -> frozenset[str]:
+    from alembic.script import ScriptDirectory
+
+    return frozenset(
+        r.revision for r in ScriptDirectory.from_config(alembic_config("sqlite://")).walk_revisions()
+    )
 
 
 def safe_url(url: str) -> str:
