@@ -21,9 +21,12 @@ from tests.servers import Server
 ADMIN_PW = "walkthrough admin pw"
 
 
-@pytest.fixture
-def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'serve.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'serve.db'}"
+    else:
+        url = request.getfixturevalue("pg_cluster").create_database()  # empty: `imnm db upgrade` below
     r = CliRunner().invoke(cli, ["db", "upgrade", "--database", url])
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(
@@ -100,13 +103,23 @@ def test_done_when_walkthrough_over_http(database: str, tmp_path: Path) -> None:
         "patient.create",
         "patient.update",
     ]
-    conn = sqlite3.connect(database.removeprefix("sqlite:///"))
-    conn.execute("DROP TRIGGER audit_events_no_update")
-    conn.execute(
+    tamper = (
         "UPDATE audit_events SET outcome = 'allowed' WHERE action = 'patient.update' AND outcome = 'denied'"
     )
-    conn.commit()
-    conn.close()
+    if database.startswith("sqlite"):
+        conn = sqlite3.connect(database.removeprefix("sqlite:///"))
+        conn.execute("DROP TRIGGER audit_events_no_update")
+        conn.execute(tamper)
+        conn.commit()
+        conn.close()
+    else:
+        import psycopg
+
+        with psycopg.connect(database.replace("+psycopg", ""), autocommit=True) as pg:
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                pg.execute(tamper)
+            pg.execute("ALTER TABLE audit_events DISABLE TRIGGER USER")
+            pg.execute(tamper)
     broken = CliRunner().invoke(cli, ["audit", "verify", "--database", database])
     assert broken.exit_code == 1 and "edited" in broken.output
 

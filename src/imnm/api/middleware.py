@@ -181,7 +181,11 @@ class ProblemCSRFMiddleware(CSRFMiddleware):
         auto_secure: bool = False,
     ) -> None:
         super().__init__(
-            app, secret, sensitive_cookies=sensitive_cookies, cookie_secure=cookie_secure, cookie_samesite="lax"
+            app,
+            secret,
+            sensitive_cookies=sensitive_cookies,
+            cookie_secure=cookie_secure,
+            cookie_samesite="lax",
         )
         self.auto_secure = auto_secure
 

@@ -25,7 +25,7 @@ def open_db(url: str | None, *, check: bool = True) -> Any:
     from imnm.store.config import DEFAULT_DATABASE_URL
     from imnm.store.db import Database
 
-    db = Database(url or DEFAULT_DATABASE_URL)
+    db = Database(url or DEFAULT_DATABASE_URL, pooled=False)
     if check:
         db.check_schema()
     return db

@@ -58,11 +58,15 @@ def check_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pooled: bool = True) -> Engine:
+    """`pooled=False` (the command line): every connection closes when its transaction ends."""
+    from sqlalchemy.pool import NullPool
+
     check_url(url)
     u = make_url(url)
+    extra: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     if u.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **extra)
 
         @event.listens_for(engine, "connect")
         def _connect(dbapi_conn: Any, _rec: Any) -> None:
@@ -82,15 +86,17 @@ def make_engine(url: str) -> Engine:
             )
 
         return engine
+    if not pooled:
+        return create_engine(url, **extra)
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 class Database:
     """One engine and its session factory."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pooled: bool = True) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pooled=pooled)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.readers = sessionmaker(self.engine.execution_options(imnm_read=True), expire_on_commit=False)
 
@@ -149,14 +155,22 @@ class Database:
 
     def secret(self, name: str = "secret_key") -> str:
         """A per-database secret, generated on first use and kept (used when IMNM_SECRET_KEY is unset)."""
+        from sqlalchemy.exc import IntegrityError
+
         from imnm.store.models import AppSecret
 
-        with self.session() as s:
-            row = s.get(AppSecret, name)
-            if row is None:
-                row = AppSecret(name=name, value=secrets.token_urlsafe(48))
-                s.add(row)
-            return row.value
+        try:
+            with self.session() as s:
+                row = s.get(AppSecret, name)
+                if row is None:
+                    row = AppSecret(name=name, value=secrets.token_urlsafe(48))
+                    s.add(row)
+                return row.value
+        except IntegrityError:  # another worker created it at the same moment
+            with self.session() as s:
+                found = s.get(AppSecret, name)
+                assert found is not None
+                return found.value
 
 
 def alembic_config(url: str) -> Any:
