@@ -10,7 +10,6 @@ stays as a tombstone so its id is never reused) and nothing else.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -225,7 +224,3 @@ class AppSecret(Base):
     __tablename__ = "app_secrets"
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
-
-
-def as_plain(row: Any) -> dict[str, Any]:
-    return {c.name: getattr(row, c.key) for c in row.__table__.columns}

@@ -15,7 +15,7 @@ import json
 import secrets
 import uuid
 from collections import OrderedDict
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from difflib import SequenceMatcher
 from threading import Lock
 from typing import Any
@@ -479,7 +479,3 @@ def parse_day(value: str | None, path: str = "as_of") -> date:
         raise InputError(
             [Problem(path, f"{value!r} is not an ISO date", "write YYYY-MM-DD", value)], what="query"
         ) from None
-
-
-def now() -> datetime:
-    return utcnow()
