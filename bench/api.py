@@ -7,7 +7,7 @@ Routes: `POST /api/v1/assess` (stateless work-up of examples/anti-hmgcr.yaml) an
 work-up, one audit event written per request). Goal (issue 11): ≥ 300 assessments/s with
 p99 < 50 ms on 2 cores. The server and the load generator share the machine's cores.
 
-Usage: python bench/api.py [--seconds 10] [--connections 8] [--workers 2] [--json out.json]
+Usage: python bench/api.py [--seconds 10] [--connections 4] [--workers 2] [--json out.json]
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def run_httpx(
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="records service load test (loopback)")
     ap.add_argument("--seconds", type=int, default=10)
-    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--connections", type=int, default=4)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--generator", choices=("auto", "wrk", "httpx"), default="auto")
     ap.add_argument("--json", type=Path)

@@ -8,7 +8,7 @@ DB_FILE=${SERVE_DB:-build/serve.db}
 PORT=${PORT:-8000}
 URL="sqlite:///$DB_FILE"
 mkdir -p "$(dirname "$DB_FILE")"
-rm -f "$DB_FILE" "$DB_FILE-wal" "$DB_FILE-shm"
+rm -f "$DB_FILE" "$DB_FILE-wal" "$DB_FILE-shm" "$DB_FILE.writelock"
 "$BIN/imnm" db upgrade --database "$URL"
 "$BIN/imnm" teams add demo --database "$URL"
 "$BIN/imnm" patients import examples/*.yaml --team demo --reason "bundled synthetic example" --database "$URL"

@@ -76,6 +76,7 @@ def create_app(settings: ServerSettings | None = None, *, db: Database | None = 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _warm_up()
         yield
         if db is None:
             database.dispose()
@@ -140,6 +141,23 @@ def create_app(settings: ServerSettings | None = None, *, db: Database | None = 
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _warm_up() -> None:
+    """Load the knowledge tables and the trial catalog before the first request, then move every
+    object alive so far out of the garbage collector's way (`gc.freeze`): a full collection over the
+    loaded catalogs would otherwise pause a request now and then (the p99)."""
+    import gc
+
+    from imnm.screen.screener import load_screener
+    from imnm.services.trials import catalog_trials
+    from imnm.settings import default_settings
+
+    default_settings()
+    catalog_trials()
+    load_screener()
+    gc.collect()
+    gc.freeze()
 
 
 def app_from_env() -> FastAPI:

@@ -119,7 +119,7 @@ class AuditMiddleware:
 def _write(app: Any, trail: Any, status: int) -> None:
     from imnm.store import audit
 
-    with app.state.db.engine.begin() as conn:  # Core: no ORM session needed for one event
+    with app.state.db.writer() as conn:  # Core: no ORM session needed for one event
         audit.append(conn, trail.event(status))
 
 

@@ -7,14 +7,16 @@ lock upgrade. PostgreSQL: `postgresql+psycopg://...` with pre-ping.
 
 from __future__ import annotations
 
+import os
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -91,6 +93,39 @@ def make_engine(url: str, *, pooled: bool = True) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+class _WriteQueue:
+    """SQLite file databases: writers of this process (threads) and of other processes (workers) queue
+    on a lock file before BEGIN IMMEDIATE. SQLite's own busy handler polls with sleeps of up to 100 ms,
+    which shows as a long latency tail when two workers write audit events; a blocked `flock` wakes at
+    once. Other programs (and this code without the lock) still wait on SQLite's busy timeout."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path + ".writelock"
+        self.local = threading.RLock()
+        self.fd: int | None = None
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        with self.local:
+            try:
+                import fcntl
+            except ImportError:  # pragma: no cover - not POSIX
+                yield
+                return
+            if self.fd is None:
+                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
 class Database:
     """One engine and its session factory."""
 
@@ -99,12 +134,30 @@ class Database:
         self.engine = make_engine(url, pooled=pooled)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.readers = sessionmaker(self.engine.execution_options(imnm_read=True), expire_on_commit=False)
+        path = make_url(url).database if self.engine.dialect.name == "sqlite" else None
+        self.queue = (
+            _WriteQueue(path) if path and path != ":memory:" and not path.startswith("file:") else None
+        )
+
+    @contextmanager
+    def _queued(self) -> Iterator[None]:
+        if self.queue is None:
+            yield
+        else:
+            with self.queue.hold():
+                yield
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A transaction: committed when the block ends, rolled back on an exception."""
-        with self.sessions() as s, s.begin():
+        with self._queued(), self.sessions() as s, s.begin():
             yield s
+
+    @contextmanager
+    def writer(self) -> Iterator[Connection]:
+        """A Core connection in a write transaction (e.g. one audit event)."""
+        with self._queued(), self.engine.begin() as conn:
+            yield conn
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
@@ -118,6 +171,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.queue is not None:
+            self.queue.close()
 
     # -- schema ------------------------------------------------------------------------------
 
@@ -147,7 +202,7 @@ class Database:
         from alembic import command
 
         before = self.current_revision()
-        with self.engine.begin() as conn:
+        with self.writer() as conn:
             cfg = alembic_config(self.url)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
