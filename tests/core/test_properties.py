@@ -209,7 +209,7 @@ FORGETTABLE = [
 
 @given(st.sets(st.sampled_from(FORGETTABLE)), st.integers(0, 2**31))
 def test_forgetting_record_facts_only_makes_results_unknown(forget: set[str], seed: int) -> None:
-    from imnm.record.facts import REGISTRY, RecordFacts
+    from imnm.facts import REGISTRY, RecordFacts
     from imnm.record.load import parse_record
     from imnm.synthetic import synthetic_record
 

@@ -112,7 +112,7 @@ def activity(
     if plot is not None:
         from imnm.activity.plot import plot_activity
 
-        plot_activity(rec, visits, plot)
+        plot_activity(result.facts, visits, plot, title=rec.id)
     if as_json:
         data = result.as_dict()
         if plot is not None:

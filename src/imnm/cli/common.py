@@ -124,10 +124,11 @@ AsOfOpt = typer.Option(
     help="Evaluate as of this date (YYYY-MM-DD). Default: today.",
 )
 DefaultUlnOpt = typer.Option(
-    "none",
+    None,
     "--default-uln",
     metavar="POLICY",
-    help="When a CK result has no ULN: none (fold stays unknown; default), by_sex_common_lab "
+    help="When a CK result has no ULN (❗ choice ck.default_uln): documented_range (default: the fold is a "
+    "range over the documented adult limits, 135-810 U/L), none (fold unknown), by_sex_common_lab "
     "(women 170, men 190 U/L) or flat_200. See knowledge/data/ck.yaml.",
 )
 

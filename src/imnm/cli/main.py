@@ -109,7 +109,7 @@ def validate(files: Files, as_json: bool = JsonOpt) -> None:
 def facts(
     file: Annotated[Path | None, typer.Argument(help="A record file; omit with --list.")] = None,
     as_of: str | None = AsOfOpt,
-    default_uln: str = DefaultUlnOpt,
+    default_uln: str | None = DefaultUlnOpt,
     list_: bool = typer.Option(False, "--list", help="List the fact vocabulary rules can use."),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -190,23 +190,32 @@ def facts(
 
 
 def _plain(value: object) -> object:
-    from imnm.core.facts import Interval, NumRange
+    from imnm.core.facts import Interval, NumRange, OneOf
 
     if isinstance(value, Interval):
         return {"start": value.start, "stop": value.stop, "ongoing": value.ongoing}
     if isinstance(value, NumRange):
         return {"lo": value.lo, "hi": value.hi}
+    if isinstance(value, OneOf):
+        return {"one_of": value.sorted()}
+    dump = getattr(value, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json", exclude_none=True)
     return value
 
 
 def _show(o: Any, unit: str | None) -> str:
-    from imnm.core.facts import Interval, NumRange
+    from imnm.core.facts import Interval, NumRange, OneOf
 
     v = o.value
     if isinstance(v, Interval):
         text = f"{v.start or '?'} to {'ongoing' if v.ongoing else (v.stop or '?')}"
     elif isinstance(v, NumRange):
         text = f"between {v.lo:g} and {v.hi:g}" + (f" {unit}" if unit else "")
+    elif isinstance(v, OneOf):
+        text = "one of " + ", ".join(v.sorted())
+    elif hasattr(v, "model_dump"):
+        text = ", ".join(f"{k}: {x}" for k, x in v.model_dump(exclude_none=True).items())
     elif isinstance(v, float):
         text = f"{v:g}" + (f" {unit}" if unit else "")
     else:
@@ -224,7 +233,7 @@ def rule(
     rule_file: Annotated[Path, typer.Argument(help="A YAML/JSON file holding one rule tree.")],
     record_file: Annotated[Path, typer.Argument(help="A record file.")],
     as_of: str | None = AsOfOpt,
-    default_uln: str = DefaultUlnOpt,
+    default_uln: str | None = DefaultUlnOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Evaluate one rule tree against a record: met / not met / unknown, with evidence and missing tests."""

@@ -46,7 +46,7 @@ def trials(
         typer.Argument(help="With `import`: a ClinicalTrials.gov API v2 study JSON.", metavar="STUDY.json"),
     ] = None,
     as_of: str | None = AsOfOpt,
-    default_uln: str = DefaultUlnOpt,
+    default_uln: str | None = DefaultUlnOpt,
     trial: Annotated[
         list[str] | None, typer.Option("--trial", metavar="ID", help="Only these trial ids (repeatable).")
     ] = None,

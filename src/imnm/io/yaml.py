@@ -3,7 +3,7 @@
 PyYAML's default resolver turns `2024-13-01` into a `ValueError` deep inside the loader (no
 path, no fix) and `2024-01-10` into a `date` object that strict models would then have to accept
 from any source. Here timestamps are not resolved, so every date is checked in one place
-(`imnm.record.types.IsoDate`) with a message naming the field. The C loader is used when
+(`imnm.types.IsoDate`) with a message naming the field. The C loader is used when
 available (it is several times faster).
 """
 

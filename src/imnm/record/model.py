@@ -15,14 +15,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from imnm.record.core_set import HaqItems, Mmt8Grades
-from imnm.record.types import IsoDate, NonNegative, Positive, Vas10, fail
+from imnm.instruments.core_set import HaqItems, Mmt8
 from imnm.record.vocabulary import (
     ANTIBODY_TARGETS,
     LAB_TESTS,
     canonical_target,
     lab_unit_factor,
 )
+from imnm.types import IsoDate, NonNegative, Positive, Vas10, fail
 
 
 class Strict(BaseModel):
@@ -292,27 +292,6 @@ class Medication(Strict):
         return self
 
 
-class Mmt8(Strict):
-    """MMT-8 total with the scale it was scored on (/80 unilateral, /150 bilateral, /160),
-    or per-muscle Kendall 0-10 grades with the side tested (see `imnm.activity.mmt8`)."""
-
-    total: NonNegative | None = None
-    scale: Literal[80, 150, 160] | None = None
-    side: Literal["right", "left", "bilateral"] | None = Field(
-        None, description="Side tested: right or left (unilateral, /80) or bilateral (/150)"
-    )
-    grades: Mmt8Grades | None = Field(
-        None, description="Per-muscle Kendall 0-10 grades (or T) of the 8 groups"
-    )
-
-    @model_validator(mode="after")
-    def _within_scale(self) -> Mmt8:
-        from imnm.activity.mmt8 import validate
-
-        validate(self)
-        return self
-
-
 class PulmonaryFunction(Strict):
     """Pulmonary function tests (and chest CT for interstitial lung disease)."""
 
@@ -368,7 +347,7 @@ class Visit(Strict):
     @model_validator(mode="after")
     def _haq_agrees(self) -> Visit:
         if self.haq is not None and self.haq_di is not None:
-            from imnm.activity.haq import check_agreement
+            from imnm.instruments.haq import check_agreement
 
             check_agreement(self.haq_di, self.haq)
         return self

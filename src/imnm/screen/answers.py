@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from imnm.errors import Problem, RecordError
-from imnm.record.types import fail
+from imnm.types import fail
 
 DONT_KNOW = "dont_know"
 

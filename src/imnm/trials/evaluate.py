@@ -23,10 +23,10 @@ as met. Verdict per trial and cohort (shared criteria + the cohort's own):
 Ranking: eligible first, then needs_information by fewest tests still needed (then fewest
 manual-review items), then ineligible.
 
-Pure: no I/O, no clock. One fact source is shared by every trial for one patient, and leaf
-results are shared across criteria (`imnm.core.fast.Pass`). Missing-fact lists, evidence
-and explanations are built only when they are asked for (ranking asks for the missing lists
-of trials that are not ineligible).
+Pure: no I/O, no clock. One run (`imnm.core.evaluate.Run`: the patient's facts at one date) is
+shared by every trial, so leaf results are shared across criteria and trials. Verdicts need only
+each criterion's truth; missing-fact lists, evidence and explanations are built only when they are
+asked for.
 """
 
 from __future__ import annotations
@@ -36,9 +36,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from imnm.core.evaluate import Missing, Outcome, evaluate, missing_dict
+from imnm.core.evaluate import Missing, Outcome, Plan, Run, missing_dict
 from imnm.core.facts import FactSource, Registry
-from imnm.core.fast import CachedNeeds, Pass, assess_in, truth
 from imnm.core.truth import Truth
 from imnm.trials.model import Cohort, Criterion, Trial
 
@@ -84,7 +83,7 @@ class CriterionResult:
         status: Status,
         effect: Effect,
         *,
-        run: Pass | None = None,
+        run: Run | None = None,
         reviewed: Review | None = None,
     ) -> None:
         self.criterion = criterion
@@ -103,7 +102,7 @@ class CriterionResult:
             if rule is None or self._pass is None or (self.status != "unknown" and self.reviewed is None):
                 self._assessed = ()
             else:
-                self._assessed = assess_in(rule, self._pass)[1]
+                self._assessed = self._pass.assess(rule)[1]
         return self._assessed
 
     @property
@@ -128,8 +127,7 @@ class CriterionResult:
         if rule is None or self._pass is None:
             return None
         if self._outcome is None:
-            ctx = self._pass.ctx
-            self._outcome = evaluate(rule, ctx.facts, as_of=ctx.as_of, registry=ctx.registry)
+            self._outcome = self._pass.outcome(rule)
         return self._outcome
 
     def as_dict(self, *, explain: bool = True) -> dict[str, object]:
@@ -290,7 +288,7 @@ def _status(t: Truth) -> Status:
 
 
 def evaluate_criterion(
-    crit: Criterion, kind: Kind, run: Pass, *, cohort: str | None = None, review: Review | None = None
+    crit: Criterion, kind: Kind, run: Run, *, cohort: str | None = None, review: Review | None = None
 ) -> CriterionResult:
     """One criterion's status and what it means for eligibility."""
     if crit.rule is None:
@@ -298,7 +296,7 @@ def evaluate_criterion(
             t = Truth.MET if review.met else Truth.NOT_MET
             return CriterionResult(crit, kind, cohort, _status(t), _settle(t, kind), reviewed=review)
         return CriterionResult(crit, kind, cohort, "manual_review", "review")
-    t, needs_facts = truth(crit.rule, run)
+    t, needs_facts = run.truth(crit.rule)
     if t is not Truth.UNKNOWN:
         return CriterionResult(crit, kind, cohort, _status(t), _settle(t, kind), run=run)
     if needs_facts:
@@ -310,7 +308,7 @@ def evaluate_criterion(
 
 
 def evaluate_trial(
-    trial: Trial, run: Pass, *, reviews: Mapping[tuple[str, str], Review] | None = None
+    trial: Trial, run: Run, *, reviews: Mapping[tuple[str, str], Review] | None = None
 ) -> list[TrialResult]:
     """One result per cohort (or one for a trial without cohorts)."""
     reviews = reviews or {}
@@ -371,9 +369,13 @@ def evaluate_catalog(
     as_of: date,
     registry: Registry,
     reviews: Mapping[tuple[str, str], Review] | None = None,
+    plan: Plan | None = None,
 ) -> list[TrialResult]:
-    """Every trial (and cohort), ranked: eligible first, then fewest missing tests."""
-    run = Pass(facts if isinstance(facts, CachedNeeds) else CachedNeeds(facts), as_of, registry)
+    """Every trial (and cohort), ranked: eligible first, then fewest missing tests.
+
+    `plan` is the catalog's compiled rules (see `imnm.core.evaluate.Plan`); pass the same plan for
+    every patient to compile the rules once."""
+    run = Run(facts, as_of, registry, plan)
     out: list[TrialResult] = []
     for t in trials:
         out.extend(evaluate_trial(t, run, reviews=reviews))

@@ -57,7 +57,7 @@ class TrialError(KnowledgeError):
 
 
 def _registry() -> Registry:
-    from imnm.facts import REGISTRY
+    from imnm.vocabulary import REGISTRY
 
     return REGISTRY
 

@@ -179,7 +179,7 @@ class VersionScore:
 
 
 @cache
-def _group_specs(
+def group_specs(
     item_ids: tuple[str, ...], version: str
 ) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
     """Score groups of a version with each member's points in tenths: exclusive items (the age
@@ -203,7 +203,7 @@ def version_score(items: dict[str, Item], version: str, basis: str) -> VersionSc
     known = 0
     groups: list[Group] = []
     met, unknown = Truth.MET, Truth.UNKNOWN
-    for name, members in _group_specs(tuple(items), version):
+    for name, members in group_specs(tuple(items), version):
         best = -1
         unknown_ids: list[str] = []
         opts = {0}
