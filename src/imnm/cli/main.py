@@ -277,7 +277,7 @@ def rule(
 
 
 register_activity(app)  # imnm activity, imnm response (src/imnm/cli/activity.py)
-from imnm.screen.cli import screen as _screen  # noqa: E402  (issue 3: patient screener)
+from imnm.cli.screen import screen as _screen  # noqa: E402  (issue 3: patient screener)
 
 app.command(name="screen")(_screen)
 app.command("assess")(

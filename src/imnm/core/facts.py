@@ -250,3 +250,10 @@ def covered(lo: date, hi: date, periods: tuple[Period, ...] | None) -> bool:
                 return True
             day = date.fromordinal(end.toordinal() + 1)
     return False
+
+
+def source_order(source: str) -> tuple[object, ...]:
+    """A sort key that keeps list items in document order (`labs[10]` after `labs[9]`)."""
+    import re
+
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", source))

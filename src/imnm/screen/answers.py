@@ -134,7 +134,7 @@ QUESTION_IDS: tuple[str, ...] = tuple(Answers.model_fields)
 
 def parse_answers(data: object, *, file: str | None = None) -> Answers:
     """Validate plain data (parsed YAML/JSON) as `Answers`; raise `RecordError` listing every problem."""
-    from imnm.record.load import problems_from
+    from imnm.types import problems_from
 
     what = file or "answers"
     if data is None:

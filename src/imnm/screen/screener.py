@@ -175,7 +175,7 @@ def _registry(questions: list[Question]) -> Registry:
 def _rule(data: object, where: str, problems: list[Problem]) -> r.Expr | None:
     from pydantic import ValidationError
 
-    from imnm.record.load import problems_from
+    from imnm.types import problems_from
 
     try:
         return r.parse_rule(data)

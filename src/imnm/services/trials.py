@@ -60,7 +60,7 @@ class ReviewsFile(BaseModel):
 
 def parse_reviews(data: object, *, file: str | None = None) -> tuple[Review, ...]:
     """Validate a reviews document; every problem is reported at once (path, value, fix)."""
-    from imnm.record.load import problems_from
+    from imnm.types import problems_from
 
     try:
         doc = ReviewsFile.model_validate(data)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from imnm.core.facts import FactSource, Observation
+from imnm.core.facts import FactSource, Observation, source_order
 from imnm.core.rules import facts_used
 from imnm.instruments.core_set import Mmt8
 from imnm.trials.model import Assessment, Cohort, Criterion, Trial
@@ -91,11 +91,9 @@ def _latest(dates: list[date | None]) -> date | None:
     return max(known) if known else None
 
 
-def _order(o: Observation) -> tuple[int, str]:
-    """Record order of a list item (antibodies[10] after antibodies[9])."""
-    row = (o.ref.row if o.ref and o.ref.row else o.source) or ""
-    digits = row[row.find("[") + 1 : row.find("]")] if "[" in row else ""
-    return (int(digits) if digits.isdigit() else 0, row)
+def _order(o: Observation) -> tuple[object, ...]:
+    """Document order of a list item (antibodies[10] after antibodies[9])."""
+    return source_order((o.ref.row if o.ref and o.ref.row else o.source) or "")
 
 
 def _all(facts: FactSource, names: list[str]) -> list[Observation]:

@@ -105,7 +105,7 @@ def parse_trial(
 
     `screening_window` replaces the `screening` token in rule windows (see `DEFAULT_SCREENING_WINDOW`).
     """
-    from imnm.record.load import problems_from
+    from imnm.types import problems_from
 
     reg = registry or _registry()
     data = _screening(data, check_window(screening_window))

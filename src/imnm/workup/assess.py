@@ -65,11 +65,6 @@ class Assessment:
             "sources": self.sources,
         }
 
-    def explain(self) -> str:
-        from imnm.render.assess import render
-
-        return "\n".join(text for _style, text in render(self))
-
 
 def _flag(fid: str, text: str, source: str = "") -> dict[str, Any]:
     return {"id": fid, "text": text, "source": source}

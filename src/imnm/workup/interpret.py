@@ -11,7 +11,7 @@ from functools import cache
 from typing import Any
 
 from imnm import knowledge
-from imnm.core.facts import FactSource, NumRange, Observation
+from imnm.core.facts import FactSource, NumRange, Observation, source_order
 from imnm.core.truth import Truth
 from imnm.workup import rules as wr
 from imnm.workup.core import Core
@@ -214,7 +214,7 @@ def antibodies_(c: Core) -> dict[str, Any]:
             }
     for target in sorted(seen):
         out["results"].extend(r.as_dict() for r in readings(facts, target, c.ws))
-    out["results"].sort(key=lambda r: r["source"])
+    out["results"].sort(key=lambda r: source_order(r["source"]))
     out["status"] = "known" if out["results"] else "unknown"
     out["source"] = (
         "antibodies.yaml (anti-HMGCR ELISA cut-off < 20 units ✅, grades ☑️ [S30]; line blot [S34])"
