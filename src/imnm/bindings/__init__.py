@@ -210,10 +210,12 @@ def load_table(data: Mapping[str, Any], registry: Registry, *, file: str) -> Bin
 
 def get(obj: object, name: str) -> object:
     """A field of a row or block: a model attribute or a mapping key (dotted paths allowed)."""
+    if "." not in name:
+        return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
     for part in name.split("."):
         if obj is None:
             return None
-        obj = obj.get(part) if isinstance(obj, Mapping) else getattr(obj, part, None)
+        obj = obj.get(part) if isinstance(obj, dict) else getattr(obj, part, None)
     return obj
 
 
@@ -223,6 +225,7 @@ def _med_names(cls: str) -> tuple[str, ...]:
     return tuple(classes[cls]["names"])
 
 
+@cache
 def medication_matches(name: str, cls: str) -> bool:
     """Does a medication name belong to a class in `medications.yaml`?"""
     key = name.strip().lower()
@@ -305,7 +308,7 @@ class BoundFacts:
     section name to the periods over which it is complete (absent = complete at all times).
     """
 
-    __slots__ = ("_cache", "document", "periods", "registry", "settings", "table")
+    __slots__ = ("_cache", "_index", "document", "periods", "registry", "settings", "table")
 
     def __init__(
         self,
@@ -322,6 +325,30 @@ class BoundFacts:
         self.settings = settings
         self.periods = periods or {}
         self._cache: dict[str, Obs] = {}
+        self._index: dict[tuple[str, str], dict[object, list[tuple[int, object]]]] = {}
+
+    def _rows_where(self, section: str, where: Mapping[str, object]) -> list[tuple[int, object]] | None:
+        """The (index, row) pairs of a section whose fields match `where` (None: section absent).
+
+        The first plain equality in `where` is answered from an index of the section by that field,
+        built once per document, so each of many facts bound to one section reads only its own rows."""
+        items = get(self.document, section)
+        if items is None:
+            return None
+        rows = list(items) if isinstance(items, list | tuple) else []
+        key = next((k for k, v in where.items() if not isinstance(v, Mapping)), None)
+        if key is None:
+            pairs = list(enumerate(rows))
+        else:
+            index = self._index.get((section, key))
+            if index is None:
+                index = {}
+                for i, row in enumerate(rows):
+                    index.setdefault(_hashable(get(row, key)), []).append((i, row))
+                self._index[(section, key)] = index
+            pairs = index.get(_hashable(where[key]), [])
+        rest = {k: v for k, v in where.items() if k != key}
+        return [(i, row) for i, row in pairs if not rest or _matches(row, rest)]
 
     def get(self, name: str) -> Obs:
         try:
@@ -419,16 +446,15 @@ class BoundFacts:
 
     def _rows(self, b: Binding) -> Obs:
         assert b.rows is not None
-        items = get(self.document, b.rows)
-        if items is None:
+        if b.unknown_if_any:
+            items = get(self.document, b.rows)
+            if isinstance(items, list | tuple) and any(_matches(row, b.unknown_if_any) for row in items):
+                return None
+        pairs = self._rows_where(b.rows, b.where)
+        if pairs is None:
             return None
         out: list[Observation] = []
-        rows: list[object] = list(items) if isinstance(items, list | tuple) else []
-        for i, row in enumerate(rows):
-            if b.unknown_if_any and _matches(row, b.unknown_if_any):
-                return None
-            if b.where and not _matches(row, b.where):
-                continue
+        for i, row in pairs:
             value = self._value(b, row)
             if value is None:
                 continue
@@ -481,6 +507,14 @@ class BoundFacts:
             if folded is not None:
                 out.append(folded)
         return tuple(out) or None
+
+
+def _hashable(v: object) -> object:
+    try:
+        hash(v)
+    except TypeError:
+        return repr(v)
+    return v
 
 
 def _num(v: object) -> float | None:

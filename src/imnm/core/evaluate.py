@@ -498,13 +498,15 @@ def require_valid(node: r.Expr, registry: Registry, *, path: str = "rule", file:
 # ---------------------------------------------------------------- compiled plan
 
 ALL, ANY, NOT, AT_LEAST, CONST, COMPARE, EVENT = range(7)
+_NO_TESTS: frozenset[str] = frozenset()
+_REVIEW_TESTS: frozenset[str] = frozenset({"manual_review"})
 _JUNCTIONS = (ALL, ANY, NOT, AT_LEAST)
 
 
 class CNode:
     """A rule node compiled for evaluation (see `Plan`)."""
 
-    __slots__ = ("compare", "const", "event", "key", "kids", "kind", "n", "node", "target")
+    __slots__ = ("compare", "const", "event", "key", "kids", "kind", "n", "node", "spec", "target")
 
     def __init__(self, node: r.Expr, kind: int, kids: tuple[CNode, ...] = ()) -> None:
         self.node = node
@@ -516,6 +518,7 @@ class CNode:
         self.event: r.EventSpec | None = None
         self.key = ""
         self.target: object = None
+        self.spec: FactSpec | None = None
 
 
 class Plan:
@@ -525,12 +528,25 @@ class Plan:
     compiled form, so identity keys cannot be reused while the plan exists.
     """
 
-    __slots__ = ("_keys", "_nodes", "registry")
+    __slots__ = ("_bounds", "_keys", "_nodes", "registry")
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
         self._nodes: dict[int, tuple[r.Expr, CNode]] = {}
         self._keys: dict[str, str] = {}
+        self._bounds: dict[tuple[int, date], tuple[r.Window, tuple[date, date]]] = {}
+
+    def bounds(self, window: r.Window, anchor: date) -> tuple[date, date]:
+        """A window's dates around an anchor (remembered: many patients share the evaluation date)."""
+        key = (id(window), anchor)
+        hit = self._bounds.get(key)
+        if hit is not None and hit[0] is window:
+            return hit[1]
+        out = window_bounds(window, anchor)
+        if len(self._bounds) > 50_000:
+            self._bounds.clear()
+        self._bounds[key] = (window, out)
+        return out
 
     def __call__(self, node: r.Expr) -> CNode:
         hit = self._nodes.get(id(node))
@@ -564,12 +580,14 @@ class Plan:
             )
             cn.compare = c
             spec = self.registry.get(c.fact)
+            cn.spec = spec
             cn.target = _target(c, spec) if spec is not None else c.value
             cn.key = self._key("c", c)
             return cn
         if isinstance(node, r.Event):
             cn = CNode(node, EVENT)
             cn.event = node.event
+            cn.spec = self.registry.get(node.event.fact)
             cn.key = self._key("e", node.event)
             return cn
         raise TypeError(node)  # pragma: no cover
@@ -683,22 +701,27 @@ def _anchor(window: r.Window, run: Run) -> tuple[date | None, tuple[Missing, ...
 def _compare(cn: CNode, run: Run, want_missing: bool) -> Leaf:
     c = cn.compare
     assert c is not None
-    spec = _spec(c.fact, run)
+    spec = cn.spec or _spec(c.fact, run)
     obs = run.facts.get(c.fact)
     if obs is None:
         return Leaf(Truth.UNKNOWN, (), missing_for(spec, run) if want_missing else None)
-    if c.window is not None:
-        anchor, miss = _anchor(c.window, run)
+    window = c.window
+    if window is not None:
+        anchor, miss = _anchor(window, run)
         if anchor is None:
             return Leaf(Truth.UNKNOWN, (), miss)
-        lo, hi = run.bounds(c.window, anchor)
+        lo, hi = run.bounds(window, anchor)
         obs = tuple(o for o in obs if o.date is not None and lo <= o.date <= hi)
-        detail = f"a result dated {lo.isoformat()} to {hi.isoformat()}"
+        if not obs:
+            return Leaf(
+                Truth.UNKNOWN, (), (_missing(spec, f"a result dated {lo.isoformat()} to {hi.isoformat()}"),)
+            )
     else:
-        obs = known_by(obs, run.as_of)
-        detail = f"a result dated on or before {run.as_of.isoformat()}"
-    if not obs:
-        return Leaf(Truth.UNKNOWN, (), (_missing(spec, detail),))
+        obs = run.known(c.fact, obs)
+        if not obs:
+            return Leaf(
+                Truth.UNKNOWN, (), (_missing(spec, f"a result dated on or before {run.as_of.isoformat()}"),)
+            )
     truth, used = select_and_test(c, obs, cn.target)
     if c.select == "any" and truth is Truth.MET:
         used = used[:1]
@@ -798,7 +821,7 @@ def _test3(op: str, have: object, want: object) -> bool | None:
 def _event(cn: CNode, run: Run, want_missing: bool) -> Leaf:
     e = cn.event
     assert e is not None
-    spec = _spec(e.fact, run)
+    spec = cn.spec or _spec(e.fact, run)
     obs = run.facts.get(e.fact)
     if obs is None:
         return Leaf(Truth.UNKNOWN, (), missing_for(spec, run) if want_missing else None)
@@ -921,7 +944,19 @@ def _number(value: float | str | None) -> ValueResult:
 class Run:
     """One patient's facts at one date, with the caches every evaluation mode shares."""
 
-    __slots__ = ("_bounds", "_coverage", "_needs", "as_of", "facts", "leaves", "outcomes", "plan", "registry")
+    __slots__ = (
+        "_coverage",
+        "_known",
+        "_needs",
+        "as_of",
+        "facts",
+        "junctions",
+        "leaf_tests",
+        "leaves",
+        "outcomes",
+        "plan",
+        "registry",
+    )
 
     def __init__(self, facts: FactSource, as_of: date, registry: Registry, plan: Plan | None = None) -> None:
         self.facts = facts
@@ -929,10 +964,14 @@ class Run:
         self.registry = registry
         self.plan = plan if plan is not None and plan.registry is registry else Plan(registry)
         self.leaves: dict[str, Leaf] = {}
+        self.junctions: dict[
+            int, tuple[Truth, bool]
+        ] = {}  # truths of compiled junction nodes (keyed by the plan's nodes)
+        self.leaf_tests: dict[str, frozenset[str]] = {}
         self.outcomes: dict[int, Outcome] = {}
         self._needs: dict[str, tuple[str, ...]] = {}
         self._coverage: dict[str, tuple[Period, ...] | None] = {}
-        self._bounds: dict[tuple[int, date], tuple[date, date]] = {}
+        self._known: dict[str, tuple[Observation, ...]] = {}
 
     # -- source helpers (cached)
 
@@ -955,10 +994,15 @@ class Run:
             return out
 
     def bounds(self, window: r.Window, anchor: date) -> tuple[date, date]:
-        key = (id(window), anchor)
-        hit = self._bounds.get(key)
+        return self.plan.bounds(window, anchor)
+
+    def known(self, name: str, obs: tuple[Observation, ...]) -> tuple[Observation, ...]:
+        """A fact's observations known on the evaluation date (remembered per fact)."""
+        hit = self._known.get(name)
         if hit is None:
-            hit = self._bounds[key] = window_bounds(window, anchor)
+            day = self.as_of
+            hit = obs if all(o.date is None or o.date <= day for o in obs) else known_by(obs, day)
+            self._known[name] = hit
         return hit
 
     # -- modes
@@ -973,8 +1017,16 @@ class Run:
         if kind == CONST:
             return cn.const, False
         if kind in (COMPARE, EVENT):
-            t = leaf(cn, self, False).truth
+            found = self.leaves.get(cn.key)
+            t = (found if found is not None else leaf(cn, self, False)).truth
             return t, t is Truth.UNKNOWN
+        hit = self.junctions.get(id(cn))
+        if hit is None:
+            hit = self.junctions[id(cn)] = self._junction_truth(cn)
+        return hit
+
+    def _junction_truth(self, cn: CNode) -> tuple[Truth, bool]:
+        kind = cn.kind
         if kind == NOT:
             t, f = self._truth(cn.kids[0])
             return not_(t), f
@@ -995,12 +1047,38 @@ class Run:
             return Truth.UNKNOWN, facts
         return (Truth.MET if kind == ALL else Truth.NOT_MET), False
 
+    def tests(self, node: r.Expr) -> frozenset[str]:
+        """The tests (ids in tests.yaml) of the facts still missing: `{m.test for m in assess(node)[1]}`,
+        without building the missing-fact lists (for ranking)."""
+        return self._tests(self.plan(node))
+
+    def _tests(self, cn: CNode) -> frozenset[str]:
+        if cn.kind in _JUNCTIONS:
+            if self._truth(cn)[0] is not Truth.UNKNOWN:
+                return _NO_TESTS
+            out: set[str] = set()
+            for k in cn.kids:
+                if self._truth(k)[0] is Truth.UNKNOWN:
+                    out |= self._tests(k)
+            return frozenset(out)
+        if cn.kind == CONST:
+            return _REVIEW_TESTS if cn.const is Truth.UNKNOWN else _NO_TESTS
+        hit = self.leaf_tests.get(cn.key)
+        if hit is None:
+            lf = leaf(cn, self, True)
+            hit = frozenset(m.test for m in lf.missing or ()) if lf.truth is Truth.UNKNOWN else _NO_TESTS
+            self.leaf_tests[cn.key] = hit
+        return hit
+
     def assess(self, node: r.Expr) -> tuple[Truth, tuple[Missing, ...]]:
         """(truth, missing facts), equal to the outcome's `truth` and `missing`."""
         return self._assess(self.plan(node))
 
     def _assess(self, cn: CNode) -> tuple[Truth, tuple[Missing, ...]]:
         if cn.kind in _JUNCTIONS:
+            t = self._truth(cn)[0]
+            if t is not Truth.UNKNOWN:
+                return t, ()  # a settled node has nothing missing: its children need not be visited
             kids = [self._assess(k) for k in cn.kids]
             t = combine(cn.kind, cn.n, [k[0] for k in kids])
             return t, (junction_missing(kids) if t is Truth.UNKNOWN else ())
@@ -1040,53 +1118,57 @@ class Run:
             return (Evidence(spec.name, spec.label, "none recorded", None, ""),)
         return tuple(evidence(spec, o) for o in lf.used)
 
-    def value(self, expr: r.ValueExpr) -> ValueResult:
-        """The possible values of a value expression (three-valued over its rules)."""
+    def value(self, expr: r.ValueExpr, *, want_missing: bool = True) -> ValueResult:
+        """The possible values of a value expression (three-valued over its rules); without
+        `want_missing`, what is missing is not worked out (the values are the same)."""
         if isinstance(expr, r.Value):
             return _number(expr.value)
         if isinstance(expr, r.FactValueNode):
-            return self._fact_value(expr.fact)
+            return self._fact_value(expr.fact, want_missing)
         if isinstance(expr, r.Sum):
-            return self._sum(expr.sum)
+            return self._sum(expr.sum, want_missing)
         if isinstance(expr, r.Logistic):
-            inner = self.value(expr.logistic.of)
+            inner = self.value(expr.logistic.of, want_missing=want_missing)
             if inner.lo is None or inner.hi is None:
                 return inner
             f = _logistic(expr.logistic.constant, expr.logistic.scale)
             d = 9 if expr.logistic.decimals is None else expr.logistic.decimals
             return ValueResult(round(f(inner.lo), d), round(f(inner.hi), d), None, inner.missing)
-        return self._case(expr.case)
+        return self._case(expr.case, want_missing)
 
-    def _fact_value(self, name: str) -> ValueResult:
+    def _when(self, node: r.Expr, want_missing: bool) -> tuple[Truth, tuple[Missing, ...]]:
+        if want_missing:
+            return self.assess(node)
+        return self.truth(node)[0], ()
+
+    def _fact_value(self, name: str, want_missing: bool) -> ValueResult:
         spec = _spec(name, self)
         obs = self.facts.get(name)
+
+        def missing(detail: str | None = None, needs: tuple[str, ...] = ()) -> tuple[Missing, ...]:
+            return missing_for(spec, self, detail, needs) if want_missing else ()
+
         if not obs:
-            return (
-                ValueResult(codes=frozenset({None}), missing=missing_for(spec, self))
-                if spec.kind != "number"
-                else ValueResult(None, None, None, missing_for(spec, self))
-            )
-        v = obs[-1].value
+            if spec.kind == "number":
+                return ValueResult(None, None, None, missing())
+            return ValueResult(codes=frozenset({None}), missing=missing())
+        o = obs[-1]
+        v = o.value
         if isinstance(v, NumRange):
             return ValueResult(
-                v.lo,
-                v.hi,
-                None,
-                missing_for(spec, self, "the value is only known to lie in a range", obs[-1].needs),
+                v.lo, v.hi, None, missing("the value is only known to lie in a range", o.needs)
             )
         if isinstance(v, OneOf):
-            return ValueResult(
-                codes=frozenset(v.values), missing=missing_for(spec, self, None, obs[-1].needs)
-            )
-        if isinstance(v, bool | str):
-            return ValueResult(
-                codes=frozenset({str(v) if isinstance(v, str) else ("true" if v else "false")})
-            )
+            return ValueResult(codes=frozenset(v.values), missing=missing(None, o.needs))
+        if isinstance(v, bool):
+            return ValueResult(codes=frozenset({"true" if v else "false"}))
+        if isinstance(v, str):
+            return ValueResult(codes=frozenset({v}))
         if isinstance(v, int | float):
             return ValueResult(float(v), float(v))
         return ValueResult(codes=frozenset({None}))
 
-    def _sum(self, spec: r.SumSpec) -> ValueResult:
+    def _sum(self, spec: r.SumSpec, want_missing: bool) -> ValueResult:
         lo = hi = 0.0
         missing: list[Missing] = []
         for term in spec.terms:
@@ -1094,7 +1176,7 @@ class Run:
             met: float | None = None
             open_max = 0.0
             for it in items:
-                t, ms = self.assess(it.when)
+                t, ms = self._when(it.when, want_missing)
                 if t is Truth.MET:
                     met = it.points if met is None else max(met, it.points)
                 elif t is Truth.UNKNOWN:
@@ -1108,29 +1190,23 @@ class Run:
         d = 9 if spec.decimals is None else spec.decimals
         return ValueResult(round(lo, d), round(hi, d), None, dedupe_missing(missing))
 
-    def _case(self, spec: r.CaseSpec) -> ValueResult:
+    def _case(self, spec: r.CaseSpec, want_missing: bool) -> ValueResult:
+        """Ordered: the first met branch decides, an unknown one leaves its value and every later one
+        possible. First-met: the first met branch decides even after unknown ones; with none met, every
+        unknown branch's value and the else are possible."""
         possible: ValueResult | None = None
         for b in spec.branches:
-            t, ms = self.assess(b.when)
+            t, ms = self._when(b.when, want_missing)
             if t is Truth.NOT_MET:
                 continue
+            v = self.value(b.then, want_missing=want_missing)
             if t is Truth.MET:
-                v = self.value(b.then)
+                if spec.mode == "first_met":
+                    return v
                 return v if possible is None else possible.hull(v)
-            if spec.mode == "first_met":
-                continue  # decided below only if no later branch is met
-            v = self.value(b.then)
             v = ValueResult(v.lo, v.hi, v.codes, dedupe_missing([*v.missing, *ms]))
             possible = v if possible is None else possible.hull(v)
-        if spec.mode == "first_met":
-            unknown = [(b, self.assess(b.when)) for b in spec.branches]
-            open_ = [(b, ms) for b, (t, ms) in unknown if t is Truth.UNKNOWN]
-            v = self.value(spec.else_)
-            for b, ms in open_:
-                w = self.value(b.then)
-                v = v.hull(ValueResult(w.lo, w.hi, w.codes, dedupe_missing([*w.missing, *ms])))
-            return v
-        v = self.value(spec.else_)
+        v = self.value(spec.else_, want_missing=want_missing)
         return v if possible is None else possible.hull(v)
 
 

@@ -82,9 +82,10 @@ AnyDerivation = Derivation | RuleDerivation
 class Derivations:
     """The registered derivations (one per derived fact), checked against the vocabulary."""
 
-    __slots__ = ("_by_fact", "_definitions")
+    __slots__ = ("_by_fact", "_definitions", "plan")
 
     def __init__(self, items: Iterable[AnyDerivation], registry: Registry) -> None:
+        self.plan = Plan(registry)  # the rule-defined facts' trees, compiled once for every patient
         self._by_fact: dict[str, AnyDerivation] = {}
         self._definitions: dict[tuple[str, Settings], r.ValueExpr | r.Expr] = {}
         for d in items:
@@ -151,7 +152,7 @@ class PatientFacts:
         self.registry = registry
         self._cache: dict[str, Obs] = {}
         self._needs: dict[str, tuple[str, ...]] = {}
-        self.run = Run(self, as_of, registry, plan)
+        self.run = Run(self, as_of, registry, plan if plan is not None else derivations.plan)
 
     @property
     def settings(self) -> Settings:
@@ -177,19 +178,22 @@ class PatientFacts:
         note = d.note(self, self.context.settings)
         source = d.source(self) if callable(d.source) else (d.source or d.fact)
         if not isinstance(expr, r.VALUE_TYPES):
-            t, missing = self.run.assess(expr)  # type: ignore[arg-type]
+            t = self.run.truth(expr)[0]  # type: ignore[arg-type]
             if t is Truth.UNKNOWN:
-                self._needs[d.fact] = missing_facts(missing)
                 return None
             return (Observation(t is Truth.MET, None, source, note),)
-        res = self.run.value(expr)  # type: ignore[arg-type]
-        needs = missing_facts(res.missing)
-        value = res.observation_value()
+        value = self.run.value(expr, want_missing=False).observation_value()  # type: ignore[arg-type]
         if value is None:
-            self._needs[d.fact] = needs
             return None
-        partly = not isinstance(value, float | str | bool)
-        return (Observation(value, None, source, note, needs if partly else ()),)
+        # a partly known value (a range, a set of codes): what would narrow it is `needs(fact)`, worked
+        # out only when someone asks (a verdict does not need it)
+        return (Observation(value, None, source, note),)
+
+    def _rule_needs(self, d: RuleDerivation) -> tuple[str, ...]:
+        expr = self.derivations.definition(d, self.context.settings)
+        if not isinstance(expr, r.VALUE_TYPES):
+            return missing_facts(self.run.assess(expr)[1])  # type: ignore[arg-type]
+        return missing_facts(self.run.value(expr).missing)  # type: ignore[arg-type]
 
     def needs(self, name: str) -> tuple[str, ...]:
         """For an unknown derived fact: the facts that would settle it."""
@@ -204,8 +208,7 @@ class PatientFacts:
         elif isinstance(d, Derivation):
             out = d.needs_of(self, self.context)
         else:
-            self.get(name)
-            out = self._needs.get(name, ())
+            out = self._rule_needs(d)
         self._needs[name] = out
         return out
 

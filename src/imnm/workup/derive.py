@@ -188,28 +188,28 @@ def _second(target: str):  # type: ignore[no-untyped-def]
 
 
 def _subgroup(facts: FactView, ctx: Context) -> Obs:
-    from imnm.workup.core import core
-
+    """Assigned only once the patient is classified as IIM, and only with the tree in use (⚠️ choice)."""
     assert isinstance(facts, PatientFacts)
-    u = core(facts).eular
-    if u.subgroup is None:
+    classified = facts.get("eular_acr.classified_as_iim")
+    if not classified or classified[0].value is not True or ctx.settings.subgroup_tree_use != "apply_flagged":
         return None
-    return (Observation(u.subgroup, None, "EULAR/ACR 2017 subgroup tree", "⚠️"),)
+    sub = eular_acr.subgroup_lean(facts.run, ctx.settings)[0]
+    if sub is None:
+        return None
+    return (Observation(sub, None, "EULAR/ACR 2017 subgroup tree", "⚠️"),)
 
 
 def _subgroup_needs(facts: FactView, ctx: Context) -> tuple[str, ...]:
-    from imnm.workup.core import core
-
+    """Until classified: what settles the classification; then what settles the undecided tree node."""
     assert isinstance(facts, PatientFacts)
-    u = core(facts).eular
-    names: list[str] = []
-    for it in u.items.values():
-        if it.truth.value == "unknown":
-            names.extend(m.fact for m in it.outcome.missing)
-    if u.biopsy_status is None:
-        names.append("biopsy.performed")
-    names.extend(m.fact for m in u.subgroup_missing)
-    return tuple(dict.fromkeys(names))
+    classified = facts.get("eular_acr.classified_as_iim")
+    if classified is None:
+        return facts.needs("eular_acr.classified_as_iim")
+    if classified[0].value is not True:
+        return ()
+    return tuple(
+        dict.fromkeys(m.fact for m in eular_acr.subgroup_lean(facts.run, ctx.settings, want_missing=True)[1])
+    )
 
 
 def _category_note(facts: FactView, settings: Settings) -> str:
