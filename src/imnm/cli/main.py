@@ -20,12 +20,14 @@ from imnm.cli.common import (
     AsOfOpt,
     DefaultUlnOpt,
     JsonOpt,
+    ascii_fallback,
     console,
     handle_errors,
     parse_as_of,
     print_json,
     report_problems,
     settings_from,
+    table,
 )
 
 app = typer.Typer(
@@ -36,6 +38,25 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from imnm import __version__
+
+        console().print(f"imnm {__version__}", markup=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """IMNM Navigator: decision support for immune-mediated necrotizing myopathy."""
+
 
 Files = Annotated[list[Path], typer.Argument(help="Record files (.yaml, .yml or .json).", metavar="FILE...")]
 
@@ -135,9 +156,7 @@ def facts(
                 ]
             )
             return
-        from rich.table import Table
-
-        t = Table("fact", "kind", "unit/values", "supplied by")
+        t = table("fact", "kind", "unit/values", "supplied by")
         for s in specs:
             t.add_row(
                 s.name,
@@ -174,9 +193,7 @@ def facts(
             }
         )
         return
-    from rich.table import Table
-
-    t = Table("fact", "value", title=f"{rec.id} as of {day.isoformat()}")
+    t = table("fact", "value", title=f"{rec.id} as of {day.isoformat()}")
     unknown = 0
     for s, obs in rows:
         if obs is None:
@@ -292,6 +309,7 @@ app.registered_commands.sort(key=_order_key)
 
 def run() -> None:
     """Console-script entry point."""
+    ascii_fallback()  # a terminal that cannot show ✔ ≥ → gets OK >= -> (also in --help)
     app()
 
 
