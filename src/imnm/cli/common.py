@@ -241,15 +241,30 @@ def handle_errors(as_json_param: str = "as_json") -> Callable[[Callable[P, R]], 
 
 def parse_as_of(value: str | None) -> date:
     """`--as-of` (ISO date) or today. The clock is read here, at the edge, never in the core."""
+    from imnm.record.types import FIRST_YEAR, LAST_YEAR
+
     if value is None:
         return date.today()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InputError(
             [Problem("--as-of", f"{value!r} is not an ISO date", "write YYYY-MM-DD", value=value)],
             what="command line",
         ) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InputError(
+            [
+                Problem(
+                    "--as-of",
+                    f"{value} is outside the years {FIRST_YEAR} to {LAST_YEAR}",
+                    "check the year",
+                    value=value,
+                )
+            ],
+            what="command line",
+        )
+    return day
 
 
 AsOfOpt = typer.Option(

@@ -93,13 +93,16 @@ def validate(files: Files, as_json: bool = JsonOpt) -> None:
     Exit code 0 when all are valid, 2 when any is not.
     """
     from imnm.errors import InputError
+    from imnm.record.checks import override_notes
     from imnm.record.load import load_record
 
     results: list[dict[str, Any]] = []
     for f in files:
         try:
             rec = load_record(f)
-            results.append({"file": str(f), "ok": True, "id": rec.id, "problems": []})
+            results.append(
+                {"file": str(f), "ok": True, "id": rec.id, "problems": [], "overrides": override_notes(rec)}
+            )
         except InputError as exc:
             results.append(
                 {
@@ -119,6 +122,8 @@ def validate(files: Files, as_json: bool = JsonOpt) -> None:
         for r in results:
             if r["ok"]:
                 c.print(f"✔ {r['file']}: valid (id {r['id']})", markup=False)
+                for note in r["overrides"]:
+                    c.print(f"  ⚠️ override: {note}", markup=False)
             else:
                 report_problems(r["_problems"], as_json=False, what=r["file"])
     if bad:
@@ -166,10 +171,12 @@ def facts(
             )
         console().print(t)
         return
+    from imnm.record.checks import override_notes
     from imnm.record.load import load_record
 
     rec = load_record(file)
     day = parse_as_of(as_of)
+    _refuse_as_of(rec, day, file)
     src = RecordFacts(rec, as_of=day, settings=settings_from(default_uln))
     rows = []
     for s in REGISTRY.specs():
@@ -181,6 +188,7 @@ def facts(
                 "id": rec.id,
                 "as_of": day.isoformat(),
                 "settings": src.context.settings.describe(),
+                "overrides": override_notes(rec),
                 "facts": {
                     s.name: None
                     if obs is None
@@ -203,7 +211,21 @@ def facts(
         t.add_row(s.name, shown)
     c = console()
     c.print(t)
+    for note in override_notes(rec):
+        c.print(f"⚠️ override: {note}", markup=False)
     c.print(f"{unknown} facts unknown (run with --json to see them all). {DISCLAIMER}", markup=False)
+
+
+def _refuse_as_of(rec: Any, day: Any, file: Path) -> None:
+    """Birth, onset or diagnosis after the evaluation date is an error (imnm.record.checks.check_as_of)."""
+    from imnm.errors import Problem, RecordError
+    from imnm.record.checks import check_as_of
+
+    problems = check_as_of(rec, day)
+    if problems:
+        raise RecordError(
+            [Problem(p.path, p.message, p.fix, p.value, str(file)) for p in problems], what=str(file)
+        )
 
 
 def _plain(value: object) -> object:
@@ -262,6 +284,7 @@ def rule(
     require_valid(node, REGISTRY, file=str(rule_file))
     rec = load_record(record_file)
     day = parse_as_of(as_of)
+    _refuse_as_of(rec, day, record_file)
     out = evaluate(
         node, RecordFacts(rec, as_of=day, settings=settings_from(default_uln)), as_of=day, registry=REGISTRY
     )
