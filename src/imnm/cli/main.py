@@ -187,7 +187,7 @@ def facts(
             {
                 "id": rec.id,
                 "as_of": day.isoformat(),
-                "settings": src.context.settings.describe(),
+                "settings": src.context.settings.describe(("default_uln",)),
                 "overrides": override_notes(rec),
                 "facts": {
                     s.name: None
