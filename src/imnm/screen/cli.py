@@ -64,10 +64,12 @@ def screen(
     to save the answers so far. Exit code 0 with a result, 2 for invalid answers or a --save path
     that cannot be written, 130 after Ctrl-C.
     """
+    from imnm import services
+    from imnm.cli.common import settings_from
     from imnm.screen.answers import load_answers
     from imnm.screen.screener import load_screener, render_text
-    from imnm.screen.screener import screen as run_screen
 
+    settings = settings_from(unknown_policy=unknown_policy, urgent_flags=urgent_flags)  # before any question
     screener = load_screener()
     if save is not None:
         save = check_save_path(save, overwrite=overwrite)  # before the first question
@@ -78,9 +80,10 @@ def screen(
         answers, asked = _interactive(screener, save)
     if save is not None:
         write_answers(save, answers, asked)
-    result = run_screen(answers, unknown_policy=unknown_policy, urgent_flags=urgent_flags, screener=screener)
+    screening = services.screen(answers, settings=settings)
+    result, screener = screening.result, screening.screener
     if as_json:
-        print_json(result.as_dict(screener))
+        print_json(screening.as_dict())
         return
     c = console()
     text = render_text(result, screener)
