@@ -178,6 +178,8 @@ def _screener_answers(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 data[q] = rng.choice([*ONSET_VALUES, "dont_know"])
             elif q in ("statin", "red_yeast_rice", "oyster_mushrooms"):
                 data[q] = rng.choice([*EXPOSURE_VALUES, "dont_know"])
+            elif q == "answering_for":
+                data[q] = rng.choice(["self", "someone_else", "dont_know"])
             else:
                 data[q] = rng.choice([True, False, False, "dont_know"])
         out.append(data)

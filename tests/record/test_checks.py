@@ -291,3 +291,14 @@ def test_cli_refuses_onset_after_as_of_and_huge_as_of(tmp_path: Path) -> None:
     assert _run("facts", str(f), "--as-of", "2025-06-01").returncode == 0
     p = _run("facts", str(f), "--as-of", "9999-12-31")
     assert p.returncode == 2 and "--as-of" in p.stderr
+
+
+def test_synthetic_records_are_plausible() -> None:
+    """The benchmark's generator must pass the same checks as a user's record."""
+    import random
+
+    from imnm.synthetic import synthetic_record
+
+    rng = random.Random(42)
+    for i in range(2000):
+        parse_record(synthetic_record(rng, i))
