@@ -186,6 +186,8 @@ def _screener_answers(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 data[q] = rng.choice([*ONSET_VALUES, "dont_know"])
             elif q in ("statin", "red_yeast_rice", "oyster_mushrooms"):
                 data[q] = rng.choice([*EXPOSURE_VALUES, "dont_know"])
+            elif q == "answering_for":
+                data[q] = rng.choice(["self", "someone_else", "dont_know"])
             else:
                 data[q] = rng.choice([True, False, False, "dont_know"])
         out.append(data)
@@ -275,6 +277,14 @@ def main() -> int:
                 f"cold start {label:21} median {res['median_s']:.3f} s, p95 {res['p95_s']:.3f} s"
                 f"  goal < 0.4 s: {'met' if ok else 'MISSED'}"
             )
+    from imnm.trials.coverage import measure
+
+    cov = measure()  # issue 9 item 18: importer vs the hand-written catalog (a floor is kept by a test)
+    results["importer_coverage"] = {k: v for k, v in cov.as_dict().items() if k != "rows"}
+    print(
+        f"importer reproduces {cov.count('same')} of {cov.encoded_by_hand} hand-written catalog rules "
+        f"({cov.share:.1%}); python -m imnm.trials.coverage lists the others"
+    )
     if ns.json:
         ns.json.write_text(json.dumps(results, indent=2))
     missed = [g for g in results["goals"] if not g["met"]]

@@ -23,7 +23,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parent.parent / "src" / "imnm"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("core", ("imnm.core", "imnm.errors")),
+    ("core", ("imnm.core", "imnm.errors", "imnm.version")),
     ("knowledge", ("imnm.knowledge", "imnm.io", "imnm.types")),
     ("vocabulary", ("imnm.vocabulary", "imnm.settings", "imnm.instruments")),
     ("facts", ("imnm.bindings", "imnm.derive")),

@@ -4,6 +4,7 @@ and pydantic errors turned into `Problem`s (path, value, message, fix)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from difflib import get_close_matches
 from typing import Annotated, Any, NoReturn
@@ -14,6 +15,10 @@ from pydantic_core import PydanticCustomError
 from imnm.errors import Problem
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+"""Documented limit (⚠️ a design choice): dates in a record lie in the years 1900 to 2199. No living
+patient was born before 1900, a later year is a typo, and with rule windows of at most 100 years
+(`imnm.core.rules.MAX_DURATION`) date arithmetic can never leave the calendar."""
 
 
 def fail(message: str, fix: str | None = None) -> NoReturn:
@@ -24,13 +29,23 @@ def fail(message: str, fix: str | None = None) -> NoReturn:
 def parse_iso_date(value: object) -> date:
     """Accept a `date` or an ISO `YYYY-MM-DD` string; refuse anything else with a fix."""
     if isinstance(value, date) and not hasattr(value, "hour"):
-        return value
+        return _in_range(value, value)
     if isinstance(value, str) and _ISO_DATE.match(value):
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError as exc:
             fail(f"{value!r} is not a real date ({exc})", "write dates as YYYY-MM-DD")
+        return _in_range(day, value)
     fail(f"{value!r} is not an ISO date", "write dates as YYYY-MM-DD, e.g. 2024-03-01")
+
+
+def _in_range(day: date, given: object) -> date:
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        fail(
+            f"{given!r} is outside the years {FIRST_YEAR} to {LAST_YEAR} that a record can hold",
+            "check the year",
+        )
+    return day
 
 
 IsoDate = Annotated[date, BeforeValidator(parse_iso_date)]
@@ -95,11 +110,19 @@ _TYPE_FIX = {
     "model_type": ("expected a mapping of fields", "write it as 'key: value' lines"),
     "dict_type": ("expected a mapping of fields", "write it as 'key: value' lines"),
     "model_attributes_type": ("expected a mapping of fields", "write it as 'key: value' lines"),
+    "finite_number": ("expected a finite number", "write a plain number (NaN and infinity are not values)"),
 }
 
+Hint = Callable[[tuple[int | str, ...]], str | None]
+"""Given the location of an unknown field, a "did you mean" fix by meaning (or None)."""
 
-def problems_from(exc: ValidationError, model: type[BaseModel], *, file: str | None = None) -> list[Problem]:
-    """Translate a pydantic error into our problems: path, value, message and fix."""
+
+def problems_from(
+    exc: ValidationError, model: type[BaseModel], *, file: str | None = None, hint: Hint | None = None
+) -> list[Problem]:
+    """Translate a pydantic error into our problems: path, value, message and fix.
+
+    `hint` suggests the field an unknown field name means (by meaning, before spelling)."""
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
@@ -114,7 +137,8 @@ def problems_from(exc: ValidationError, model: type[BaseModel], *, file: str | N
             names = sorted(owner.model_fields) if owner else []
             close = get_close_matches(str(loc[-1]), names, n=1)
             message = f"unknown field {loc[-1]!r}"
-            fix = (
+            by_meaning = hint(loc) if hint is not None else None
+            fix = by_meaning or (
                 f"did you mean {close[0]!r}?"
                 if close
                 else (f"allowed here: {', '.join(names)}" if names else "remove it")

@@ -20,12 +20,14 @@ from imnm.cli.common import (
     AsOfOpt,
     DefaultUlnOpt,
     JsonOpt,
+    ascii_fallback,
     console,
     handle_errors,
     parse_as_of,
     print_json,
     report_problems,
     settings_from,
+    table,
 )
 
 app = typer.Typer(
@@ -36,6 +38,25 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from imnm.version import __version__
+
+        console().print(f"imnm {__version__}", markup=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """IMNM Navigator: decision support for immune-mediated necrotizing myopathy."""
+
 
 Files = Annotated[list[Path], typer.Argument(help="Record files (.yaml, .yml or .json).", metavar="FILE...")]
 
@@ -72,13 +93,16 @@ def validate(files: Files, as_json: bool = JsonOpt) -> None:
     Exit code 0 when all are valid, 2 when any is not.
     """
     from imnm.errors import InputError
+    from imnm.record.checks import override_notes
     from imnm.record.load import load_record
 
     results: list[dict[str, Any]] = []
     for f in files:
         try:
             rec = load_record(f)
-            results.append({"file": str(f), "ok": True, "id": rec.id, "problems": []})
+            results.append(
+                {"file": str(f), "ok": True, "id": rec.id, "problems": [], "overrides": override_notes(rec)}
+            )
         except InputError as exc:
             results.append(
                 {
@@ -98,6 +122,8 @@ def validate(files: Files, as_json: bool = JsonOpt) -> None:
         for r in results:
             if r["ok"]:
                 c.print(f"✔ {r['file']}: valid (id {r['id']})", markup=False)
+                for note in r["overrides"]:
+                    c.print(f"  ⚠️ override: {note}", markup=False)
             else:
                 report_problems(r["_problems"], as_json=False, what=r["file"])
     if bad:
@@ -135,9 +161,7 @@ def facts(
                 ]
             )
             return
-        from rich.table import Table
-
-        t = Table("fact", "kind", "unit/values", "supplied by")
+        t = table("fact", "kind", "unit/values", "supplied by")
         for s in specs:
             t.add_row(
                 s.name,
@@ -147,10 +171,12 @@ def facts(
             )
         console().print(t)
         return
+    from imnm.record.checks import override_notes
     from imnm.record.load import load_record
 
     rec = load_record(file)
     day = parse_as_of(as_of)
+    _refuse_as_of(rec, day, file)
     src = RecordFacts(rec, as_of=day, settings=settings_from(default_uln))
     rows = []
     for s in REGISTRY.specs():
@@ -162,6 +188,7 @@ def facts(
                 "id": rec.id,
                 "as_of": day.isoformat(),
                 "settings": src.context.settings.describe(("default_uln",)),
+                "overrides": override_notes(rec),
                 "facts": {
                     s.name: None
                     if obs is None
@@ -174,9 +201,7 @@ def facts(
             }
         )
         return
-    from rich.table import Table
-
-    t = Table("fact", "value", title=f"{rec.id} as of {day.isoformat()}")
+    t = table("fact", "value", title=f"{rec.id} as of {day.isoformat()}")
     unknown = 0
     for s, obs in rows:
         if obs is None:
@@ -186,7 +211,21 @@ def facts(
         t.add_row(s.name, shown)
     c = console()
     c.print(t)
+    for note in override_notes(rec):
+        c.print(f"⚠️ override: {note}", markup=False)
     c.print(f"{unknown} facts unknown (run with --json to see them all). {DISCLAIMER}", markup=False)
+
+
+def _refuse_as_of(rec: Any, day: Any, file: Path) -> None:
+    """Birth, onset or diagnosis after the evaluation date is an error (imnm.record.checks.check_as_of)."""
+    from imnm.errors import Problem, RecordError
+    from imnm.record.checks import check_as_of
+
+    problems = check_as_of(rec, day)
+    if problems:
+        raise RecordError(
+            [Problem(p.path, p.message, p.fix, p.value, str(file)) for p in problems], what=str(file)
+        )
 
 
 def _plain(value: object) -> object:
@@ -254,6 +293,7 @@ def rule(
     require_valid(node, REGISTRY, file=str(rule_file))
     rec = load_record(record_file)
     day = parse_as_of(as_of)
+    _refuse_as_of(rec, day, record_file)
     out = evaluate(
         node, RecordFacts(rec, as_of=day, settings=settings_from(default_uln)), as_of=day, registry=REGISTRY
     )
@@ -301,6 +341,7 @@ app.registered_commands.sort(key=_order_key)
 
 def run() -> None:
     """Console-script entry point."""
+    ascii_fallback()  # a terminal that cannot show ✔ ≥ → gets OK >= -> (also in --help)
     app()
 
 

@@ -18,7 +18,9 @@ const: unknown                           # met | not_met | unknown (tests, place
 `select` picks among dated observations: `latest` (default), `earliest`, `max`, `min`,
 `any` (met if any observation satisfies) or `all`. A `window` keeps observations dated within
 `before`/`after` the anchor (`as_of` by default, or a date fact). Durations are `90d`, `12w`,
-`6mo`, `1y`; months and years are calendar months and years.
+`6mo`, `1y`; months and years are calendar months and years. A duration is at most 100 years
+(`MAX_DURATION`: 36525d, 5217w, 1200mo or 100y), a documented limit that keeps every window
+inside the calendar.
 
 **Value expressions** define derived facts whose value is computed by rules, so that one
 definition serves Python, SQL and text (scores, categories, subtypes):
@@ -48,6 +50,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 DURATION = re.compile(r"^(\d+)\s*(d|w|mo|y)$")
+MAX_DURATION = "100 years"
+_MAX_COUNT = {"d": 36525, "w": 5217, "mo": 1200, "y": 100}  # each at most 100 years
 NODE_KEYS = ("all", "any", "not", "at_least", "is_true", "compare", "event", "const")
 Op = Literal["<", "<=", ">", ">=", "==", "!=", "in", "not_in"]
 Select = Literal["latest", "earliest", "max", "min", "any", "all"]
@@ -68,8 +72,9 @@ class Window(_Model):
     @field_validator("before", "after")
     @classmethod
     def _duration(cls, value: str | None) -> str | None:
-        if value is not None and not DURATION.match(value.strip()):
-            raise ValueError(f"{value!r} is not a duration; write e.g. 90d, 12w, 6mo or 1y")
+        problem = duration_problem(value) if value is not None else None
+        if problem:
+            raise ValueError(problem)
         return value
 
     def describe(self) -> str:
@@ -82,6 +87,20 @@ class Window(_Model):
         if not parts:
             return f"on {anchor}"
         return f"within {' or '.join(parts)} {anchor}"
+
+
+def duration_problem(value: str) -> str | None:
+    """Why `value` is not a usable duration (None when it is one)."""
+    m = DURATION.match(value.strip())
+    if not m:
+        return f"{value[:40]!r} is not a duration; write e.g. 90d, 12w, 6mo or 1y"
+    digits, unit = m.group(1), m.group(2)
+    if len(digits) > 6 or int(digits) > _MAX_COUNT[unit]:
+        return (
+            f"{value[:40]!r} is longer than the longest window allowed ({MAX_DURATION}: "
+            "36525d, 5217w, 1200mo or 100y)"
+        )
+    return None
 
 
 def _spell(duration: str) -> str:

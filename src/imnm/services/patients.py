@@ -37,7 +37,27 @@ def facts_of(patient: Patient, *, as_of: date, settings: Settings, plan: Plan | 
     if isinstance(patient, Record):
         from imnm.record.adapter import record_facts
 
+        check_dates(patient, as_of)
         base: FactSource = record_facts(patient, as_of=as_of, settings=settings)
     else:
         base = patient.base_facts(as_of=as_of, settings=settings)
     return patient_facts(base, as_of=as_of, settings=settings, patient_id=patient.id, plan=plan)
+
+
+def check_dates(record: Record, as_of: date) -> None:
+    """Birth, symptom onset and diagnosis must not lie after the evaluation date (an `InputError`)."""
+    from imnm.errors import InputError
+    from imnm.record.checks import check_as_of
+
+    problems = check_as_of(record, as_of)
+    if problems:
+        raise InputError(problems, what=f"record {record.id} as of {as_of.isoformat()}")
+
+
+def overrides(patient: Patient) -> tuple[str, ...]:
+    """The record's accepted implausible values, each with its reason (outputs name them)."""
+    if isinstance(patient, Record):
+        from imnm.record.checks import override_notes
+
+        return tuple(override_notes(patient))
+    return ()

@@ -14,7 +14,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from imnm.errors import InputError, Problem
-from imnm.services.patients import Patient, facts_of
+from imnm.services.patients import Patient, facts_of, overrides
 from imnm.settings import Settings, default_settings
 from imnm.trials.checklist import Item as ChecklistItem
 from imnm.trials.evaluate import Review, TrialResult
@@ -122,6 +122,7 @@ class TrialMatch:
     as_of: date
     settings: Settings
     verdicts: tuple[TrialVerdict, ...]
+    overrides: tuple[str, ...] = ()
 
     @property
     def results(self) -> tuple[TrialResult, ...]:
@@ -140,6 +141,7 @@ class TrialMatch:
             "settings": self.settings.describe(("default_uln", "screening_window")),
             "counts": self.counts(),
             "trials": [v.as_dict() for v in self.verdicts],
+            "overrides": list(self.overrides),
             "disclaimer": f"{DISCLAIMER} {TRIALS_NOTE}",
         }
 
@@ -164,7 +166,7 @@ def match_trials(
     facts = facts_of(patient, as_of=as_of, settings=s)
     results = evaluate_catalog(items, facts, as_of=as_of, registry=REGISTRY, reviews=review_map)
     verdicts = tuple(TrialVerdict(r, tuple(checklist(r.trial, facts, r.cohort))) for r in results)
-    return TrialMatch(patient.id, as_of, s, verdicts)
+    return TrialMatch(patient.id, as_of, s, verdicts, overrides(patient))
 
 
 # ---------------------------------------------------------------- listing and import

@@ -64,16 +64,13 @@ def _registry() -> Registry:
 
 def check_window(value: str) -> str:
     """A screening window duration (`30d`, `4w`, `1mo`), or an `InputError` naming the fix."""
-    from imnm.core.rules import DURATION
+    from imnm.core.rules import duration_problem
     from imnm.errors import InputError
 
-    if not DURATION.match(value.strip()):
+    problem = duration_problem(value)
+    if problem:
         raise InputError(
-            [
-                Problem(
-                    "--screening-window", f"{value!r} is not a duration", "write e.g. 30d, 4w or 1mo", value
-                )
-            ],
+            [Problem("--screening-window", problem, "write e.g. 30d, 4w or 1mo", value)],
             what="command line",
         )
     return value.strip()

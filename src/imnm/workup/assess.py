@@ -45,6 +45,9 @@ class Assessment:
     flags: list[dict[str, Any]]
     next_tests: list[dict[str, Any]]
     sources: list[str] = field(default_factory=list)
+    overrides: tuple[
+        str, ...
+    ] = ()  # implausible values the record accepts, with the reason (imnm.record.checks)
 
     def as_dict(self) -> dict[str, Any]:
         e = self.enmc.as_dict()
@@ -63,6 +66,7 @@ class Assessment:
             "settings": self.settings.describe(("default_uln", *WORKUP_CHOICES)),
             "choices": self.settings.choices_used(),
             "sources": self.sources,
+            "overrides": list(self.overrides),
         }
 
 
