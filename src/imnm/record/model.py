@@ -263,7 +263,7 @@ class Biopsy(Strict):
     @model_validator(mode="after")
     def _no_findings_without_biopsy(self) -> Biopsy:
         if not self.performed:
-            extra = [k for k, v in self if k not in ("performed",) and v is not None]
+            extra = [k for k, v in self if k not in ("performed", "ref") and v is not None]
             if extra:
                 fail(
                     f"performed is false but findings are given ({', '.join(extra)})",
