@@ -65,6 +65,7 @@ class _Builder:
         self.pid = patient_id
         self.entries: list[dict[str, Any]] = []
         self.counter: dict[str, int] = {}
+        self.paths: dict[str, str] = {}  # record path (labs[3], findings.dysphagia) -> resource reference
 
     def next_id(self, stem: str) -> str:
         n = self.counter.get(stem, 0)
@@ -109,6 +110,10 @@ def _quantity(value: float, unit: str) -> dict[str, Any]:
 
 def record_to_bundle(record: Record) -> dict[str, Any]:
     """The whole record as a FHIR R4 `collection` Bundle (record → FHIR → record keeps every fact)."""
+    return _record_bundle(record)[0]
+
+
+def _record_bundle(record: Record) -> tuple[dict[str, Any], dict[str, str]]:
     pid = fhir_id(record.id)
     b = _Builder(pid)
     patient: dict[str, Any] = {
@@ -121,7 +126,7 @@ def record_to_bundle(record: Record) -> dict[str, Any]:
         patient["gender"] = record.sex
     if record.birth_date:
         patient["birthDate"] = record.birth_date.isoformat()
-    b.add(patient)
+    b.paths["sex"] = b.paths["birth_date"] = b.add(patient)
 
     top = {
         k: getattr(record, k)
@@ -131,12 +136,13 @@ def record_to_bundle(record: Record) -> dict[str, Any]:
     if record.coverage is not None:
         top["coverage"] = _dump(record.coverage)
     if top:
-        b.observation("record", _pcode("record", "record fields"), component=components(top))
+        ref = b.observation("record", _pcode("record", "record fields"), component=components(top))
+        b.paths.update({k: ref for k in top})
     for vital, field in (("weight_kg", record.weight_kg), ("height_cm", record.height_cm)):
         if field is not None:
             info = codes.table()["vitals"][vital]
             unit = "kg" if vital == "weight_kg" else "cm"
-            b.observation(
+            b.paths[vital] = b.observation(
                 vital,
                 {"coding": [{"system": codes.system("loinc"), "code": info["code"], "display": info["display"]}]},
                 category=[_category("vital-signs")],
@@ -145,7 +151,9 @@ def record_to_bundle(record: Record) -> dict[str, Any]:
     for section in ("findings", "history"):
         for name, value in getattr(record, section):
             if value is not None:
-                b.observation(f"{section}-{name}", _pcode(f"{section}.{name}"), valueBoolean=value)
+                b.paths[f"{section}.{name}"] = b.observation(
+                    f"{section}-{name}", _pcode(f"{section}.{name}"), valueBoolean=value
+                )
     for name in ("statin", "red_yeast_rice", "oyster_mushrooms"):
         exp = getattr(record.exposures, name)
         code = _pcode(f"exposure.{name}", f"{name.replace('_', ' ')} exposure")
@@ -153,11 +161,11 @@ def record_to_bundle(record: Record) -> dict[str, Any]:
             absent = {"coding": [{"system": codes.system("data_absent_reason"), "code": "unknown"}]}
             b.observation(f"exposure-{name}", code, dataAbsentReason=absent)
         else:
-            b.observation(f"exposure-{name}", code, component=components(_dump(exp)))
+            b.paths[f"exposures.{name}"] = b.observation(f"exposure-{name}", code, component=components(_dump(exp)))
     for section in ("emg", "mri", "biopsy"):
         item = getattr(record, section)
         if item is not None:
-            b.observation(
+            b.paths[section] = b.observation(
                 section, _pcode(section), effectiveDateTime=_effective(item.date), component=components(_dump(item))
             )
 
@@ -180,6 +188,8 @@ def record_to_bundle(record: Record) -> dict[str, Any]:
                 )
                 for it in items
             ]
+    for section, rs in refs.items():
+        b.paths.update({f"{section}[{i}]": r for i, r in enumerate(rs)})
     for section in LIST_SECTIONS:
         if section in refs:
             lst: dict[str, Any] = {
@@ -199,13 +209,14 @@ def record_to_bundle(record: Record) -> dict[str, Any]:
                     "text": "recorded: none",
                 }
             b.add(lst)
-    return {
+    bundle = {
         "resourceType": "Bundle",
         "id": fhir_id(f"{pid}-record"),
         "meta": _tag(),
         "type": "collection",
         "entry": b.entries,
     }
+    return bundle, b.paths
 
 
 def _category(code: str) -> dict[str, Any]:
