@@ -33,9 +33,12 @@ def match_trials(record: Record, *, as_of: date, screening_window: str = "30d") 
     return list(evaluate_catalog(items, facts, as_of=as_of, registry=REGISTRY, reviews={}))
 
 
-def trials_dict(record: Record, *, as_of: date, screening_window: str = "30d") -> list[dict[str, Any]]:
+def trials_dict(
+    record: Record, *, as_of: date, screening_window: str = "30d", explain: bool = True
+) -> list[dict[str, Any]]:
     """`match_trials` as plain data (without the per-trial baseline checklist)."""
-    return [r.as_dict() for r in match_trials(record, as_of=as_of, screening_window=screening_window)]
+    results = match_trials(record, as_of=as_of, screening_window=screening_window)
+    return [r.as_dict(explain=explain) for r in results]
 
 
 def response(record: Record) -> Any | None:
