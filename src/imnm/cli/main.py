@@ -37,7 +37,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-Files = Annotated[list[Path], typer.Argument(help="Record files (.yaml, .yml or .json).", metavar="FILE...")]
+Files = Annotated[
+    list[Path],
+    typer.Argument(help="Record files (.yaml, .yml or .json) or FHIR R4 Bundles / NDJSON folders.", metavar="FILE..."),
+]
 
 
 @app.command()
@@ -72,12 +75,12 @@ def validate(files: Files, as_json: bool = JsonOpt) -> None:
     Exit code 0 when all are valid, 2 when any is not.
     """
     from imnm.errors import InputError
-    from imnm.record.load import load_record
+    from imnm.io.sources import load_patient
 
     results: list[dict[str, Any]] = []
     for f in files:
         try:
-            rec = load_record(f)
+            rec = load_patient(f)
             results.append({"file": str(f), "ok": True, "id": rec.id, "problems": []})
         except InputError as exc:
             results.append(
@@ -147,9 +150,9 @@ def facts(
             )
         console().print(t)
         return
-    from imnm.record.load import load_record
+    from imnm.io.sources import load_patient
 
-    rec = load_record(file)
+    rec = load_patient(file)
     day = parse_as_of(as_of)
     src = RecordFacts(rec, as_of=day, settings=settings_from(default_uln))
     rows = []
@@ -235,7 +238,8 @@ def rule(
     from imnm.errors import RuleError
     from imnm.facts import REGISTRY, RecordFacts
     from imnm.io.yaml import read_document
-    from imnm.record.load import load_record, problems_from
+    from imnm.io.sources import load_patient
+    from imnm.record.load import problems_from
 
     data = read_document(rule_file)
     try:
@@ -243,7 +247,7 @@ def rule(
     except ValidationError as exc:
         raise RuleError(problems_from(exc, Rule, file=str(rule_file)), what=str(rule_file)) from None
     require_valid(node, REGISTRY, file=str(rule_file))
-    rec = load_record(record_file)
+    rec = load_patient(record_file)
     day = parse_as_of(as_of)
     out = evaluate(
         node, RecordFacts(rec, as_of=day, settings=settings_from(default_uln)), as_of=day, registry=REGISTRY
@@ -277,9 +281,12 @@ app.command("assess")(
 from imnm.cli.trials import register as register_trials  # noqa: E402  (issue 6: trials)
 
 register_trials(app)
+from imnm.cli.fhir import register as register_fhir  # noqa: E402  (issue 14: FHIR in and out)
+
+register_fhir(app)
 
 # --help lists the commands in the order of the care path, then the record and rule tools.
-_ORDER = ("screen", "assess", "activity", "response", "trials", "validate", "facts", "rule", "schema")
+_ORDER = ("screen", "assess", "activity", "response", "trials", "validate", "facts", "rule", "schema", "fhir")
 
 
 def _order_key(info: Any) -> int:

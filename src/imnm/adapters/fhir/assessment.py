@@ -163,7 +163,7 @@ def assessment_bundle(record: Record, *, as_of: date) -> dict[str, Any]:
             _acode("tis", "2016 ACR/EULAR Total Improvement Score"),
             visit_srcs | lab_srcs,
             valueQuantity=_q(t["tis"]),
-            effectivePeriod={"start": t["baseline_date"], "end": t["followup_date"]},
+            effectivePeriod={"start": str(t["baseline_date"]), "end": str(t["followup_date"])},
             component=comps,
         )
     for r in out:
