@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 import threading
 import time
 from collections.abc import Callable
@@ -55,7 +56,7 @@ class SQLiteFeedbackSink:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        with sqlite3.connect(self.path) as con:
+        with closing(sqlite3.connect(self.path)) as con, con:
             con.execute(
                 "CREATE TABLE IF NOT EXISTS cds_feedback (id INTEGER PRIMARY KEY, received TEXT NOT NULL, "
                 "service TEXT NOT NULL, client TEXT, card TEXT NOT NULL, outcome TEXT NOT NULL, "
@@ -66,7 +67,7 @@ class SQLiteFeedbackSink:
         import json
 
         now = datetime.now(UTC).isoformat()
-        with sqlite3.connect(self.path) as con:
+        with closing(sqlite3.connect(self.path)) as con, con:
             con.executemany(
                 "INSERT INTO cds_feedback (received, service, client, card, outcome, accepted, override_reason, "
                 "outcome_timestamp) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
