@@ -36,7 +36,12 @@ class Ehr:
     def token(self, aud: str, **over: Any) -> str:
         now = int(time.time())
         claims = {"iss": ISS, "aud": aud, "exp": now + 300, "iat": now, "jti": str(uuid.uuid4())} | over
-        return jwt.encode({k: v for k, v in claims.items() if v is not None}, self.key, algorithm="ES384", headers={"kid": "k1"})
+        return jwt.encode(
+            {k: v for k, v in claims.items() if v is not None},
+            self.key,
+            algorithm="ES384",
+            headers={"kid": "k1"},
+        )
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +105,14 @@ def fhir_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     own.write_text(json.dumps(record_to_bundle(load_record(EXAMPLES / "anti-hmgcr.yaml"))))
     token = "test-access-token-" + uuid.uuid4().hex
     proc = subprocess.Popen(
-        [sys.executable, str(HERE / "fhir_server.py"), str(own), str(shared("data", "fhir", "synthea-r4-Maria_Luisa_Razo.json")), "--token", token],
+        [
+            sys.executable,
+            str(HERE / "fhir_server.py"),
+            str(own),
+            str(shared("data", "fhir", "synthea-r4-Maria_Luisa_Razo.json")),
+            "--token",
+            token,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -50,7 +50,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if TOKEN and self.headers.get("Authorization") != f"Bearer {TOKEN}":
-            self.send(401, {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "login"}]})
+            self.send(
+                401, {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "login"}]}
+            )
             return
         parts = urlsplit(self.path)
         segs = [s for s in parts.path.split("/") if s]
@@ -61,7 +63,13 @@ class Handler(BaseHTTPRequestHandler):
             if found:
                 self.send(200, found[0])
             else:
-                self.send(404, {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]})
+                self.send(
+                    404,
+                    {
+                        "resourceType": "OperationOutcome",
+                        "issue": [{"severity": "error", "code": "not-found"}],
+                    },
+                )
             return
         if len(segs) != 1:
             self.send(400, {"resourceType": "OperationOutcome"})
@@ -100,7 +108,8 @@ def main(argv: list[str]) -> None:
         else:
             files.append(a)
     for f in files:
-        doc = json.load(open(f))
+        with open(f) as fh:
+            doc = json.load(fh)
         RESOURCES.extend(e["resource"] for e in doc.get("entry") or [])
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     print(f"PORT {server.server_address[1]}", flush=True)

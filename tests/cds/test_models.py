@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from imnm.cds.models import CdsRequest, CdsResponse, CdsService, Card, Discovery, Feedback
+from imnm.cds.models import Card, CdsRequest, CdsResponse, CdsService, Discovery, Feedback
 from imnm.cds.service import discovery
 from tests.shared import shared
 
@@ -19,14 +19,18 @@ def example(name: str) -> Any:
     return json.loads(shared(*EXAMPLES, name).read_text())
 
 
-@pytest.mark.parametrize("name", ["02-example.json", "04-example-of-pagination-in-prefetch.json", "29-extensions.json"])
+@pytest.mark.parametrize(
+    "name", ["02-example.json", "04-example-of-pagination-in-prefetch.json", "29-extensions.json"]
+)
 def test_spec_requests_are_accepted(name: str) -> None:
     CdsRequest.model_validate(example(name))
 
 
 def test_davinci_requests_are_accepted() -> None:
     for name in ("order_sign_hook_request.json", "encounter_start_hook_request.json"):
-        CdsRequest.model_validate(json.loads(shared("data", "cds-hooks", "davinci-crd-test-kit", name).read_text()))
+        CdsRequest.model_validate(
+            json.loads(shared("data", "cds-hooks", "davinci-crd-test-kit", name).read_text())
+        )
 
 
 @pytest.mark.parametrize("name", ["01-discovery-example.json", "30-extensions.json"])
@@ -35,7 +39,9 @@ def test_spec_discovery_documents_validate(name: str) -> None:
 
 
 def test_sandbox_service_definitions_validate() -> None:
-    for s in json.loads(shared("data", "cds-hooks", "sandbox-cds-services", "service-definitions.json").read_text()):
+    for s in json.loads(
+        shared("data", "cds-hooks", "sandbox-cds-services", "service-definitions.json").read_text()
+    ):
         CdsService.model_validate(s)
 
 
@@ -54,7 +60,14 @@ def test_spec_example_21_lacks_the_required_indicator() -> None:
     CdsResponse.model_validate(doc)
 
 
-@pytest.mark.parametrize("name", ["22-example-suggestion-accepted.json", "23-example-overridden-guidance-without-over.json", "24-example-overridden-guidance-with-overrid.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "22-example-suggestion-accepted.json",
+        "23-example-overridden-guidance-without-over.json",
+        "24-example-overridden-guidance-with-overrid.json",
+    ],
+)
 def test_spec_feedback_validates(name: str) -> None:
     Feedback.model_validate(example(name))
 
@@ -75,7 +88,9 @@ def test_our_discovery_validates() -> None:
     }
     pv = d.services[0].prefetch or {}
     assert pv["patient"] == "Patient/{{context.patientId}}"
-    assert "http://loinc.org|2157-6" in pv["observations"] and "http://loinc.org|93493-5" in pv["observations"]
+    assert (
+        "http://loinc.org|2157-6" in pv["observations"] and "http://loinc.org|93493-5" in pv["observations"]
+    )
 
 
 CARD = {"summary": "x", "indicator": "info", "source": {"label": "s"}}
@@ -92,10 +107,34 @@ def test_summary_139_ok_140_refused() -> None:
     [
         (CARD | {"indicator": "hard-stop"}, "indicator"),
         (CARD | {"suggestions": [{"label": "l"}]}, "cds-resp-6"),
-        (CARD | {"selectionBehavior": "at-most-one", "suggestions": [{"label": "a", "isRecommended": True}, {"label": "b", "isRecommended": True}]}, "cds-resp-1"),
-        (CARD | {"selectionBehavior": "any", "suggestions": [{"label": "a", "actions": [{"type": "delete", "resourceId": "X/1"}]}]}, "cds-resp-5"),
-        (CARD | {"selectionBehavior": "any", "suggestions": [{"label": "a", "actionSelectionBehavior": "some"}]}, "actionSelectionBehavior"),
-        (CARD | {"links": [{"label": "l", "url": "https://x", "type": "absolute", "appContext": "{}"}]}, "cds-resp-3"),
+        (
+            CARD
+            | {
+                "selectionBehavior": "at-most-one",
+                "suggestions": [{"label": "a", "isRecommended": True}, {"label": "b", "isRecommended": True}],
+            },
+            "cds-resp-1",
+        ),
+        (
+            CARD
+            | {
+                "selectionBehavior": "any",
+                "suggestions": [{"label": "a", "actions": [{"type": "delete", "resourceId": "X/1"}]}],
+            },
+            "cds-resp-5",
+        ),
+        (
+            CARD
+            | {
+                "selectionBehavior": "any",
+                "suggestions": [{"label": "a", "actionSelectionBehavior": "some"}],
+            },
+            "actionSelectionBehavior",
+        ),
+        (
+            CARD | {"links": [{"label": "l", "url": "https://x", "type": "absolute", "appContext": "{}"}]},
+            "cds-resp-3",
+        ),
         (CARD | {"overrideReasons": [{"code": "c", "system": "s"}]}, "display"),
     ],
 )
@@ -110,9 +149,22 @@ def test_request_and_feedback_invariants() -> None:
     with pytest.raises(ValidationError, match="cds-r-1"):
         CdsRequest.model_validate(req)
     with pytest.raises(ValidationError, match="cds-fb-2"):
-        Feedback.model_validate({"feedback": [{"card": "c", "outcome": "accepted", "outcomeTimestamp": "2021-12-11T10:05:31Z"}]})
+        Feedback.model_validate(
+            {"feedback": [{"card": "c", "outcome": "accepted", "outcomeTimestamp": "2021-12-11T10:05:31Z"}]}
+        )
     with pytest.raises(ValidationError, match="cds-fb-3"):
-        Feedback.model_validate({"feedback": [{"card": "c", "outcome": "overridden", "overrideReason": {}, "outcomeTimestamp": "2021-12-11T10:05:31Z"}]})
+        Feedback.model_validate(
+            {
+                "feedback": [
+                    {
+                        "card": "c",
+                        "outcome": "overridden",
+                        "overrideReason": {},
+                        "outcomeTimestamp": "2021-12-11T10:05:31Z",
+                    }
+                ]
+            }
+        )
     with pytest.raises(ValidationError):
         Feedback.model_validate({"feedback": [{"card": "c", "outcome": "ignored", "outcomeTimestamp": "t"}]})
 

@@ -79,7 +79,11 @@ def test_anti_hmgcr_patient_gets_the_pattern_and_next_test_cards(cds: Served, eh
     action = tests[0]["suggestions"][0]["actions"][0]
     assert action["type"] == "create" and action["resource"]["resourceType"] == "ServiceRequest"
     assert all(len(c["summary"]) < 140 for c in cards)
-    ev = [e for e in cds.audit if e.get("hookInstance") == "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea" and e["outcome"] == "allowed"]
+    ev = [
+        e
+        for e in cds.audit
+        if e.get("hookInstance") == "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea" and e["outcome"] == "allowed"
+    ]
     assert ev and ev[-1]["patient"] == pid and ev[-1]["cards"] == len(cards)
     assert "detail" not in ev[-1]  # the audit event carries no clinical content
 
@@ -108,12 +112,30 @@ def draft(drug: dict[str, Any]) -> dict[str, Any]:
     return {
         "resourceType": "Bundle",
         "type": "collection",
-        "entry": [{"resource": {"resourceType": "MedicationRequest", "id": "draft-rx-1", "status": "draft", "intent": "order",
-                                "medicationCodeableConcept": drug, "subject": {"reference": "Patient/x"}}}],
+        "entry": [
+            {
+                "resource": {
+                    "resourceType": "MedicationRequest",
+                    "id": "draft-rx-1",
+                    "status": "draft",
+                    "intent": "order",
+                    "medicationCodeableConcept": drug,
+                    "subject": {"reference": "Patient/x"},
+                }
+            }
+        ],
     }
 
 
-ATORVASTATIN = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "259255", "display": "Atorvastatin 80 MG Oral Tablet"}]}
+ATORVASTATIN = {
+    "coding": [
+        {
+            "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+            "code": "259255",
+            "display": "Atorvastatin 80 MG Oral Tablet",
+        }
+    ]
+}
 
 
 def test_statin_draft_order_for_the_anti_hmgcr_patient_gets_the_warning(cds: Served, ehr: Ehr) -> None:
@@ -176,13 +198,25 @@ def test_wrong_audience_expired_and_replayed_tokens_are_refused(cds: Served, ehr
 
 def test_bad_requests_are_400_never_500(cds: Served, ehr: Ehr) -> None:
     url = cds.url(PV)
-    r = httpx.post(url, content=b"{not json", headers={"Authorization": f"Bearer {ehr.token(url)}"}, timeout=10)
+    r = httpx.post(
+        url, content=b"{not json", headers={"Authorization": f"Bearer {ehr.token(url)}"}, timeout=10
+    )
     assert r.status_code == 400
     assert post(cds, ehr, PV, {"hook": "patient-view"}).status_code == 400
     assert post(cds, ehr, PV, hook_body("order-sign", "p", {})).status_code == 400
     assert post(cds, ehr, "nope", hook_body("patient-view", "p", {})).status_code == 404
     # spec example 29 has no patientId: a valid request, but this service needs one
-    assert post(cds, ehr, PV, json.loads(shared("data", "cds-hooks", "spec-3.0.0-ballot-examples", "29-extensions.json").read_text())).status_code == 400
+    assert (
+        post(
+            cds,
+            ehr,
+            PV,
+            json.loads(
+                shared("data", "cds-hooks", "spec-3.0.0-ballot-examples", "29-extensions.json").read_text()
+            ),
+        ).status_code
+        == 400
+    )
 
 
 def test_missing_prefetch_without_fhir_server_is_412(cds: Served, ehr: Ehr) -> None:
@@ -192,20 +226,47 @@ def test_missing_prefetch_without_fhir_server_is_412(cds: Served, ehr: Ehr) -> N
 def test_fhir_server_fetching(cds: Served, ehr: Ehr, fhir_server: tuple[str, str]) -> None:
     base, token = fhir_server
     pid = "example-anti-hmgcr"
-    auth = {"access_token": token, "token_type": "Bearer", "expires_in": 300, "scope": "user/*.read", "subject": "imnm"}
+    auth = {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "user/*.read",
+        "subject": "imnm",
+    }
     r = post(cds, ehr, PV, hook_body("patient-view", pid, None, fhirServer=base, fhirAuthorization=auth))
     assert r.status_code == 200, r.text
     cards = r.json()["cards"]
     assert cards and cards[0]["indicator"] == "warning" and "anti-HMGCR positive" in cards[0]["summary"]
     # part prefetched, the rest fetched: same patient, the Patient given, observations fetched
     _pid, pre = anti_hmgcr()
-    r2 = post(cds, ehr, PV, hook_body("patient-view", pid, {"patient": pre["patient"]}, fhirServer=base, fhirAuthorization=auth))
+    r2 = post(
+        cds,
+        ehr,
+        PV,
+        hook_body("patient-view", pid, {"patient": pre["patient"]}, fhirServer=base, fhirAuthorization=auth),
+    )
     assert r2.json()["cards"][0]["summary"] == cards[0]["summary"]
     # a wrong token: the FHIR server says 401, the service answers 412 (cannot get the data), no retry storm
     bad = dict(auth, access_token="wrong")
-    assert post(cds, ehr, PV, hook_body("patient-view", pid, None, fhirServer=base, fhirAuthorization=bad)).status_code == 412
+    assert (
+        post(
+            cds, ehr, PV, hook_body("patient-view", pid, None, fhirServer=base, fhirAuthorization=bad)
+        ).status_code
+        == 412
+    )
     # a healthy Synthea patient from the same server: no card
-    r3 = post(cds, ehr, PV, hook_body("patient-view", "22d7a9b8-7756-4eb7-a95f-6e86e0c93761", None, fhirServer=base, fhirAuthorization=auth))
+    r3 = post(
+        cds,
+        ehr,
+        PV,
+        hook_body(
+            "patient-view",
+            "22d7a9b8-7756-4eb7-a95f-6e86e0c93761",
+            None,
+            fhirServer=base,
+            fhirAuthorization=auth,
+        ),
+    )
     assert r3.status_code == 200 and r3.json() == {"cards": []}
 
 
@@ -220,13 +281,19 @@ def test_fetcher_follows_next_pages_on_the_same_origin(fhir_server: tuple[str, s
     from imnm.cds.fhirclient import FetchError
 
     with pytest.raises(FetchError, match="pages"):
-        FhirFetcher(max_pages=2).fetch(base, "Observation?patient=22d7a9b8-7756-4eb7-a95f-6e86e0c93761&_count=10", token)
+        FhirFetcher(max_pages=2).fetch(
+            base, "Observation?patient=22d7a9b8-7756-4eb7-a95f-6e86e0c93761&_count=10", token
+        )
     with pytest.raises(FetchError):
         FhirFetcher(timeout=1.0).fetch("http://127.0.0.1:9", "Patient/x", token)
 
 
 def test_feedback_is_stored_and_audited(cds: Served, ehr: Ehr) -> None:
-    body = json.loads(shared("data", "cds-hooks", "spec-3.0.0-ballot-examples", "22-example-suggestion-accepted.json").read_text())
+    body = json.loads(
+        shared(
+            "data", "cds-hooks", "spec-3.0.0-ballot-examples", "22-example-suggestion-accepted.json"
+        ).read_text()
+    )
     url = cds.url(PV) + "/feedback"
     r = httpx.post(url, json=body, headers={"Authorization": f"Bearer {ehr.token(url)}"}, timeout=10)
     assert r.status_code == 200 and r.json() == {"stored": 1}

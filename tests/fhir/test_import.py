@@ -48,7 +48,9 @@ def test_alejandro_bundle_imports_with_the_facts_it_holds() -> None:
     assert rec.vaccinations[0].name == "Influenza, seasonal, injectable, preservative free"
     # no CK, no antibody, no myositis condition: those stay unknown (None), never "normal"
     assert rec.labs is None and rec.antibodies is None
-    assert rec.history.cardiac_involvement is None  # a myocardial infarction is not myositis heart involvement
+    assert (
+        rec.history.cardiac_involvement is None
+    )  # a myocardial infarction is not myositis heart involvement
     report = result.report.as_dict()
     assert report["summary"]["mapped"] > 0
     mi = [i for i in report["items"] if i["resource"] == "Condition/24ce21c1-78ac-4f8c-84b7-8fe439dc8927"]
@@ -103,7 +105,9 @@ def ck(oid: str, **over: Any) -> dict[str, Any]:
         "subject": {"reference": "Patient/p1"},
         "effectiveDateTime": "2025-01-15T08:30:00Z",
         "valueQuantity": {"value": 4850, "unit": "U/L", "system": "http://unitsofmeasure.org", "code": "U/L"},
-        "referenceRange": [{"high": {"value": 308, "unit": "U/L", "system": "http://unitsofmeasure.org", "code": "U/L"}}],
+        "referenceRange": [
+            {"high": {"value": 308, "unit": "U/L", "system": "http://unitsofmeasure.org", "code": "U/L"}}
+        ],
     }
     res.update(over)
     return {k: v for k, v in res.items() if v is not None}
@@ -111,14 +115,21 @@ def ck(oid: str, **over: Any) -> dict[str, Any]:
 
 def run(*resources: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     result = import_resources([PATIENT, *resources])
-    return record_from_result(result), {i.resource: i for i in result.report.items if i.resource != "Patient/p1"}
+    return record_from_result(result), {
+        i.resource: i for i in result.report.items if i.resource != "Patient/p1"
+    }
 
 
 def test_the_trials_md_ck_example_is_a_ck_with_its_uln() -> None:
     rec, _ = run(ck("a"))
     (lab,) = rec.labs
     assert (lab.test, lab.value, lab.unit, lab.uln, str(lab.date), lab.ref) == (
-        "ck", 4850.0, "U/L", 308.0, "2025-01-15", "Observation/a"
+        "ck",
+        4850.0,
+        "U/L",
+        308.0,
+        "2025-01-15",
+        "Observation/a",
     )
 
 
@@ -129,7 +140,17 @@ def test_no_unit_is_not_a_ck_value() -> None:
 
 
 def test_unit_the_units_table_does_not_know_is_not_a_value() -> None:
-    rec, rep = run(ck("a", valueQuantity={"value": 4.8, "unit": "mmol/L", "system": "http://unitsofmeasure.org", "code": "mmol/L"}))
+    rec, rep = run(
+        ck(
+            "a",
+            valueQuantity={
+                "value": 4.8,
+                "unit": "mmol/L",
+                "system": "http://unitsofmeasure.org",
+                "code": "mmol/L",
+            },
+        )
+    )
     assert rec.labs is None and "units table" in rep["Observation/a"].reason
 
 
@@ -181,7 +202,11 @@ def antibody(oid: str, code: str, **over: Any) -> dict[str, Any]:
     return res
 
 
-POS = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "POS"}]}
+POS = {
+    "coding": [
+        {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "POS"}
+    ]
+}
 NEG_SCT = {"coding": [{"system": "http://snomed.info/sct", "code": "260385009"}]}
 
 
@@ -206,13 +231,26 @@ def test_value_and_interpretation_disagree() -> None:
     assert rec.antibodies is None
 
 
-def condition(cid: str, code: dict[str, Any], clinical: str | None, verification: str | None) -> dict[str, Any]:
-    res: dict[str, Any] = {"resourceType": "Condition", "id": cid, "code": code, "subject": {"reference": "Patient/p1"}}
+def condition(
+    cid: str, code: dict[str, Any], clinical: str | None, verification: str | None
+) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "Condition",
+        "id": cid,
+        "code": code,
+        "subject": {"reference": "Patient/p1"},
+    }
     if clinical:
-        res["clinicalStatus"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": clinical}]}
+        res["clinicalStatus"] = {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": clinical}
+            ]
+        }
     if verification:
         res["verificationStatus"] = {
-            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": verification}]
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": verification}
+            ]
         }
     return res
 
@@ -238,14 +276,40 @@ def test_glucocorticoid_statement_with_daily_dose_and_period() -> None:
         "resourceType": "MedicationStatement",
         "id": "m",
         "status": "completed",
-        "medicationCodeableConcept": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "8640", "display": "prednisone"}]},
+        "medicationCodeableConcept": {
+            "coding": [
+                {
+                    "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                    "code": "8640",
+                    "display": "prednisone",
+                }
+            ]
+        },
         "subject": {"reference": "Patient/p1"},
         "effectivePeriod": {"start": "2024-04-10", "end": "2024-09-01"},
-        "dosage": [{"timing": {"repeat": {"frequency": 2, "period": 1, "periodUnit": "d"}},
-                    "doseAndRate": [{"doseQuantity": {"value": 20, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}}]}],
+        "dosage": [
+            {
+                "timing": {"repeat": {"frequency": 2, "period": 1, "periodUnit": "d"}},
+                "doseAndRate": [
+                    {
+                        "doseQuantity": {
+                            "value": 20,
+                            "unit": "mg",
+                            "system": "http://unitsofmeasure.org",
+                            "code": "mg",
+                        }
+                    }
+                ],
+            }
+        ],
     }
     (m,) = run(ms)[0].medications
-    assert (m.name, m.dose_mg_per_day, str(m.start), str(m.stop)) == ("prednisone", 40.0, "2024-04-10", "2024-09-01")
+    assert (m.name, m.dose_mg_per_day, str(m.start), str(m.stop)) == (
+        "prednisone",
+        40.0,
+        "2024-04-10",
+        "2024-09-01",
+    )
 
 
 def test_two_patients_is_a_clear_error() -> None:

@@ -13,7 +13,12 @@ from imnm.adapters import usecases
 from imnm.adapters.fhir import import_resources, record_from_result
 from imnm.adapters.fhir.assessment import assessment_bundle
 from imnm.adapters.fhir.read import resources_from_document, validation_problem
-from imnm.adapters.fhir.write import answers_response, record_to_bundle, screener_questionnaire, validate_bundle
+from imnm.adapters.fhir.write import (
+    answers_response,
+    record_to_bundle,
+    screener_questionnaire,
+    validate_bundle,
+)
 from imnm.record.load import load_record
 from tests.conftest import AS_OF, EXAMPLES
 
@@ -50,7 +55,9 @@ def test_round_trip_keeps_every_registered_fact(path: Path) -> None:
 @pytest.mark.parametrize("path", RECORDS, ids=lambda p: p.stem)
 def test_bundle_gives_the_same_assessment_and_trials(path: Path) -> None:
     yaml_rec, fhir_rec = load_record(path), through_fhir(path)
-    assert usecases.assess(fhir_rec, as_of=AS_OF).as_dict() == usecases.assess(yaml_rec, as_of=AS_OF).as_dict()
+    assert (
+        usecases.assess(fhir_rec, as_of=AS_OF).as_dict() == usecases.assess(yaml_rec, as_of=AS_OF).as_dict()
+    )
     assert usecases.trials_dict(fhir_rec, as_of=AS_OF) == usecases.trials_dict(yaml_rec, as_of=AS_OF)
 
 
@@ -72,7 +79,11 @@ def test_anti_hmgcr_assessment_bundle_values() -> None:
     # Figures of `imnm assess examples/anti-hmgcr.yaml` (README; worked example of issue 4): score 7.6,
     # probable, ENMC anti-HMGCR myopathy; TIS 67.5 between the two visits.
     bundle = assessment_bundle(load_record(EXAMPLES / "anti-hmgcr.yaml"), as_of=AS_OF)
-    by = {e["resource"]["code"]["coding"][0]["code"]: e["resource"] for e in bundle["entry"] if "-assessment-" in e["resource"]["id"]}
+    by = {
+        e["resource"]["code"]["coding"][0]["code"]: e["resource"]
+        for e in bundle["entry"]
+        if "-assessment-" in e["resource"]["id"]
+    }
     assert by["eular_acr.score"]["valueQuantity"]["value"] == 7.6
     assert by["eular_acr.category"]["valueCodeableConcept"]["coding"][0]["code"] == "category.probable"
     assert by["enmc.subtype"]["valueCodeableConcept"]["coding"][0]["code"] == "subtype.anti_hmgcr_myopathy"
@@ -81,7 +92,9 @@ def test_anti_hmgcr_assessment_bundle_values() -> None:
 
 
 def test_empty_list_survives_and_omitted_list_stays_unknown() -> None:
-    rec = load_record(EXAMPLES / "anti-hmgcr.yaml").model_copy(update={"infections": [], "vaccinations": None})
+    rec = load_record(EXAMPLES / "anti-hmgcr.yaml").model_copy(
+        update={"infections": [], "vaccinations": None}
+    )
     back = record_from_result(import_resources(resources_from_document(record_to_bundle(rec))))
     assert back.infections == [] and back.vaccinations is None
 
@@ -123,7 +136,19 @@ def test_cli_export(tmp_path: Path) -> None:
     from imnm.cli.main import app
 
     out = tmp_path / "b.json"
-    r = CliRunner().invoke(app, ["fhir", "export", "assessment", str(EXAMPLES / "anti-hmgcr.yaml"), "--as-of", "2026-11-25", "-o", str(out)])
+    r = CliRunner().invoke(
+        app,
+        [
+            "fhir",
+            "export",
+            "assessment",
+            str(EXAMPLES / "anti-hmgcr.yaml"),
+            "--as-of",
+            "2026-11-25",
+            "-o",
+            str(out),
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert json.loads(out.read_text())["resourceType"] == "Bundle"
     r = CliRunner().invoke(app, ["fhir", "export", "questionnaire"])
@@ -137,4 +162,6 @@ def test_cli_export(tmp_path: Path) -> None:
 
 
 def test_as_of_is_passed_through() -> None:
-    assert usecases.assess(load_record(EXAMPLES / "anti-hmgcr.yaml"), as_of=date(2024, 3, 5)).as_of == date(2024, 3, 5)
+    assert usecases.assess(load_record(EXAMPLES / "anti-hmgcr.yaml"), as_of=date(2024, 3, 5)).as_of == date(
+        2024, 3, 5
+    )

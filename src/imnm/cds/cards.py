@@ -18,13 +18,18 @@ from urllib.parse import quote
 
 from imnm.record.model import Record
 
-DISCLAIMER = "Decision support, not a diagnosis: classification criteria are research tools; the clinician decides."
+DISCLAIMER = (
+    "Decision support, not a diagnosis: classification criteria are research tools; the clinician decides."
+)
 ENMC_SOURCE = {
     "label": "IMNM Navigator · ENMC 224 (Allenbach et al. 2018)",
     "url": "https://doi.org/10.1016/j.nmd.2017.09.016",
 }
 EULAR_URL = "https://doi.org/10.1136/annrheumdis-2017-211468"
-TRIALS_SOURCE = {"label": "IMNM Navigator · trial catalog (ClinicalTrials.gov)", "url": "https://clinicaltrials.gov/"}
+TRIALS_SOURCE = {
+    "label": "IMNM Navigator · trial catalog (ClinicalTrials.gov)",
+    "url": "https://clinicaltrials.gov/",
+}
 STATIN_SOURCE = {
     "label": "IMNM Navigator · anti-HMGCR myopathy and statins (ENMC 224)",
     "url": "https://doi.org/10.1016/j.nmd.2017.09.016",
@@ -42,7 +47,13 @@ def _short(text: str, limit: int = 139) -> str:
 def _link(app_base: str | None, patient: str, page: str, label: str) -> list[dict[str, Any]]:
     if not app_base:
         return []
-    return [{"label": label, "url": f"{app_base.rstrip('/')}/patients/{quote(patient, safe='')}/{page}", "type": "absolute"}]
+    return [
+        {
+            "label": label,
+            "url": f"{app_base.rstrip('/')}/patients/{quote(patient, safe='')}/{page}",
+            "type": "absolute",
+        }
+    ]
 
 
 def ck_fold(record: Record) -> tuple[float | None, str | None]:
@@ -88,7 +99,15 @@ def patient_view_cards(
     if enmc.get("imnm") is True:
         summary = f"Likely IMNM: meets ENMC 224 {label}. Review the work-up."
     else:
-        signs = [s for s, on in (("anti-HMGCR positive", hmgcr), ("anti-SRP positive", srp), ("raised CK with proximal weakness", clinical)) if on]
+        signs = [
+            s
+            for s, on in (
+                ("anti-HMGCR positive", hmgcr),
+                ("anti-SRP positive", srp),
+                ("raised CK with proximal weakness", clinical),
+            )
+            if on
+        ]
         summary = f"Possible necrotizing myopathy (IMNM): {', '.join(signs)}; ENMC 224 {enmc.get('status')}."
     lines = [
         f"**ENMC 224:** {enmc.get('message')}",
@@ -97,12 +116,19 @@ def patient_view_cards(
     ]
     if fold is not None:
         lines.append(f"**Highest CK:** {fold:.1f} × ULN" + (f" ({fold_date})" if fold_date else ""))
-    abs_ = [f"anti-{a.target} {a.result}" + (f" ({a.date})" if a.date else "") for a in record.antibodies or [] if a.target in ("HMGCR", "SRP")]
+    abs_ = [
+        f"anti-{a.target} {a.result}" + (f" ({a.date})" if a.date else "")
+        for a in record.antibodies or []
+        if a.target in ("HMGCR", "SRP")
+    ]
     if abs_:
         lines.append("**Antibodies:** " + "; ".join(abs_))
     missing = enmc.get("missing") or []
     if missing:
-        lines.append("**Still unknown for ENMC 224:** " + "; ".join(str(m.get("label", m)) if isinstance(m, dict) else str(m) for m in missing))
+        lines.append(
+            "**Still unknown for ENMC 224:** "
+            + "; ".join(str(m.get("label", m)) if isinstance(m, dict) else str(m) for m in missing)
+        )
     lines.append(f"_{DISCLAIMER}_")
     cards: list[dict[str, Any]] = [
         {
@@ -142,17 +168,23 @@ def patient_view_cards(
         cards.append(
             {
                 "uuid": _uuid(hook_instance, "tests"),
-                "summary": _short(f"Next tests for suspected IMNM: {', '.join(t['name'] for t in tests[:3])}"),
+                "summary": _short(
+                    f"Next tests for suspected IMNM: {', '.join(t['name'] for t in tests[:3])}"
+                ),
                 "detail": detail + f"\n\n_{DISCLAIMER}_",
                 "indicator": "info",
                 "source": ENMC_SOURCE,
                 "selectionBehavior": "any",
                 "suggestions": suggestions,
-                "links": _link(app_base, patient_id, "assessment", "Why these tests (IMNM Navigator)") or None,
+                "links": _link(app_base, patient_id, "assessment", "Why these tests (IMNM Navigator)")
+                or None,
             }
         )
     open_trials = [
-        t for t in trials if t.get("verdict") in ("eligible", "needs_information") and t.get("imnm") in ("imnm_only", "includes_imnm", "rollover")
+        t
+        for t in trials
+        if t.get("verdict") in ("eligible", "needs_information")
+        and t.get("imnm") in ("imnm_only", "includes_imnm", "rollover")
     ]
     if open_trials:
         rows = []
@@ -172,7 +204,8 @@ def patient_view_cards(
                 "detail": "\n".join(rows) + "\n\n_Trial teams decide eligibility at screening._",
                 "indicator": "info",
                 "source": TRIALS_SOURCE,
-                "links": _link(app_base, patient_id, "trials", "Open trial matching (IMNM Navigator)") or None,
+                "links": _link(app_base, patient_id, "trials", "Open trial matching (IMNM Navigator)")
+                or None,
             }
         )
     return [{k: v for k, v in c.items() if v is not None} for c in cards]
@@ -240,8 +273,16 @@ def statin_order_cards(
                     }
                 ],
                 "overrideReasons": [
-                    {"system": "https://imnm-navigator.org/fhir/CodeSystem/override-reason", "code": "myositis-team-agreed", "display": "Agreed with the myositis team"},
-                    {"system": "https://imnm-navigator.org/fhir/CodeSystem/override-reason", "code": "not-anti-hmgcr", "display": "Antibody result not confirmed"},
+                    {
+                        "system": "https://imnm-navigator.org/fhir/CodeSystem/override-reason",
+                        "code": "myositis-team-agreed",
+                        "display": "Agreed with the myositis team",
+                    },
+                    {
+                        "system": "https://imnm-navigator.org/fhir/CodeSystem/override-reason",
+                        "code": "not-anti-hmgcr",
+                        "display": "Antibody result not confirmed",
+                    },
                 ],
             }
         )

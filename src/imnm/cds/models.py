@@ -69,7 +69,9 @@ class CdsRequest(_Base):
     @model_validator(mode="after")
     def _cds_r_1(self) -> CdsRequest:
         if self.fhirAuthorization is not None and not self.fhirServer:
-            raise ValueError("cds-r-1: if fhirAuthorization details are provided, a fhirServer SHALL be specified")
+            raise ValueError(
+                "cds-r-1: if fhirAuthorization details are provided, a fhirServer SHALL be specified"
+            )
         return self
 
     def warnings(self) -> list[str]:
@@ -147,10 +149,14 @@ class Card(_Base):
     @model_validator(mode="after")
     def _invariants(self) -> Card:
         if self.suggestions and self.selectionBehavior is None:
-            raise ValueError("cds-resp-6: if suggestions are present, selectionBehavior MUST also be provided")
-        if self.selectionBehavior == "at-most-one":
-            if sum(1 for s in self.suggestions or [] if s.isRecommended) > 1:
-                raise ValueError("cds-resp-1: only one suggestion can be recommended if selectionBehavior = at-most-one")
+            raise ValueError(
+                "cds-resp-6: if suggestions are present, selectionBehavior MUST also be provided"
+            )
+        recommended = sum(1 for s in self.suggestions or [] if s.isRecommended)
+        if self.selectionBehavior == "at-most-one" and recommended > 1:
+            raise ValueError(
+                "cds-resp-1: only one suggestion can be recommended if selectionBehavior = at-most-one"
+            )
         return self
 
     def warnings(self) -> list[str]:

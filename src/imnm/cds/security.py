@@ -132,7 +132,9 @@ class Verifier:
                 last = exc
         else:
             raise AuthError(f"invalid token ({type(last).__name__})")
-        if not self.jti.check_and_add(client.iss, str(claims["jti"]), float(claims["exp"]) + self.leeway, self.clock()):
+        if not self.jti.check_and_add(
+            client.iss, str(claims["jti"]), float(claims["exp"]) + self.leeway, self.clock()
+        ):
             raise AuthError("jti already used (replayed token)")
         return claims
 

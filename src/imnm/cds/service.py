@@ -18,10 +18,10 @@
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -166,7 +166,9 @@ def resources_of(prefetch: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def handle_hook(service_id: str, body: dict[str, Any], config: CdsConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+def handle_hook(
+    service_id: str, body: dict[str, Any], config: CdsConfig
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(response, audit details) for one hook call (body already authenticated)."""
     from pydantic import ValidationError
 
@@ -261,7 +263,9 @@ def cds_router(
             media_type="application/problem+json",
         )
 
-    def event(request: Request, action: str, service: str | None, outcome: str, status: int, **extra: Any) -> None:
+    def event(
+        request: Request, action: str, service: str | None, outcome: str, status: int, **extra: Any
+    ) -> None:
         audit(
             {
                 "time": datetime.now(UTC).isoformat(),
@@ -298,7 +302,9 @@ def cds_router(
     @router.post("/cds-services/{service_id}", summary="Call a CDS service (hook)")
     async def call(service_id: str, request: Request) -> Any:
         if service_id not in services:
-            return problem(404, "no such CDS service", f"{service_id!r} is not a service here; see /cds-services")
+            return problem(
+                404, "no such CDS service", f"{service_id!r} is not a service here; see /cds-services"
+            )
         client = None
         try:
             claims = authenticate(request, [f"{base}/cds-services/{service_id}"])
@@ -312,13 +318,27 @@ def cds_router(
             body = await body_json(request)
             if not isinstance(body, dict):
                 raise HookError(400, "invalid CDS Hooks request", "the body must be a JSON object")
-            details = {"hook": body.get("hook"), "hookInstance": body.get("hookInstance"),
-                       "patient": (body.get("context") or {}).get("patientId") if isinstance(body.get("context"), dict) else None}
+            details = {
+                "hook": body.get("hook"),
+                "hookInstance": body.get("hookInstance"),
+                "patient": (body.get("context") or {}).get("patientId")
+                if isinstance(body.get("context"), dict)
+                else None,
+            }
             import anyio
 
             response, details = await anyio.to_thread.run_sync(handle_hook, service_id, body, config)
         except HookError as exc:
-            event(request, "cds.hook", service_id, "refused", exc.status, client=client, reason=exc.title, **details)
+            event(
+                request,
+                "cds.hook",
+                service_id,
+                "refused",
+                exc.status,
+                client=client,
+                reason=exc.title,
+                **details,
+            )
             return problem(exc.status, exc.title, exc.detail)
         event(
             request,
@@ -364,10 +384,17 @@ def cds_router(
     return router
 
 
-def create_app(config: CdsConfig, *, feedback: FeedbackSink | None = None, audit: Callable[[dict[str, Any]], None] | None = None) -> Any:
+def create_app(
+    config: CdsConfig,
+    *,
+    feedback: FeedbackSink | None = None,
+    audit: Callable[[dict[str, Any]], None] | None = None,
+) -> Any:
     """A minimal FastAPI app with only the CDS router (tests, `imnm fhir serve-cds`, the bench)."""
     from fastapi import FastAPI
 
     app = FastAPI(title="IMNM Navigator CDS Hooks", docs_url=None, redoc_url=None)
-    app.include_router(cds_router(config, feedback=feedback or InMemoryFeedbackSink(), audit=audit or (lambda e: None)))
+    app.include_router(
+        cds_router(config, feedback=feedback or InMemoryFeedbackSink(), audit=audit or (lambda e: None))
+    )
     return app

@@ -1,10 +1,10 @@
 """`imnm fhir`: FHIR R4 import and export.
 
-    imnm fhir import BUNDLE.json|NDJSON_DIR [-o record.yaml] [--report] [--json]
-    imnm fhir export record FILE [-o bundle.json]          a record (YAML/JSON/FHIR) as a FHIR Bundle
-    imnm fhir export assessment FILE [--as-of D] [-o ...]   the assessment as a Bundle of Observations
-    imnm fhir export questionnaire [-o ...]                 the screener as a FHIR Questionnaire
-    imnm fhir export answers ANSWERS.yaml [-o ...]          screener answers as a QuestionnaireResponse
+imnm fhir import BUNDLE.json|NDJSON_DIR [-o record.yaml] [--report] [--json]
+imnm fhir export record FILE [-o bundle.json]          a record (YAML/JSON/FHIR) as a FHIR Bundle
+imnm fhir export assessment FILE [--as-of D] [-o ...]   the assessment as a Bundle of Observations
+imnm fhir export questionnaire [-o ...]                 the screener as a FHIR Questionnaire
+imnm fhir export answers ANSWERS.yaml [-o ...]          screener answers as a QuestionnaireResponse
 """
 
 from __future__ import annotations
@@ -36,11 +36,18 @@ OutOpt = typer.Option(None, "--out", "-o", metavar="FILE", help="Write here inst
 @fhir_app.command("import")
 @handle_errors()
 def import_(
-    source: Annotated[Path, typer.Argument(help="A FHIR R4 Bundle JSON (collection, searchset, transaction, "
-                                           "batch), one resource, or a bulk-export NDJSON folder.",
-                                           metavar="BUNDLE.json|NDJSON_DIR")],
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="A FHIR R4 Bundle JSON (collection, searchset, transaction, "
+            "batch), one resource, or a bulk-export NDJSON folder.",
+            metavar="BUNDLE.json|NDJSON_DIR",
+        ),
+    ],
     out: Path | None = OutOpt,
-    report: bool = typer.Option(False, "--report", help="List every resource: mapped, flagged, not mapped (and why)."),
+    report: bool = typer.Option(
+        False, "--report", help="List every resource: mapped, flagged, not mapped (and why)."
+    ),
     as_json: bool = JsonOpt,
 ) -> None:
     """Turn one patient's FHIR data into a record (YAML), keeping each item's source in `ref`.
@@ -57,13 +64,17 @@ def import_(
     doc = {k: v for k, v in rec.model_dump(mode="json", exclude_none=True).items() if v != {}}
     rep = result.report.as_dict()
     if out is not None:
-        out.write_text(dump_record_yaml(doc, header=f"Imported from {source} by imnm fhir import"), encoding="utf-8")
+        out.write_text(
+            dump_record_yaml(doc, header=f"Imported from {source} by imnm fhir import"), encoding="utf-8"
+        )
     if as_json:
         print_json({"record": doc, "report": rep, "written": str(out) if out else None})
         return
     c = console()
     if out is None and not report:
-        c.print(dump_record_yaml(doc, header=f"Imported from {source} by imnm fhir import"), markup=False, end="")
+        c.print(
+            dump_record_yaml(doc, header=f"Imported from {source} by imnm fhir import"), markup=False, end=""
+        )
     s = rep["summary"]
     c.print(
         f"{rec.id}: {sum(rep['resources'].values())} resources; {s['mapped']} mapped, {s['flagged']} flagged, "
@@ -99,10 +110,19 @@ def _emit(data: dict[str, Any], out: Path | None) -> None:
 @fhir_app.command("export")
 @handle_errors()
 def export(
-    what: Annotated[str, typer.Argument(help="record | assessment | questionnaire | answers",
-                                        metavar="record|assessment|questionnaire|answers")],
-    file: Annotated[Path | None, typer.Argument(help="The record (record, assessment) or the screener answers "
-                                                "file (answers).", metavar="FILE")] = None,
+    what: Annotated[
+        str,
+        typer.Argument(
+            help="record | assessment | questionnaire | answers",
+            metavar="record|assessment|questionnaire|answers",
+        ),
+    ],
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="The record (record, assessment) or the screener answers file (answers).", metavar="FILE"
+        ),
+    ] = None,
     as_of: str | None = AsOfOpt,
     out: Path | None = OutOpt,
 ) -> None:
@@ -115,11 +135,15 @@ def export(
 
     kinds = ("record", "assessment", "questionnaire", "answers")
     if what not in kinds:
-        raise InputError([Problem("WHAT", f"{what!r} is not an export", f"use one of {', '.join(kinds)}", value=what)],
-                         what="command line")
+        raise InputError(
+            [Problem("WHAT", f"{what!r} is not an export", f"use one of {', '.join(kinds)}", value=what)],
+            what="command line",
+        )
     if what in ("record", "assessment", "answers") and file is None:
-        raise InputError([Problem("FILE", f"`export {what}` needs a file", "give the record or answers file")],
-                         what="command line")
+        raise InputError(
+            [Problem("FILE", f"`export {what}` needs a file", "give the record or answers file")],
+            what="command line",
+        )
     if what == "questionnaire":
         data = write.screener_questionnaire()
     elif what == "answers":

@@ -39,7 +39,9 @@ app = typer.Typer(
 
 Files = Annotated[
     list[Path],
-    typer.Argument(help="Record files (.yaml, .yml or .json) or FHIR R4 Bundles / NDJSON folders.", metavar="FILE..."),
+    typer.Argument(
+        help="Record files (.yaml, .yml or .json) or FHIR R4 Bundles / NDJSON folders.", metavar="FILE..."
+    ),
 ]
 
 
@@ -237,8 +239,8 @@ def rule(
     from imnm.core.rules import Rule, parse_rule
     from imnm.errors import RuleError
     from imnm.facts import REGISTRY, RecordFacts
-    from imnm.io.yaml import read_document
     from imnm.io.sources import load_patient
+    from imnm.io.yaml import read_document
     from imnm.record.load import problems_from
 
     data = read_document(rule_file)

@@ -37,7 +37,9 @@ def load_patient(path: str | Path) -> Record:
     """Read one patient's record from a record file, a FHIR Bundle or a bulk-export NDJSON folder."""
     p = Path(path)
     if not p.exists():
-        raise InputError([Problem("", "file not found", "check the path", value=str(p), file=str(p))], what=str(p))
+        raise InputError(
+            [Problem("", "file not found", "check the path", value=str(p), file=str(p))], what=str(p)
+        )
     if is_fhir(p):
         try:
             from imnm.adapters.fhir import import_path, record_from_result

@@ -25,7 +25,9 @@ _BRACKETS = re.compile(r"\[([^\]]+)\]")
 
 
 def _acode(code: str, display: str) -> dict[str, Any]:
-    return {"coding": [{"system": codes.project()["assessment_codesystem"], "code": code, "display": display}]}
+    return {
+        "coding": [{"system": codes.project()["assessment_codesystem"], "code": code, "display": display}]
+    }
 
 
 def _sources(node: Any, out: set[str]) -> None:
@@ -101,14 +103,29 @@ def assessment_bundle(record: Record, *, as_of: date) -> dict[str, Any]:
     u = a["eular_acr"]
     items = [
         {
-            "code": {"coding": [{"system": codes.project()["assessment_codesystem"], "code": f"eular_acr.item.{i['id']}"}], "text": i["label"][:200]},
-            **({"valueQuantity": {"value": float(i["points"])}} if i["status"] == "present" else {"valueString": str(i["status"])}),
+            "code": {
+                "coding": [
+                    {"system": codes.project()["assessment_codesystem"], "code": f"eular_acr.item.{i['id']}"}
+                ],
+                "text": i["label"][:200],
+            },
+            **(
+                {"valueQuantity": {"value": float(i["points"])}}
+                if i["status"] == "present"
+                else {"valueString": str(i["status"])}
+            ),
         }
         for i in u["items"]
     ]
     rng = [
-        {"code": _acode("eular_acr.score_min", "lowest score over the unknown items"), "valueQuantity": _q(u["score_min"])},
-        {"code": _acode("eular_acr.score_max", "highest score over the unknown items"), "valueQuantity": _q(u["score_max"])},
+        {
+            "code": _acode("eular_acr.score_min", "lowest score over the unknown items"),
+            "valueQuantity": _q(u["score_min"]),
+        },
+        {
+            "code": _acode("eular_acr.score_max", "highest score over the unknown items"),
+            "valueQuantity": _q(u["score_max"]),
+        },
     ]
     obs(
         "eular-score",
@@ -123,8 +140,14 @@ def assessment_bundle(record: Record, *, as_of: date) -> dict[str, Any]:
         u,
         valueQuantity=_q(u["probability"], "%"),
         component=[
-            {"code": _acode("eular_acr.probability_min", "lowest probability"), "valueQuantity": _q(u["probability_min"], "%")},
-            {"code": _acode("eular_acr.probability_max", "highest probability"), "valueQuantity": _q(u["probability_max"], "%")},
+            {
+                "code": _acode("eular_acr.probability_min", "lowest probability"),
+                "valueQuantity": _q(u["probability_min"], "%"),
+            },
+            {
+                "code": _acode("eular_acr.probability_max", "highest probability"),
+                "valueQuantity": _q(u["probability_max"], "%"),
+            },
         ],
     )
     obs(
@@ -133,8 +156,14 @@ def assessment_bundle(record: Record, *, as_of: date) -> dict[str, Any]:
         u,
         valueCodeableConcept=_acode(f"category.{u['category']}", str(u["category"]).replace("_", " ")),
         component=[
-            {"code": _acode("eular_acr.category_min", "lowest category"), "valueString": str(u["category_min"])},
-            {"code": _acode("eular_acr.category_max", "highest category"), "valueString": str(u["category_max"])},
+            {
+                "code": _acode("eular_acr.category_min", "lowest category"),
+                "valueString": str(u["category_min"]),
+            },
+            {
+                "code": _acode("eular_acr.category_max", "highest category"),
+                "valueString": str(u["category_max"]),
+            },
         ],
     )
     e = a["enmc"]
@@ -142,20 +171,34 @@ def assessment_bundle(record: Record, *, as_of: date) -> dict[str, Any]:
         "enmc-subtype",
         _acode("enmc.subtype", "ENMC 224 IMNM subtype"),
         e,
-        valueCodeableConcept={**_acode(f"subtype.{e['classification']}", str(e["classification"])), "text": e["message"]},
+        valueCodeableConcept={
+            **_acode(f"subtype.{e['classification']}", str(e["classification"])),
+            "text": e["message"],
+        },
     )
     tis = usecases.response(record)
     if tis is not None:
         t = tis.as_dict()
         comps = [
-            {"code": _acode("tis.tis_min", "lowest TIS over missing measures"), "valueQuantity": _q(t["tis_min"])},
-            {"code": _acode("tis.tis_max", "highest TIS over missing measures"), "valueQuantity": _q(t["tis_max"])},
+            {
+                "code": _acode("tis.tis_min", "lowest TIS over missing measures"),
+                "valueQuantity": _q(t["tis_min"]),
+            },
+            {
+                "code": _acode("tis.tis_max", "highest TIS over missing measures"),
+                "valueQuantity": _q(t["tis_max"]),
+            },
             {"code": _acode("tis.category", "improvement category"), "valueString": str(t["category"])},
             {"code": _acode("tis.method", "percent-change method"), "valueString": str(t["method"])},
         ]
         for m, v in t["measures"].items():
             if v.get("points") is not None:
-                comps.append({"code": _acode(f"tis.measure.{m}", str(v["label"])), "valueQuantity": _q(float(v["points"]))})
+                comps.append(
+                    {
+                        "code": _acode(f"tis.measure.{m}", str(v["label"])),
+                        "valueQuantity": _q(float(v["points"])),
+                    }
+                )
         visit_srcs = {f"visits[{i}]" for i in range(len(record.visits or []))}
         lab_srcs = {f"labs[{i}]" for i in range(len(record.labs or []))}
         obs(

@@ -104,7 +104,9 @@ def decode_components(comps: list[dict[str, Any]]) -> tuple[dict[str, Any], list
     pairs: list[tuple[str, Any]] = []
     bad: list[str] = []
     for c in comps:
-        code = next((cd.get("code") for cd in c.get("code", {}).get("coding") or [] if cd.get("system") == cs), None)
+        code = next(
+            (cd.get("code") for cd in c.get("code", {}).get("coding") or [] if cd.get("system") == cs), None
+        )
         if not code:
             bad.append(str(c.get("code", {}).get("text") or "?"))
             continue

@@ -43,7 +43,12 @@ class ReportItem:
     field: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"resource": self.resource, "outcome": self.outcome, "field": self.field, "reason": self.reason}
+        return {
+            "resource": self.resource,
+            "outcome": self.outcome,
+            "field": self.field,
+            "reason": self.reason,
+        }
 
 
 @dataclass
@@ -62,9 +67,7 @@ class ImportReport:
         return {
             "source": self.source,
             "resources": self.resource_counts,
-            "summary": {
-                o: self.count(o) for o in ("mapped", "flagged", "not_mapped", "ignored", "note")
-            },
+            "summary": {o: self.count(o) for o in ("mapped", "flagged", "not_mapped", "ignored", "note")},
             "items": [i.as_dict() for i in self.items],
             "loinc_notice": codes.loinc_notice(),
         }
@@ -202,7 +205,9 @@ class _Mapper:
             self.doc["birth_date"] = bd
             self.report.add(ref, "mapped", f"birthDate {bd}", "birth_date")
         elif res.get("birthDate"):
-            self.report.add(ref, "note", f"partial birthDate {res['birthDate']!r}: left unknown", "birth_date")
+            self.report.add(
+                ref, "note", f"partial birthDate {res['birthDate']!r}: left unknown", "birth_date"
+            )
 
     def _status_ok(self, res: dict[str, Any], ref: str, group: str = "observation_status") -> str | None:
         status = str(res.get("status"))
@@ -233,10 +238,14 @@ class _Mapper:
                 self._vital(res, ref, codes.vitals()[c])
                 return
             if c in codes.not_lab_codes():
-                self.report.add(ref, "not_mapped", f"LOINC {c} is {codes.not_lab_codes()[c]}, not a test the record uses")
+                self.report.add(
+                    ref, "not_mapped", f"LOINC {c} is {codes.not_lab_codes()[c]}, not a test the record uses"
+                )
                 return
         shown = ", ".join(f"{cd.get('system', '?')}|{cd.get('code')}" for cd in _codings(code)) or "no coding"
-        self.report.add(ref, "not_mapped", f"unknown code ({shown}: {_cc_text(code) or ''})".rstrip(": )") + ")")
+        self.report.add(
+            ref, "not_mapped", f"unknown code ({shown}: {_cc_text(code) or ''})".rstrip(": )") + ")"
+        )
 
     def _lab(self, res: dict[str, Any], ref: str, info: codes.CodeInfo) -> None:
         test = info.target
@@ -256,31 +265,37 @@ class _Mapper:
             return
         unit = self._unit(q)
         if unit is None:
-            self.report.add(ref, "not_mapped", f"{test}: no unit (a value without a unit is not a value)", fld)
+            self.report.add(
+                ref, "not_mapped", f"{test}: no unit (a value without a unit is not a value)", fld
+            )
             return
         if lab_unit_factor(test, unit) is None:
-            self.report.add(ref, "not_mapped", f"{test}: unit {unit!r} is not in the units table (labs.yaml)", fld)
+            self.report.add(
+                ref, "not_mapped", f"{test}: unit {unit!r} is not in the units table (labs.yaml)", fld
+            )
             return
         item: dict[str, Any] = {"test": test, "value": float(q["value"]), "unit": unit, "ref": ref}
         d = _effective(res, "effectiveDateTime", "effectivePeriod", "effectiveInstant", "issued")
         if d:
             item["date"] = d
-        uln, lln, why = self._range(res, test, unit)
+        uln, lln, why_range = self._range(res, test, unit)
         if uln is not None:
             item["uln"] = uln
         if lln is not None:
             item["lln"] = lln
         key = (test, item.get("date"), item["value"], unit)
         if key in self.lab_keys:
-            self.report.add(ref, "ignored", f"duplicate: {test} {item['value']:g} {unit} on {item.get('date')}", fld)
+            self.report.add(
+                ref, "ignored", f"duplicate: {test} {item['value']:g} {unit} on {item.get('date')}", fld
+            )
             return
         if self._add_item("labs", item, ref, _models()["labs"], fld):
             self.lab_keys.add(key)
             text = f"{test} {item['value']:g} {unit}" + (f" (ULN {uln:g})" if uln is not None else "")
             if d is None:
                 text += "; no date"
-            if why:
-                self.report.add(ref, "flagged", f"{text}; {why}", fld)
+            if why_range:
+                self.report.add(ref, "flagged", f"{text}; {why_range}", fld)
             elif action == "flag":
                 self.report.add(ref, "flagged", f"{text}; status preliminary", fld)
             else:
@@ -296,14 +311,18 @@ class _Mapper:
             return str(q["code"])
         return None
 
-    def _range(self, res: dict[str, Any], test: str, unit: str) -> tuple[float | None, float | None, str | None]:
+    def _range(
+        self, res: dict[str, Any], test: str, unit: str
+    ) -> tuple[float | None, float | None, str | None]:
         ranges = [r for r in res.get("referenceRange") or [] if isinstance(r, dict)]
         if not ranges:
             return None, None, "no reference range (fold over ULN unknown)"
         normal = [
             r
             for r in ranges
-            if not r.get("type") or "normal" in _code_in(r.get("type"), "http://terminology.hl7.org/CodeSystem/referencerange-meaning")
+            if not r.get("type")
+            or "normal"
+            in _code_in(r.get("type"), "http://terminology.hl7.org/CodeSystem/referencerange-meaning")
         ]
         rr = (normal or ranges)[0]
         factor = lab_unit_factor(test, unit)
@@ -340,16 +359,24 @@ class _Mapper:
                     from_value = r
                     break
         if from_value is None and isinstance(res.get("valueString"), str):
-            from_value = {"positive": "positive", "negative": "negative", "detected": "positive", "not detected": "negative"}.get(
-                res["valueString"].strip().lower()
-            )
+            from_value = {
+                "positive": "positive",
+                "negative": "negative",
+                "detected": "positive",
+                "not detected": "negative",
+            }.get(res["valueString"].strip().lower())
         interp = None
         for cc in res.get("interpretation") or []:
             for c in _codings(cc):
                 if c.get("system") == codes.system("interpretation"):
                     interp = codes.interpretation_codes().get(str(c.get("code"))) or interp
         if from_value and interp and from_value != interp:
-            self.report.add(ref, "not_mapped", f"anti-{target}: value says {from_value}, interpretation says {interp}", fld)
+            self.report.add(
+                ref,
+                "not_mapped",
+                f"anti-{target}: value says {from_value}, interpretation says {interp}",
+                fld,
+            )
             return
         result = from_value or interp
         if result is None:
@@ -369,7 +396,7 @@ class _Mapper:
             if u:
                 item["unit"] = str(u)
         m = res.get("method")
-        pm = [c[len("method."):] for c in _code_in(m, self.cs) if c.startswith("method.")]
+        pm = [c[len("method.") :] for c in _code_in(m, self.cs) if c.startswith("method.")]
         if pm:
             item["method"] = pm[0]
         elif method:
@@ -414,13 +441,13 @@ class _Mapper:
                 self.report.add(ref, "not_mapped", f"{code}: no valueBoolean", code)
             return
         if code.startswith("antibody."):
-            self._antibody(res, ref, code[len("antibody."):], None)
+            self._antibody(res, ref, code[len("antibody.") :], None)
             return
         comps, bad = decode_components(res.get("component") or [])
         if bad:
             self.report.add(ref, "note", f"{code}: components not read: {', '.join(bad)}", code)
         if code.startswith("exposure."):
-            name = code[len("exposure."):]
+            name = code[len("exposure.") :]
             self.explicit_exposures.add(name)
             if res.get("dataAbsentReason"):
                 self.report.add(ref, "mapped", f"{name} exposure explicitly unknown", f"exposures.{name}")
@@ -466,22 +493,33 @@ class _Mapper:
     def _List(self, res: dict[str, Any], ref: str) -> None:
         pc = [c for c in _code_in(res.get("code"), self.cs) if c.startswith("list.")]
         if not pc:
-            self.report.add(ref, "not_mapped", "a List not written by IMNM Navigator (no list.* project code)")
+            self.report.add(
+                ref, "not_mapped", "a List not written by IMNM Navigator (no list.* project code)"
+            )
             return
-        section = pc[0][len("list."):]
+        section = pc[0][len("list.") :]
         if res.get("status") == "entered-in-error":
             self.report.add(ref, "ignored", "status entered-in-error")
             return
         self.present.add(section)
-        self.report.add(ref, "mapped", f"section {section} recorded" + (" (none)" if not res.get("entry") else ""), section)
+        self.report.add(
+            ref,
+            "mapped",
+            f"section {section} recorded" + (" (none)" if not res.get("entry") else ""),
+            section,
+        )
 
     def _Condition(self, res: dict[str, Any], ref: str) -> None:
         code = res.get("code")
         keys = [f"sct|{c}" for c in _code_in(code, codes.system("snomed"))] + [
             f"icd|{c}" for c in _code_in(code, codes.system("icd10cm"))
         ]
-        clinical = (_code_in(res.get("clinicalStatus"), codes.system("condition_clinical")) or [None])[0]
-        verification = (_code_in(res.get("verificationStatus"), codes.system("condition_verification")) or [None])[0]
+        clinical: str | None = next(
+            iter(_code_in(res.get("clinicalStatus"), codes.system("condition_clinical"))), None
+        )
+        verification: str | None = next(
+            iter(_code_in(res.get("verificationStatus"), codes.system("condition_verification"))), None
+        )
         if verification == "entered-in-error":
             self.report.add(ref, "ignored", "verificationStatus entered-in-error")
             return
@@ -519,7 +557,12 @@ class _Mapper:
             )
 
     def _diagnosis(
-        self, res: dict[str, Any], ref: str, diag: codes.Diagnosis, clinical: str | None, verification: str | None
+        self,
+        res: dict[str, Any],
+        ref: str,
+        diag: codes.Diagnosis,
+        clinical: str | None,
+        verification: str | None,
     ) -> None:
         ok = verification == "confirmed" and clinical in HISTORY_ANY_STATUS
         text = f"diagnosis {diag.label} (clinicalStatus {clinical}, verificationStatus {verification})"
@@ -538,9 +581,12 @@ class _Mapper:
         status = str(res.get("status"))
         action = codes.statuses(group).get(status)
         if kind == "MedicationAdministration":
-            action = {"in-progress": "current", "completed": "past", "stopped": "past", "on-hold": "current"}.get(
-                status, "ignore" if status in ("not-done", "entered-in-error") else "unknown"
-            )
+            action = {
+                "in-progress": "current",
+                "completed": "past",
+                "stopped": "past",
+                "on-hold": "current",
+            }.get(status, "ignore" if status in ("not-done", "entered-in-error") else "unknown")
         if action is None or action == "ignore":
             self.report.add(ref, "ignored", f"status {status}")
             return
@@ -642,7 +688,9 @@ class _Mapper:
     def medications(self) -> dict[str, dict[str, Any]]:
         if not hasattr(self, "_meds"):
             self._meds = {
-                f"Medication/{r.get('id')}": r for r in self.resources if r.get("resourceType") == "Medication"
+                f"Medication/{r.get('id')}": r
+                for r in self.resources
+                if r.get("resourceType") == "Medication"
             }
         return self._meds
 
@@ -686,7 +734,10 @@ class _Mapper:
         self.report.add(ref, "mapped", f"{section} done" + (f" on {d}" if d else ""), section)
         if texts:
             self.report.add(
-                ref, "note", f"{section} conclusion (free text, findings left unknown): {' | '.join(texts)}", section
+                ref,
+                "note",
+                f"{section} conclusion (free text, findings left unknown): {' | '.join(texts)}",
+                section,
             )
 
     def _Procedure(self, res: dict[str, Any], ref: str) -> None:
@@ -736,15 +787,17 @@ class _Mapper:
             refs = ", ".join(r for _, r in values)
             if len(truths) > 1:
                 for _, r in values:
-                    self.report.add(r, "not_mapped", f"{fld}: confirmed and refuted Conditions disagree ({refs})", fld)
+                    self.report.add(
+                        r, "not_mapped", f"{fld}: confirmed and refuted Conditions disagree ({refs})", fld
+                    )
                 continue
             value = truths.pop()
             self.doc.setdefault(section, {})[name] = value
             for _, r in values:
                 self.report.add(r, "mapped", f"{fld} {value}", fld)
-        for fld, (_d, value, _ref) in self.vitals.items():
-            self.doc[fld] = value
-            self.report.add(_ref, "mapped", f"{fld} {value:g}", fld)
+        for fld, (_d, vital, _ref) in self.vitals.items():
+            self.doc[fld] = vital
+            self.report.add(_ref, "mapped", f"{fld} {vital:g}", fld)
         if self.derived_statin and "statin" not in self.explicit_exposures:
             current = any(s == "current" for s, *_ in self.derived_statin)
             starts = sorted(s for _, s, _, _ in self.derived_statin if s)

@@ -103,7 +103,9 @@ def resources_from_document(doc: Any, *, file: str | None = None) -> list[dict[s
     for i, entry in enumerate(doc.get("entry") or []):
         res = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(res, dict):
-            if res.get("resourceType") == "Bundle":  # nested bundles (e.g. search results in a batch-response)
+            if (
+                res.get("resourceType") == "Bundle"
+            ):  # nested bundles (e.g. search results in a batch-response)
                 out.extend(resources_from_document(res, file=file))
             else:
                 out.append(res)
@@ -111,7 +113,11 @@ def resources_from_document(doc: Any, *, file: str | None = None) -> list[dict[s
             continue
         else:
             raise InputError(
-                [Problem(f"entry[{i}]", "entry without a resource", "remove it or add the resource", file=file)],
+                [
+                    Problem(
+                        f"entry[{i}]", "entry without a resource", "remove it or add the resource", file=file
+                    )
+                ],
                 what=file or "FHIR input",
             )
     return out
@@ -161,7 +167,9 @@ def read_path(path: str | Path) -> list[dict[str, Any]]:
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise InputError([Problem("", "file not found", "check the path", value=str(p), file=str(p))]) from None
+        raise InputError(
+            [Problem("", "file not found", "check the path", value=str(p), file=str(p))]
+        ) from None
     except UnicodeDecodeError:
         raise InputError([Problem("", "not UTF-8 text", "save the file as UTF-8", file=str(p))]) from None
     stripped = text.strip()
@@ -172,7 +180,9 @@ def read_path(path: str | Path) -> list[dict[str, Any]]:
                 try:
                     out.extend(resources_from_document(json.loads(line), file=f"{p}:{n}"))
                 except json.JSONDecodeError as exc:
-                    raise InputError([Problem(f"line {n}", f"not valid JSON: {exc.msg}", file=str(p))]) from None
+                    raise InputError(
+                        [Problem(f"line {n}", f"not valid JSON: {exc.msg}", file=str(p))]
+                    ) from None
         return out
     try:
         doc = json.loads(text)

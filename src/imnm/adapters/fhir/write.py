@@ -144,7 +144,11 @@ def _record_bundle(record: Record) -> tuple[dict[str, Any], dict[str, str]]:
             unit = "kg" if vital == "weight_kg" else "cm"
             b.paths[vital] = b.observation(
                 vital,
-                {"coding": [{"system": codes.system("loinc"), "code": info["code"], "display": info["display"]}]},
+                {
+                    "coding": [
+                        {"system": codes.system("loinc"), "code": info["code"], "display": info["display"]}
+                    ]
+                },
                 category=[_category("vital-signs")],
                 valueQuantity=_quantity(field, unit),
             )
@@ -161,12 +165,17 @@ def _record_bundle(record: Record) -> tuple[dict[str, Any], dict[str, str]]:
             absent = {"coding": [{"system": codes.system("data_absent_reason"), "code": "unknown"}]}
             b.observation(f"exposure-{name}", code, dataAbsentReason=absent)
         else:
-            b.paths[f"exposures.{name}"] = b.observation(f"exposure-{name}", code, component=components(_dump(exp)))
+            b.paths[f"exposures.{name}"] = b.observation(
+                f"exposure-{name}", code, component=components(_dump(exp))
+            )
     for section in ("emg", "mri", "biopsy"):
         item = getattr(record, section)
         if item is not None:
             b.paths[section] = b.observation(
-                section, _pcode(section), effectiveDateTime=_effective(item.date), component=components(_dump(item))
+                section,
+                _pcode(section),
+                effectiveDateTime=_effective(item.date),
+                component=components(_dump(item)),
             )
 
     refs: dict[str, list[str]] = {}
@@ -176,13 +185,13 @@ def _record_bundle(record: Record) -> tuple[dict[str, Any], dict[str, str]]:
         refs["antibodies"] = [_antibody(b, ab) for ab in record.antibodies]
     if record.medications is not None:
         refs["medications"] = [_medication(b, m) for m in record.medications]
-    for section, code in ITEM_CODES.items():
+    for section, item_code in ITEM_CODES.items():
         items = getattr(record, section)
         if items is not None:
             refs[section] = [
                 b.observation(
-                    code,
-                    _pcode(code),
+                    item_code,
+                    _pcode(item_code),
                     effectiveDateTime=_effective(getattr(it, "date", None)),
                     component=components(_dump(it)),
                 )
@@ -250,7 +259,11 @@ def _antibody(b: _Builder, ab: Any) -> str:
         "category": [_category("laboratory")],
         "effectiveDateTime": _effective(ab.date),
         "interpretation": [
-            {"coding": [{"system": codes.system("interpretation"), "code": codes.interpretation_code(ab.result)}]}
+            {
+                "coding": [
+                    {"system": codes.system("interpretation"), "code": codes.interpretation_code(ab.result)}
+                ]
+            }
         ],
     }
     if ab.value is not None:
@@ -355,7 +368,9 @@ def screener_questionnaire() -> dict[str, Any]:
             item["answerOption"] = [
                 {"valueCoding": {"system": codes.project_cs(), "code": v, "display": q["value_text"][v]}}
                 for v in q["values"]
-            ] + [{"valueCoding": {"system": codes.project_cs(), "code": "dont_know", "display": "Don't know"}}]
+            ] + [
+                {"valueCoding": {"system": codes.project_cs(), "code": "dont_know", "display": "Don't know"}}
+            ]
         elif kind == "number":
             item["type"] = "decimal"
             if q.get("unit"):
