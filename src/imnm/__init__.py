@@ -46,7 +46,7 @@ _LAZY = {
     "evaluate": "imnm.core.evaluate",
     "check": "imnm.core.evaluate",
     "parse_rule": "imnm.core.rules",
-    "Settings": "imnm.core.settings",
+    "Settings": "imnm.settings",
     "Truth": "imnm.core.truth",
     "and_": "imnm.core.truth",
     "or_": "imnm.core.truth",
@@ -57,11 +57,11 @@ _LAZY = {
 if TYPE_CHECKING:
     from imnm.core.evaluate import Outcome, check, evaluate
     from imnm.core.rules import parse_rule
-    from imnm.core.settings import Settings
     from imnm.core.truth import Truth, and_, at_least, not_, or_
     from imnm.record.facts import REGISTRY, RecordFacts
     from imnm.record.load import load_record, parse_record
     from imnm.record.model import Record
+    from imnm.settings import Settings
 
 
 def __getattr__(name: str) -> Any:

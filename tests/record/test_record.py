@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
-from imnm.core.settings import Settings
 from imnm.errors import RecordError
 from imnm.io.yaml import read_document
 from imnm.record.facts import RecordFacts
 from imnm.record.load import load_record, parse_record
+from imnm.settings import Settings
 from tests.conftest import AS_OF, DATA, EXAMPLES
 
 

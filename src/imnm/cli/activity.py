@@ -37,14 +37,7 @@ EnzymeOpt = typer.Option(
 )
 
 
-def _bad(option: str, value: object, allowed: tuple[str, ...]) -> InputError:
-    return InputError(
-        [Problem(option, f"{value!r} is not allowed", f"use one of {', '.join(allowed)}", value=value)],
-        what="command line",
-    )
-
-
-def _options(
+def _settings(
     *,
     method: str | None = None,
     trace: str | None = None,
@@ -54,25 +47,22 @@ def _options(
     missing: str | None = None,
     worsening_clause: bool = False,
 ) -> Any:
-    from imnm.activity import enzymes, mmt8, tis
-    from imnm.activity.measures import Options
+    from imnm.cli.common import settings_from
 
-    if method is not None and method not in tis.METHODS:
-        raise _bad("--method", method, tuple(tis.METHODS))
-    if trace is not None and trace not in mmt8.TRACE_OPTIONS:
-        raise _bad("--kendall-trace", trace, mmt8.TRACE_OPTIONS)
-    if enzyme is not None and enzyme not in enzymes.ENZYMES:
-        raise _bad("--enzyme", enzyme, enzymes.ENZYMES)
-    if population not in ("auto", "adult", "juvenile"):
-        raise _bad("--population", population, ("auto", "adult", "juvenile"))
-    if missing is not None and missing not in ("design_rule", "missing_as_zero_points"):
-        raise _bad("--missing", missing, ("design_rule", "missing_as_zero_points"))
     if window is not None and window < 0:
         raise InputError(
             [Problem("--window-days", f"{window} is negative", "use 0 or more days", value=window)],
             what="command line",
         )
-    return Options(method, trace, window, enzyme, population, missing, worsening_clause)  # type: ignore[arg-type]
+    return settings_from(
+        percent_change_method=method,
+        kendall_trace_value=trace,
+        enzyme_window_days=window,
+        enzyme=enzyme,
+        population=population,
+        zero_or_missing_baseline=missing,
+        imacs_doi_worsening_clause="enabled" if worsening_clause else None,
+    )
 
 
 def _date(option: str, value: str | None) -> Any:
@@ -111,19 +101,20 @@ def activity(
     as_json: bool = JsonOpt,
 ) -> None:
     """Show every visit's IMACS core set measures (MMT-8, HAQ-DI, global activity, muscle enzyme) and their trend."""
-    from imnm.activity.measures import activity_dict, followed_enzyme, trends, visit_measures
-    from imnm.record.load import load_record
+    from imnm import services
+    from imnm.activity.measures import trends
 
-    rec = load_record(file)
-    o = _options(trace=kendall_trace, window=window_days, enzyme=enzyme).resolved()
-    visits = visit_measures(rec, o)
-    chosen = followed_enzyme(visits[0] if visits else None, o)
+    rec = services.load_patient(file)
+    result = services.activity(
+        rec, settings=_settings(trace=kendall_trace, window=window_days, enzyme=enzyme)
+    )
+    visits, chosen = list(result.visits), result.enzyme
     if plot is not None:
         from imnm.activity.plot import plot_activity
 
         plot_activity(rec, visits, plot)
     if as_json:
-        data = activity_dict(rec, visits, chosen, o)
+        data = result.as_dict()
         if plot is not None:
             data["plot"] = str(plot)
         print_json(data)
@@ -252,11 +243,10 @@ def response(
     as_json: bool = JsonOpt,
 ) -> None:
     """Report the 2016 ACR/EULAR Total Improvement Score (TIS) between two visits, with the IMACS definition of improvement."""
-    from imnm.activity.measures import response as compute
-    from imnm.record.load import load_record
+    from imnm import services
 
-    rec = load_record(file)
-    o = _options(
+    rec = services.load_patient(file)
+    settings = _settings(
         method=method,
         trace=kendall_trace,
         window=window_days,
@@ -265,7 +255,7 @@ def response(
         missing=missing,
         worsening_clause=doi_worsening_clause,
     )
-    res = compute(rec, start=_date("--from", from_), end=_date("--to", to), options=o)
+    res = services.response(rec, start=_date("--from", from_), end=_date("--to", to), settings=settings)
     data = res.as_dict()
     if as_json:
         print_json(data)

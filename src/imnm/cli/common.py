@@ -132,20 +132,74 @@ DefaultUlnOpt = typer.Option(
 )
 
 
-def settings_from(default_uln: str) -> Any:
-    from imnm.core.settings import Settings
+def settings_from(
+    default_uln: str | None = None, *, choices: list[str] | None = None, **options: object
+) -> Any:
+    """Settings from command-line options (`--default-uln`, `--choice NAME=OPTION`, and named options
+    such as `screening_window=...`); every problem names the flag, the value and the fix."""
+    from imnm.settings import Settings
 
-    allowed = ("none", "by_sex_common_lab", "flat_200")
-    if default_uln not in allowed:
-        raise InputError(
-            [
+    values: dict[str, object] = {k: v for k, v in options.items() if v is not None}
+    if default_uln is not None:
+        values["default_uln"] = default_uln
+    problems: list[Problem] = []
+    for item in choices or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            problems.append(
                 Problem(
-                    "--default-uln",
-                    f"{default_uln!r} is not a policy",
-                    f"use one of {', '.join(allowed)}",
-                    value=default_uln,
+                    "--choice",
+                    f"{item!r} is not SETTING=OPTION",
+                    "e.g. --choice category_basis=probability",
+                    item,
                 )
-            ],
-            what="command line",
-        )
-    return Settings(default_uln=default_uln)
+            )
+            continue
+        values[key.strip()] = value.strip()
+    if problems:
+        raise InputError(problems, what="command line")
+    try:
+        return Settings.parse(values)
+    except InputError as exc:
+        raise InputError(
+            [Problem(_flag(p.path), p.message, p.fix, p.value) for p in exc.problems], what="command line"
+        ) from None
+
+
+_FLAGS = {
+    "default_uln": "--default-uln",
+    "screening_window": "--screening-window",
+    "unknown_policy": "--unknown-policy",
+    "urgent_flags": "--urgent-flags",
+    "percent_change_method": "--method",
+    "kendall_trace_value": "--kendall-trace",
+    "enzyme_window_days": "--window-days",
+    "enzyme": "--enzyme",
+    "population": "--population",
+    "zero_or_missing_baseline": "--missing",
+    "skin_or_biopsy_rule": "--skin-biopsy-rule",
+    "category_basis": "--category-basis",
+}
+
+
+def _flag(setting: str) -> str:
+    return _FLAGS.get(setting, f"--choice {setting}")
+
+
+_STYLES = {
+    "h1": "bold underline",
+    "h2": "bold cyan",
+    "text": "",
+    "dim": "dim",
+    "warn": "yellow",
+    "urgent": "bold red",
+}
+
+
+def print_lines(lines: list[tuple[str, str]]) -> None:
+    """Print renderer-neutral lines (`imnm.render`) with styles."""
+    c = console()
+    for i, (style, text) in enumerate(lines):
+        if style in ("h1", "h2") and i:
+            c.print()
+        c.print(text, style=_STYLES.get(style) or None, markup=False)

@@ -166,7 +166,7 @@ def facts(
             {
                 "id": rec.id,
                 "as_of": day.isoformat(),
-                "settings": src.context.settings.describe(),
+                "settings": src.context.settings.describe(("default_uln",)),
                 "facts": {
                     s.name: None
                     if obs is None

@@ -16,7 +16,6 @@ from typing import Any
 from imnm import knowledge
 from imnm.core.facts import FactKind, FactSpec, Interval, NumRange, Observation, Registry, scalar
 from imnm.core.quantities import fold_over_uln, to_canonical
-from imnm.core.settings import Settings
 from imnm.record.asof import as_of_view
 from imnm.record.model import Biopsy, Emg, Exposure, Findings, History, Mri, Record, completed_years
 from imnm.record.vocabulary import (
@@ -26,6 +25,7 @@ from imnm.record.vocabulary import (
     lab_label,
     lab_unit_factor,
 )
+from imnm.settings import Settings
 
 REGISTRY = Registry()
 

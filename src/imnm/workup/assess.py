@@ -14,6 +14,7 @@ from typing import Any
 from imnm import knowledge
 from imnm.core.truth import Truth
 from imnm.record.model import Record
+from imnm.settings import WORKUP_CHOICES
 from imnm.workup import interpret as interp
 from imnm.workup import mimics as mim
 from imnm.workup import next_tests as nt
@@ -59,13 +60,13 @@ class Assessment:
             "statin": self.statin,
             "flags": self.flags,
             "next_tests": self.next_tests,
-            "settings": self.settings.describe(),
+            "settings": self.settings.describe(("default_uln", *WORKUP_CHOICES)),
             "choices": self.settings.choices_used(),
             "sources": self.sources,
         }
 
     def explain(self) -> str:
-        from imnm.workup.report import render
+        from imnm.render.assess import render
 
         return "\n".join(text for _style, text in render(self))
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from imnm.core.settings import Settings
 from imnm.record.asof import as_of_view
 from imnm.record.facts import REGISTRY, RecordFacts
 from imnm.record.model import Record
+from imnm.settings import Settings
 from imnm.workup import antibodies, enmc, eular_acr
 from imnm.workup.settings import WorkupSettings, workup_settings
 from imnm.workup.shared import SharedEval

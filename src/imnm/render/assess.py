@@ -1,7 +1,8 @@
-"""The readable report: every section, every criterion with its status, evidence and source.
+"""Text rendering of an assessment (`imnm assess`): every section, every criterion with its status,
+evidence and source.
 
-`render(assessment)` returns (style, text) lines; style is `h1`, `h2`, `text`, `dim` or `warn`.
-The CLI styles them with rich; `Assessment.explain()` joins the plain text.
+`render(assessment)` returns (style, text) lines (see `imnm.render`); the CLI styles them with rich,
+`Assessment.explain()` joins the plain text, the web pages and reports reuse the wording.
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from imnm.core.evaluate import Outcome
+from imnm.render import Line
 
 if TYPE_CHECKING:
     from imnm.workup.assess import Assessment
 
-Line = tuple[str, str]
 _MARK = {"met": "✔", "not_met": "✘", "unknown": "?", "present": "✔", "absent": "✘"}
 
 

@@ -1,0 +1,16 @@
+"""The diagnostic work-up use case (`imnm assess`, `POST /api/v1/assess`, the assessment page)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from imnm.settings import Settings, default_settings
+from imnm.workup.assess import Assessment
+
+
+def assess(record: Any, *, as_of: date, settings: Settings | None = None) -> Assessment:
+    """Interpretation, ENMC 224, EULAR/ACR 2017, mimics, safety work-up and next tests for one patient."""
+    from imnm.workup.assess import assess as run
+
+    return run(record, as_of=as_of, settings=settings or default_settings())
