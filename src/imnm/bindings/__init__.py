@@ -46,6 +46,7 @@ from imnm import knowledge
 from imnm.core.facts import FactSpec, Interval, NumRange, Obs, Observation, Period, Raw, Ref, Registry
 from imnm.core.quantities import fold_over_uln, to_canonical
 from imnm.errors import KnowledgeError, Problem
+from imnm.knowledge.lookups import medication_matches
 from imnm.settings import Settings
 
 _FIELD = re.compile(r"\{(\w+)(?:\|([^}]*))?\}")
@@ -217,19 +218,6 @@ def get(obj: object, name: str) -> object:
             return None
         obj = obj.get(part) if isinstance(obj, dict) else getattr(obj, part, None)
     return obj
-
-
-@cache
-def _med_names(cls: str) -> tuple[str, ...]:
-    classes: dict[str, Any] = knowledge.load("medications")["classes"]
-    return tuple(classes[cls]["names"])
-
-
-@cache
-def medication_matches(name: str, cls: str) -> bool:
-    """Does a medication name belong to a class in `medications.yaml`?"""
-    key = name.strip().lower()
-    return any(key == n or key.startswith(n + " ") for n in _med_names(cls))
 
 
 def _matches(row: object, where: Mapping[str, object]) -> bool:

@@ -58,7 +58,12 @@ def _main(
     """IMNM Navigator: decision support for immune-mediated necrotizing myopathy."""
 
 
-Files = Annotated[list[Path], typer.Argument(help="Record files (.yaml, .yml or .json).", metavar="FILE...")]
+Files = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Record files (.yaml, .yml or .json) or FHIR R4 Bundles / NDJSON folders.", metavar="FILE..."
+    ),
+]
 
 
 @app.command()
@@ -93,13 +98,13 @@ def validate(files: Files, as_json: bool = JsonOpt) -> None:
     Exit code 0 when all are valid, 2 when any is not.
     """
     from imnm.errors import InputError
+    from imnm.io.sources import load_patient
     from imnm.record.checks import override_notes
-    from imnm.record.load import load_record
 
     results: list[dict[str, Any]] = []
     for f in files:
         try:
-            rec = load_record(f)
+            rec = load_patient(f)
             results.append(
                 {"file": str(f), "ok": True, "id": rec.id, "problems": [], "overrides": override_notes(rec)}
             )
@@ -171,10 +176,10 @@ def facts(
             )
         console().print(t)
         return
+    from imnm.io.sources import load_patient
     from imnm.record.checks import override_notes
-    from imnm.record.load import load_record
 
-    rec = load_record(file)
+    rec = load_patient(file)
     day = parse_as_of(as_of)
     _refuse_as_of(rec, day, file)
     src = RecordFacts(rec, as_of=day, settings=settings_from(default_uln))
@@ -282,8 +287,9 @@ def rule(
     from imnm.core.rules import Rule, parse_rule
     from imnm.errors import RuleError
     from imnm.facts import REGISTRY, RecordFacts
+    from imnm.io.sources import load_patient
     from imnm.io.yaml import read_document
-    from imnm.record.load import load_record, problems_from
+    from imnm.record.load import problems_from
 
     data = read_document(rule_file)
     try:
@@ -291,7 +297,7 @@ def rule(
     except ValidationError as exc:
         raise RuleError(problems_from(exc, Rule, file=str(rule_file)), what=str(rule_file)) from None
     require_valid(node, REGISTRY, file=str(rule_file))
-    rec = load_record(record_file)
+    rec = load_patient(record_file)
     day = parse_as_of(as_of)
     _refuse_as_of(rec, day, record_file)
     out = evaluate(
@@ -326,9 +332,12 @@ app.command("assess")(
 from imnm.cli.trials import register as register_trials  # noqa: E402  (issue 6: trials)
 
 register_trials(app)
+from imnm.cli.fhir import register as register_fhir  # noqa: E402  (issue 14: FHIR in and out)
+
+register_fhir(app)
 
 # --help lists the commands in the order of the care path, then the record and rule tools.
-_ORDER = ("screen", "assess", "activity", "response", "trials", "validate", "facts", "rule", "schema")
+_ORDER = ("screen", "assess", "activity", "response", "trials", "validate", "facts", "rule", "schema", "fhir")
 
 
 def _order_key(info: Any) -> int:

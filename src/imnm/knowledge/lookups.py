@@ -65,3 +65,18 @@ ANTIBODY_TARGETS: tuple[str, ...] = tuple(dict.fromkeys(_targets().values()))
 def canonical_target(name: str) -> str | None:
     """The canonical spelling of an antibody target, or None if unknown."""
     return _targets().get(_key(name))
+
+
+@cache
+def medication_classes() -> dict[str, dict[str, Any]]:
+    """Medication classes of `knowledge/data/medications.yaml` (label and the names that belong to each)."""
+    classes: dict[str, dict[str, Any]] = knowledge.load("medications")["classes"]
+    return classes
+
+
+@cache
+def medication_matches(name: str, cls: str) -> bool:
+    """Does a medication name belong to a class in `medications.yaml` (the name, or it followed by a
+    space and more words, e.g. "prednisone 20 mg")?"""
+    key = name.strip().lower()
+    return any(key == n or key.startswith(n + " ") for n in medication_classes()[cls]["names"])

@@ -402,7 +402,7 @@ class Biopsy(Checked):
 
     def cross_checks(self) -> list[Issue]:
         if self.performed is False:
-            extra = [k for k, v in self if k not in ("performed",) and v is not None]
+            extra = [k for k, v in self if k not in ("performed", "ref") and v is not None]
             if extra:
                 return [
                     Issue(

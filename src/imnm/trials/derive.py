@@ -14,22 +14,13 @@ it stays unknown rather than being read as "no change". All read the `medication
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
-
-from imnm import knowledge
 from imnm.core.facts import Interval, Obs, Observation, scalar
 from imnm.derive import Context, Derivation, FactView
+from imnm.knowledge.lookups import medication_classes
 
 # Prednisone-equivalent doses are a clinical conversion with no source in the project's
 # knowledge files; only prednisone and prednisolone (1:1) are summed, anything else is unknown.
 _PREDNISONE_LIKE = ("prednisone", "prednisolone")
-
-
-@cache
-def medication_classes() -> dict[str, dict[str, Any]]:
-    classes: dict[str, dict[str, Any]] = knowledge.load("medications")["classes"]
-    return classes
 
 
 def course_name(o: Observation) -> str:
