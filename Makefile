@@ -18,7 +18,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[plot]"  # plots (imnm activity --plot) work after make run
 	$(BIN)/python -m compileall -q src  # bytecode for a fast cold start (even with PYTHONDONTWRITEBYTECODE)
 	touch $@
 
@@ -45,6 +45,7 @@ run: $(STAMP)
 	$(BIN)/imnm activity examples/anti-srp-grades-haq.yaml
 	$(BIN)/imnm response examples/anti-srp-grades-haq.yaml
 	$(BIN)/imnm trials examples/anti-hmgcr.yaml --as-of $(AS_OF)
+	@echo "What next: .venv/bin/imnm --help (or . .venv/bin/activate, then imnm screen to answer the screener)."
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests bench scripts
@@ -70,6 +71,7 @@ bench: $(DEVSTAMP)
 	@if ! command -v wrk >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null 2>&1 || true; fi
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/cds.py
 
 serve: $(SERVESTAMP)
 	BIN=$(BIN) PORT=$(PORT) scripts/serve-demo.sh

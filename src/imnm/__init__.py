@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from imnm.version import __version__
 
 __all__ = [
     "REGISTRY",
@@ -37,8 +37,8 @@ __all__ = [
 ]
 
 _LAZY = {
-    "REGISTRY": "imnm.record.facts",
-    "RecordFacts": "imnm.record.facts",
+    "REGISTRY": "imnm.vocabulary",
+    "RecordFacts": "imnm.facts",
     "Record": "imnm.record.model",
     "load_record": "imnm.record.load",
     "parse_record": "imnm.record.load",
@@ -58,10 +58,11 @@ if TYPE_CHECKING:
     from imnm.core.evaluate import Outcome, check, evaluate
     from imnm.core.rules import parse_rule
     from imnm.core.truth import Truth, and_, at_least, not_, or_
-    from imnm.record.facts import REGISTRY, RecordFacts
+    from imnm.facts import RecordFacts
     from imnm.record.load import load_record, parse_record
     from imnm.record.model import Record
     from imnm.settings import Settings
+    from imnm.vocabulary import REGISTRY
 
 
 def __getattr__(name: str) -> Any:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from imnm.cli.common import DISCLAIMER, JsonOpt, console, handle_errors, print_json
+from imnm.cli.common import DISCLAIMER, JsonOpt, console, handle_errors, print_json, table
 from imnm.errors import InputError, Problem
 
 RecordArg = Annotated[Path, typer.Argument(help="A record file (.yaml, .yml or .json).", metavar="FILE")]
@@ -112,14 +112,13 @@ def activity(
     if plot is not None:
         from imnm.activity.plot import plot_activity
 
-        plot_activity(rec, visits, plot)
+        plot_activity(result.facts, visits, plot, title=rec.id)
     if as_json:
         data = result.as_dict()
         if plot is not None:
             data["plot"] = str(plot)
         print_json(data)
         return
-    from rich.table import Table
 
     c = console()
     if not visits:
@@ -127,9 +126,17 @@ def activity(
             f"{rec.id}: no visits recorded (add visits with MMT-8, HAQ-DI and global activity).", markup=False
         )
         return
-    t = Table(title=f"{rec.id}: disease activity by visit")
-    for col in ("date", "MMT-8", "min prox", "PhGA", "PtGA", "EMA", "HAQ-DI", "enzyme × ULN"):
-        t.add_column(col, no_wrap=col in ("date", "MMT-8"))
+    t = table(
+        "date",
+        "MMT-8",
+        "min prox",
+        "PhGA",
+        "PtGA",
+        "EMA",
+        "HAQ-DI",
+        "enzyme × ULN",
+        title=f"{rec.id}: disease activity by visit",
+    )
     offsets: list[str] = []
     for v in visits:
         if v.mmt is None:
@@ -260,10 +267,9 @@ def response(
     if as_json:
         print_json(data)
         return
-    from rich.table import Table
 
     c = console()
-    t = Table(
+    t = table(
         "measure",
         "baseline",
         "follow-up",

@@ -31,7 +31,7 @@ ChoiceOpt: Any = typer.Option(
 def assess(
     file: Annotated[Path, typer.Argument(help="A record file (.yaml, .yml or .json).")],
     as_of: str | None = AsOfOpt,
-    default_uln: str = DefaultUlnOpt,
+    default_uln: str | None = DefaultUlnOpt,
     skin_biopsy_rule: str | None = typer.Option(
         None,
         "--skin-biopsy-rule",

@@ -46,7 +46,7 @@ def trials(
         typer.Argument(help="With `import`: a ClinicalTrials.gov API v2 study JSON.", metavar="STUDY.json"),
     ] = None,
     as_of: str | None = AsOfOpt,
-    default_uln: str = DefaultUlnOpt,
+    default_uln: str | None = DefaultUlnOpt,
     trial: Annotated[
         list[str] | None, typer.Option("--trial", metavar="ID", help="Only these trial ids (repeatable).")
     ] = None,
@@ -134,12 +134,12 @@ def _list(as_json: bool) -> None:
     if as_json:
         print_json(listing.as_dict())
         return
-    from rich.table import Table
+    from imnm.cli.common import table
 
-    table = Table("trial", "status", "IMNM", "criteria (encoded/review)", "text")
+    t = table("trial", "status", "IMNM", "criteria (encoded/review)", "text")
     for row in render_list(listing):
-        table.add_row(*row)
-    console().print(table)
+        t.add_row(*row)
+    console().print(t)
 
 
 def _import(path: Path | None, out: Path | None, as_of: str | None, as_json: bool) -> None:

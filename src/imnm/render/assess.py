@@ -224,6 +224,11 @@ def render(a: Assessment) -> list[Line]:
         tx(f"  {test['rank']}. {test['name']} (invasiveness {test['invasiveness']}, {test['tier']}){changes}")
         dim(f"     {test['why']}")
 
+    if a.overrides:
+        h2("Values accepted although implausible (record overrides)")
+        for note in a.overrides:
+            out.append(("warn", "  " + note))
+
     h2("Choices used")
     for choice in a.settings.choices_used():
         flag_default = "" if choice["default"] else "  (not the default)"

@@ -51,6 +51,8 @@ def render(match: TrialMatch, *, all_criteria: bool = False) -> list[Line]:
         "(⚠️ assumed window; change it with --screening-window).",
         "dim",
     )
+    for note in match.overrides:
+        tx(f"Accepted although implausible (record override): {note}", "warn")
     for v in match.verdicts:
         r = v.result
         t = r.trial

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from imnm.activity.measures import FollowedEnzyme, Options, Response, VisitMeasures
+from imnm.derive import PatientFacts
+from imnm.services.patients import Patient, facts_of
 from imnm.settings import Settings, default_settings
+
+ALL_TIME = date(9999, 12, 31)
+"""The evaluation date of activity and response when none is given: every visit counts."""
 
 
 def options_from(settings: Settings) -> Options:
@@ -31,26 +35,36 @@ class Activity:
     visits: tuple[VisitMeasures, ...]
     enzyme: FollowedEnzyme
     options: Options
-    record: Any
+    facts: PatientFacts
 
     def as_dict(self) -> dict[str, object]:
         from imnm.activity.measures import activity_dict
 
-        return activity_dict(self.record, list(self.visits), self.enzyme, self.options)
+        return activity_dict(self.patient_id, list(self.visits), self.enzyme, self.options)
 
 
-def activity(record: Any, *, settings: Settings | None = None) -> Activity:
+def activity(patient: Patient, *, settings: Settings | None = None, as_of: date = ALL_TIME) -> Activity:
+    """Every visit's IMACS core set measures and their trend."""
     from imnm.activity.measures import followed_enzyme, visit_measures
 
-    o = options_from(settings or default_settings()).resolved()
-    visits = visit_measures(record, o)
-    return Activity(record.id, tuple(visits), followed_enzyme(visits[0] if visits else None, o), o, record)
+    s = settings or default_settings()
+    facts = facts_of(patient, as_of=as_of, settings=s)
+    o = options_from(s).resolved()
+    visits = visit_measures(facts, o)
+    return Activity(patient.id, tuple(visits), followed_enzyme(visits[0] if visits else None, o), o, facts)
 
 
 def response(
-    record: Any, *, start: date | None = None, end: date | None = None, settings: Settings | None = None
+    patient: Patient,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    settings: Settings | None = None,
+    as_of: date = ALL_TIME,
 ) -> Response:
     """The 2016 ACR/EULAR Total Improvement Score between two visits (default first and last)."""
     from imnm.activity.measures import response as compute
 
-    return compute(record, start=start, end=end, options=options_from(settings or default_settings()))
+    s = settings or default_settings()
+    facts = facts_of(patient, as_of=as_of, settings=s)
+    return compute(facts, patient_id=patient.id, start=start, end=end, options=options_from(s))

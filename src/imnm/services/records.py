@@ -7,10 +7,10 @@ from typing import Any
 
 
 def load_patient(path: str | Path) -> Any:
-    """Read one patient file (a record; FHIR bundles once that adapter lands)."""
-    from imnm.record.load import load_record
+    """Read one patient file: a record (YAML/JSON), a FHIR R4 Bundle or a bulk-export NDJSON folder."""
+    from imnm.io.sources import load_patient as load
 
-    return load_record(path)
+    return load(path)
 
 
 def parse_patient(document: object, *, file: str | None = None) -> Any:

@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from imnm.errors import InputError, Problem
-from imnm.record.types import IsoDate
+from imnm.services.patients import Patient, facts_of, overrides
 from imnm.settings import Settings, default_settings
 from imnm.trials.checklist import Item as ChecklistItem
 from imnm.trials.evaluate import Review, TrialResult
 from imnm.trials.model import Trial
+from imnm.types import IsoDate
 
 DISCLAIMER = (
     "Decision support, not a diagnosis. Classification criteria are research tools; "
@@ -60,7 +60,7 @@ class ReviewsFile(BaseModel):
 
 def parse_reviews(data: object, *, file: str | None = None) -> tuple[Review, ...]:
     """Validate a reviews document; every problem is reported at once (path, value, fix)."""
-    from imnm.record.load import problems_from
+    from imnm.types import problems_from
 
     try:
         doc = ReviewsFile.model_validate(data)
@@ -122,6 +122,7 @@ class TrialMatch:
     as_of: date
     settings: Settings
     verdicts: tuple[TrialVerdict, ...]
+    overrides: tuple[str, ...] = ()
 
     @property
     def results(self) -> tuple[TrialResult, ...]:
@@ -140,12 +141,13 @@ class TrialMatch:
             "settings": self.settings.describe(("default_uln", "screening_window")),
             "counts": self.counts(),
             "trials": [v.as_dict() for v in self.verdicts],
+            "overrides": list(self.overrides),
             "disclaimer": f"{DISCLAIMER} {TRIALS_NOTE}",
         }
 
 
 def match_trials(
-    record: Any,
+    patient: Patient,
     *,
     as_of: date,
     settings: Settings | None = None,
@@ -154,19 +156,17 @@ def match_trials(
     trials: Sequence[Trial] | None = None,
 ) -> TrialMatch:
     """Check a patient against the catalog (or `trials`): eligible, ineligible or needs_information."""
-    from imnm.facts import REGISTRY, RecordFacts
     from imnm.trials.checklist import checklist
     from imnm.trials.evaluate import evaluate_catalog
+    from imnm.vocabulary import REGISTRY
 
     s = settings or default_settings()
     items = select_trials(trials if trials is not None else catalog_trials(s), trial_ids)
     review_map: Mapping[tuple[str, str], Review] = {(r.trial, r.criterion): r for r in reviews}
-    facts = RecordFacts(record, as_of=as_of, settings=s)
+    facts = facts_of(patient, as_of=as_of, settings=s)
     results = evaluate_catalog(items, facts, as_of=as_of, registry=REGISTRY, reviews=review_map)
-    verdicts = tuple(
-        TrialVerdict(r, tuple(checklist(r.trial, record, r.cohort, as_of=as_of))) for r in results
-    )
-    return TrialMatch(record.id, as_of, s, verdicts)
+    verdicts = tuple(TrialVerdict(r, tuple(checklist(r.trial, facts, r.cohort))) for r in results)
+    return TrialMatch(patient.id, as_of, s, verdicts, overrides(patient))
 
 
 # ---------------------------------------------------------------- listing and import

@@ -1,7 +1,7 @@
-"""`assess(record, as_of=..., settings=...)`: the whole diagnostic work-up of one record.
+"""`assess(facts)`: the whole diagnostic work-up of one patient, read from their facts.
 
-Pure: no I/O and no clock (the evaluation date is passed in). Returns a typed `Assessment`
-(`as_dict()` for JSON, `explain()` for a readable report).
+Pure: no I/O and no clock (the evaluation date and the settings come with the facts). Returns a
+typed `Assessment` (`as_dict()` for JSON, `explain()` for a readable report).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from imnm import knowledge
 from imnm.core.truth import Truth
-from imnm.record.model import Record
+from imnm.derive import PatientFacts
 from imnm.settings import WORKUP_CHOICES
 from imnm.workup import interpret as interp
 from imnm.workup import mimics as mim
@@ -45,6 +45,9 @@ class Assessment:
     flags: list[dict[str, Any]]
     next_tests: list[dict[str, Any]]
     sources: list[str] = field(default_factory=list)
+    overrides: tuple[
+        str, ...
+    ] = ()  # implausible values the record accepts, with the reason (imnm.record.checks)
 
     def as_dict(self) -> dict[str, Any]:
         e = self.enmc.as_dict()
@@ -63,12 +66,8 @@ class Assessment:
             "settings": self.settings.describe(("default_uln", *WORKUP_CHOICES)),
             "choices": self.settings.choices_used(),
             "sources": self.sources,
+            "overrides": list(self.overrides),
         }
-
-    def explain(self) -> str:
-        from imnm.render.assess import render
-
-        return "\n".join(text for _style, text in render(self))
 
 
 def _flag(fid: str, text: str, source: str = "") -> dict[str, Any]:
@@ -158,13 +157,15 @@ def _flags(
         )
     for r in it["ck"].get("results", []):
         if r["fold"] is None:
-            out.append(
-                _flag(
-                    "ck_without_uln",
-                    f"CK {r['source']} has no upper limit of normal: fold unknown (ck.yaml choice default_uln ❗).",
-                    "ck.yaml",
+            if r.get("fold_min") is not None:
+                text = (
+                    f"CK {r['source']} has no upper limit of normal: the fold is only known to lie between "
+                    f"{r['fold_min']:g} and {r['fold_max']:g} × ULN (documented adult limits; ck.yaml choice "
+                    "default_uln ❗); ask the lab for its ULN."
                 )
-            )
+            else:
+                text = f"CK {r['source']} has no upper limit of normal: fold unknown (ck.yaml choice default_uln ❗)."
+            out.append(_flag("ck_without_uln", text, "ck.yaml"))
             break
     if it["emg"].get("pattern") == "neuropathic":
         out.append(
@@ -207,10 +208,10 @@ def _sources() -> list[str]:
     return list(_sources_t())
 
 
-def assess(record: Record, *, as_of: date, settings: WorkupSettings | None = None) -> Assessment:
+def assess(facts: PatientFacts) -> Assessment:
     """Interpretation, ENMC 224, EULAR/ACR 2017, mimics, safety work-up and next tests."""
-    ws = settings or WorkupSettings()
-    c = core(record, as_of, ws)
+    c = core(facts)
+    ws, as_of = c.ws, c.as_of
     it = interp.interpret(c)
     mimics = mim.assess_mimics(c)
     plan = wp.plan(c)
@@ -218,4 +219,6 @@ def assess(record: Record, *, as_of: date, settings: WorkupSettings | None = Non
     flags = _flags(c.enmc, c.eular, it, mimics, plan, statin)
     tests = nt.next_tests(c, plan, mimics)
     sources = _sources()
-    return Assessment(record.id, as_of, ws, it, c.enmc, c.eular, mimics, plan, statin, flags, tests, sources)
+    return Assessment(
+        facts.patient_id, as_of, ws, it, c.enmc, c.eular, mimics, plan, statin, flags, tests, sources
+    )

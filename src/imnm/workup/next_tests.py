@@ -20,6 +20,13 @@ from imnm.workup import enmc as enmc_mod
 from imnm.workup import eular_acr as ea
 from imnm.workup import rules as wr
 from imnm.workup.core import Core
+from imnm.workup.interpret import mri_recorded
+
+
+def _value(c: Core, name: str) -> object:
+    obs = c.facts.get(name)
+    return obs[0].value if obs else None
+
 
 ENMC = "ENMC 224 subtype"
 CATEGORY = "EULAR/ACR category"
@@ -141,7 +148,7 @@ def _entry(test: str, tier: str, why: str, changes: list[str], facts: list[str])
 def next_tests(c: Core, plan: list[dict[str, Any]], mimics: list[dict[str, Any]]) -> list[dict[str, Any]]:
     first = classification_tests(c)
     biopsy_at = next((i for i, t in enumerate(first) if t["test"] == BIOPSY), None)
-    if biopsy_at is not None and c.record.mri is None and "mri_muscle" in catalogue():
+    if biopsy_at is not None and not mri_recorded(c.facts) and "mri_muscle" in catalogue():
         first.insert(
             biopsy_at,
             _entry(
@@ -180,23 +187,19 @@ def next_tests(c: Core, plan: list[dict[str, Any]], mimics: list[dict[str, Any]]
             "mimics",
             "Features point to a muscular dystrophy: genetic testing helps tell it from antibody-negative IMNM [S27][S86].",
         )
-        if (
-            c.record.biopsy is not None
-            and c.record.biopsy.performed
-            and c.record.biopsy.dysferlin_deficient is None
-        ):
+        if _value(c, "biopsy.performed") is True and c.facts.get("biopsy.dysferlin_deficient") is None:
             add(
                 "dysferlin_testing",
                 "mimics",
                 "Dysferlin staining on the existing biopsy sample: dysferlinopathy often shows inflammation and is misdiagnosed as myositis [S90][S92a][S92b].",
             )
-    if c.record.mri is None:
+    if not mri_recorded(c.facts):
         add(
             "mri_muscle",
             "supportive",
             "Muscle MRI shows active oedema (where to biopsy) and fatty replacement (lasting damage, which makes early treatment urgent); it does not change the criteria.",
         )
-    if c.record.emg is None or c.record.emg.pattern is None:
+    if c.facts.get("emg.pattern") is None:
         add(
             "emg",
             "supportive",

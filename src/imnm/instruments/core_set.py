@@ -1,6 +1,6 @@
-"""Record shapes for the IMACS core set instruments: MMT-8 per-muscle grades and HAQ-DI items.
+"""The IMACS core set instruments' data: MMT-8 (total with its scale, or per-muscle grades) and HAQ-DI items.
 
-Scoring lives in `imnm.activity.mmt8` and `imnm.activity.haq`; the group and category names
+Scoring lives in `imnm.instruments.mmt8` and `imnm.instruments.haq`; the group and category names
 match `knowledge/data/core_set.yaml` (checked by the tests).
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, model_validator
 
-from imnm.record.types import fail
+from imnm.types import fail
 
 AXIAL = "neck_flexors"
 GROUPS: tuple[str, ...] = (
@@ -36,7 +36,7 @@ CATEGORIES: tuple[str, ...] = (
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _kendall(value: object) -> float | Literal["T"]:
@@ -129,3 +129,24 @@ class HaqItems(_Strict):
     reach: HaqCategory | None = None
     grip: HaqCategory | None = None
     activities: HaqCategory | None = None
+
+
+class Mmt8(_Strict):
+    """MMT-8 total with the scale it was scored on (/80 unilateral, /150 bilateral, /160),
+    or per-muscle Kendall 0-10 grades with the side tested (see `imnm.instruments.mmt8`)."""
+
+    total: Annotated[float, Strict(), Field(ge=0)] | None = None
+    scale: Literal[80, 150, 160] | None = None
+    side: Literal["right", "left", "bilateral"] | None = Field(
+        None, description="Side tested: right or left (unilateral, /80) or bilateral (/150)"
+    )
+    grades: Mmt8Grades | None = Field(
+        None, description="Per-muscle Kendall 0-10 grades (or T) of the 8 groups"
+    )
+
+    @model_validator(mode="after")
+    def _within_scale(self) -> Mmt8:
+        from imnm.instruments.mmt8 import validate
+
+        validate(self)
+        return self

@@ -12,8 +12,8 @@ from functools import cache
 from typing import Any
 
 from imnm import knowledge
-from imnm.record.core_set import CATEGORIES, HaqCategory, HaqItems
-from imnm.record.types import fail
+from imnm.instruments.core_set import CATEGORIES, HaqCategory, HaqItems
+from imnm.types import fail
 
 
 @cache

@@ -14,14 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from imnm import knowledge
-from imnm.record.core_set import AXIAL, GROUPS, Mmt8Grades, SidePair
-from imnm.record.types import fail
-
-if TYPE_CHECKING:
-    from imnm.record.model import Mmt8
+from imnm.instruments.core_set import AXIAL, GROUPS, Mmt8, Mmt8Grades, SidePair
+from imnm.types import fail
 
 Side = Literal["right", "left", "bilateral"]
 TraceOption = Literal["zero", "half", "one", "not_computable"]
