@@ -209,13 +209,16 @@ def test_reviews_feed_trial_matching_like_the_cli_reviews_file(world, tmp_path) 
     with db.session() as s:
         p = patients.visible(s, alice, pid)
         with pytest.raises(InputError, match="manual-review"):
-            patients.add_review(s, alice, p, trial="NCT05523167", criterion="age", met=True, note=None)
+            compute.check_review("NCT05523167", "age")  # encoded: a review would change nothing
+        with pytest.raises(InputError, match="did you mean 'NCT05523167'"):
+            compute.check_review("NCT05523168", "inc-1")
+        compute.check_review("NCT05523167", "inc-1")
         patients.add_review(s, alice, p, trial="NCT05523167", criterion="inc-1", met=False, note="first look")
         patients.add_review(s, alice, p, trial="NCT05523167", criterion="inc-1", met=True, note="confirmed")
         patients.add_review(s, alice, p, trial="NCT05523167", criterion="inc-6", met=True, note=None)
         rows = patients.reviews(s, p)
         record = patients.record_of(patients.revision(s, p))
-    reviews = patients.review_map(rows)
+    reviews = {(r.trial, r.criterion): r for r in compute.reviews(rows)}
     assert reviews[("NCT05523167", "inc-1")].met is True  # the latest review counts
     day = date(2026, 11, 25)
     settings = compute.settings({}, names={})

@@ -54,11 +54,18 @@ def _body_schemas() -> dict[str, Any]:
     return out
 
 
-def create_app(settings: ServerSettings | None = None, *, db: Database | None = None) -> FastAPI:
-    """The application. Refuses (`SchemaError`) a database whose schema is not at head."""
+def create_app(
+    settings: ServerSettings | None = None,
+    *,
+    db: Database | None = None,
+    cds: Any | None = None,
+    cds_feedback: Any | None = None,
+) -> FastAPI:
+    """The application. Refuses (`SchemaError`) a database whose schema is not at head.
+
+    `cds`: an `imnm.cds.service.CdsConfig` to serve CDS Hooks at /cds-services, audited in the store."""
     import importlib
 
-    from imnm import __version__
     from imnm.api import problems
     from imnm.api.auth import SESSION_COOKIE
     from imnm.api.middleware import (
@@ -67,6 +74,7 @@ def create_app(settings: ServerSettings | None = None, *, db: Database | None = 
         HeadersAndLogMiddleware,
         ProblemCSRFMiddleware,
     )
+    from imnm.version import __version__
 
     settings = settings or ServerSettings.from_env()
     database = db or Database(settings.database_url)
@@ -101,6 +109,11 @@ def create_app(settings: ServerSettings | None = None, *, db: Database | None = 
         module = importlib.import_module(f"imnm.api.routers.{name}")
         app.include_router(module.router, prefix=API_PREFIX)
 
+    if cds is not None:
+        from imnm.api import cds as cds_mount
+
+        cds_mount.include(app, database, cds, feedback=cds_feedback)
+
     @app.get(f"{API_PREFIX}/health", tags=["service"], summary="Liveness and schema version (no login)")
     def health() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "schema": database.current_revision()}
@@ -115,7 +128,11 @@ def create_app(settings: ServerSettings | None = None, *, db: Database | None = 
         cookie_secure=settings.cookie_secure == "always",
         auto_secure=settings.cookie_secure == "auto",
     )
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.max_body_bytes,
+        larger={"/cds-services": 20_000_000} if cds else {},
+    )
     app.add_middleware(HeadersAndLogMiddleware)
 
     def openapi() -> dict[str, Any]:

@@ -56,10 +56,17 @@ def settings(values: Mapping[str, object], choice: Iterable[str] = (), *, names:
 def validate(data: object) -> dict[str, Any]:
     """As `imnm validate --json` for one document (`file` is null)."""
     from imnm import services
+    from imnm.record.checks import override_notes
 
     try:
         rec = services.parse_patient(data)
-        item: dict[str, Any] = {"file": None, "ok": True, "id": rec.id, "problems": []}
+        item: dict[str, Any] = {
+            "file": None,
+            "ok": True,
+            "id": rec.id,
+            "problems": [],
+            "overrides": override_notes(rec),
+        }
     except InputError as exc:
         item = {"file": None, "ok": False, "problems": [p.as_dict() for p in exc.problems]}
     return {"ok": item["ok"], "files": [item]}
@@ -136,6 +143,54 @@ def trial(trial_id: str) -> dict[str, Any] | None:
     except InputError:
         return None
     return t.model_dump(mode="json", exclude_none=True)
+
+
+def check_review(trial_id: str, criterion: str) -> None:
+    """A review must name a trial of the catalog and one of its manual-review criteria."""
+    from difflib import get_close_matches
+
+    from imnm import services
+
+    trials = {t.trial.id: t.trial for t in services.list_trials().trials}
+    found = trials.get(trial_id)
+    if found is None:
+        close = get_close_matches(trial_id, list(trials), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise InputError(
+            [
+                Problem(
+                    "trial", f"{trial_id!r} is not in the catalog", hint + "see GET /api/v1/trials", trial_id
+                )
+            ],
+            what="review",
+        )
+    crits = {c.id: c for c in found.all_criteria()}
+    c = crits.get(criterion)
+    if c is None or not c.manual_review:
+        manual = [k for k, v in crits.items() if v.manual_review]
+        why = "is not a criterion of" if c is None else "is encoded (not a manual-review item) in"
+        raise InputError(
+            [
+                Problem(
+                    "criterion",
+                    f"{criterion!r} {why} {trial_id}",
+                    f"manual-review criteria of {trial_id}: {', '.join(manual) or 'none'}",
+                    criterion,
+                )
+            ],
+            what="review",
+        )
+
+
+def reviews(rows: Iterable[Any]) -> list[Any]:
+    """Stored reviews (the latest per criterion) as the matcher takes them."""
+    from imnm.store.patients import latest_reviews
+    from imnm.trials.evaluate import Review
+
+    return [
+        Review(r.trial_id, r.criterion_id, r.met, r.actor, r.created_at.date())
+        for r in latest_reviews(list(rows)).values()
+    ]
 
 
 def as_of_view(record: Any, as_of: date | None) -> Any:

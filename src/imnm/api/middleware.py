@@ -32,22 +32,25 @@ class BodyTooLarge(Exception):
 class BodyLimitMiddleware:
     """Refuse bodies over `limit` bytes with 413, by Content-Length or while reading."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
-        self.limit = limit
+        self.default = limit
+        self.larger = larger or {}  # path prefix -> limit (e.g. CDS Hooks prefetch)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        limit = next((n for p, n in self.larger.items() if path.startswith(p)), self.default)
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None:
             try:
-                too_big = int(length) > self.limit
+                too_big = int(length) > limit
             except ValueError:
                 too_big = False
             if too_big:
-                await self._refuse(send)
+                await self._refuse(send, limit)
                 return
         seen = 0
         started = False
@@ -57,7 +60,7 @@ class BodyLimitMiddleware:
             msg = await receive()
             if msg["type"] == "http.request":
                 seen += len(msg.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     raise BodyTooLarge
             return msg
 
@@ -71,10 +74,10 @@ class BodyLimitMiddleware:
             await self.app(scope, limited, tracking)
         except BodyTooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(send, limit)
 
-    async def _refuse(self, send: Send) -> None:
-        body = _problem_bytes(413, "Request body too large", f"the body may have at most {self.limit} bytes")
+    async def _refuse(self, send: Send, limit: int) -> None:
+        body = _problem_bytes(413, "Request body too large", f"the body may have at most {limit} bytes")
         await send(
             {
                 "type": "http.response.start",

@@ -328,41 +328,7 @@ def diff(a: Any, b: Any, path: str = "") -> list[dict[str, Any]]:
 def add_review(
     s: Session, who: Principal, p: Patient, *, trial: str, criterion: str, met: bool, note: str | None
 ) -> Review:
-    from imnm.trials.load import catalog
-
-    trials = {t.id: t for t in catalog()}
-    t = trials.get(trial)
-    if t is None:
-        from difflib import get_close_matches
-
-        close = get_close_matches(trial, list(trials), n=1)
-        raise InputError(
-            [
-                Problem(
-                    "trial",
-                    f"{trial!r} is not in the catalog",
-                    (f"did you mean {close[0]!r}? " if close else "") + "see GET /api/v1/trials",
-                    trial,
-                )
-            ],
-            what="review",
-        )
-    crits = {c.id: c for c in t.all_criteria()}
-    c = crits.get(criterion)
-    manual = [k for k, v in crits.items() if v.manual_review]
-    if c is None or not c.manual_review:
-        why = "is not a criterion of" if c is None else "is encoded (not a manual-review item) in"
-        raise InputError(
-            [
-                Problem(
-                    "criterion",
-                    f"{criterion!r} {why} {trial}",
-                    f"manual-review criteria of {trial}: {', '.join(manual) or 'none'}",
-                    criterion,
-                )
-            ],
-            what="review",
-        )
+    """Store a review (the caller checks that the criterion is a manual-review item of the trial)."""
     row = Review(
         patient_id=p.id,
         trial_id=trial,
@@ -401,15 +367,11 @@ def review_dict(r: Review) -> dict[str, Any]:
     }
 
 
-def review_map(rows: list[Review]) -> dict[tuple[str, str], Any]:
-    """The latest review per (trial, criterion), as the matcher takes them."""
-    from imnm.trials.evaluate import Review as MatchReview
-
-    out: dict[tuple[str, str], Any] = {}
-    for r in rows:  # ordered by id: later reviews win
-        out[(r.trial_id, r.criterion_id)] = MatchReview(
-            r.trial_id, r.criterion_id, r.met, r.actor, r.created_at.date()
-        )
+def latest_reviews(rows: list[Review]) -> dict[tuple[str, str], Review]:
+    """The latest review per (trial, criterion); `rows` oldest first."""
+    out: dict[tuple[str, str], Review] = {}
+    for r in rows:
+        out[(r.trial_id, r.criterion_id)] = r
     return out
 
 

@@ -289,7 +289,7 @@ async def patient_trials(
     revision: Rev = None,
 ) -> Response:
     record, rows = _load(ctx, patient_id, revision, response, reviews=True)
-    return json_response(o.run(record, store.review_map(rows).values()), headers=dict(response.headers))
+    return json_response(o.run(record, compute.reviews(rows)), headers=dict(response.headers))
 
 
 @router.get(
@@ -317,6 +317,7 @@ def add_review(
 ) -> dict[str, Any]:
     with ctx.session() as s:
         p = store.visible(s, ctx.principal, patient_id)
+        compute.check_review(body.trial, body.criterion)
         r = store.add_review(
             s, ctx.principal, p, trial=body.trial, criterion=body.criterion, met=body.met, note=body.note
         )
