@@ -97,6 +97,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from imnm import services
     from imnm.core.evaluate import Outcome, check, evaluate
     from imnm.core.rules import parse_rule
     from imnm.core.truth import Truth, and_, at_least, not_, or_
@@ -104,7 +105,6 @@ if TYPE_CHECKING:
     from imnm.facts import RecordFacts
     from imnm.record.load import load_record, parse_record
     from imnm.record.model import Record
-    from imnm import services
     from imnm.services import (
         assess,
         get_trial,
