@@ -22,6 +22,7 @@ from imnm.workup import workup_plan as wp
 from imnm.workup.core import core
 from imnm.workup.enmc import EnmcResult
 from imnm.workup.eular_acr import EularResult
+from imnm.workup.results import Flag, Interpretation, Mimic, NextTest, Statin, WorkupItem
 from imnm.workup.settings import WorkupSettings
 
 DISCLAIMER = (
@@ -36,14 +37,14 @@ class Assessment:
     record_id: str
     as_of: date
     settings: WorkupSettings
-    interpretation: dict[str, Any]
+    interpretation: Interpretation
     enmc: EnmcResult
     eular: EularResult
-    mimics: list[dict[str, Any]]
-    workup: list[dict[str, Any]]
-    statin: dict[str, Any]
-    flags: list[dict[str, Any]]
-    next_tests: list[dict[str, Any]]
+    mimics: list[Mimic]
+    workup: list[WorkupItem]
+    statin: Statin
+    flags: list[Flag]
+    next_tests: list[NextTest]
     sources: list[str] = field(default_factory=list)
     overrides: tuple[
         str, ...
@@ -70,18 +71,18 @@ class Assessment:
         }
 
 
-def _flag(fid: str, text: str, source: str = "") -> dict[str, Any]:
+def _flag(fid: str, text: str, source: str = "") -> Flag:
     return {"id": fid, "text": text, "source": source}
 
 
 def _flags(
     e: EnmcResult,
     u: EularResult,
-    it: dict[str, Any],
-    mimics: list[dict[str, Any]],
-    plan: list[dict[str, Any]],
-    statin: dict[str, Any],
-) -> list[dict[str, Any]]:
+    it: Interpretation,
+    mimics: list[Mimic],
+    plan: list[WorkupItem],
+    statin: Statin,
+) -> list[Flag]:
     out = [_flag("enmc_review", f, "enmc_224 ⚠️") for f in e.flags]
     for target, st in it["antibodies"]["targets"].items():
         if st["status"] in ("unconfirmed", "borderline"):
@@ -155,16 +156,16 @@ def _flags(
                 "[S21][S95]",
             )
         )
-    for r in it["ck"].get("results", []):
-        if r["fold"] is None:
-            if r.get("fold_min") is not None:
+    for ck_row in it["ck"]["results"]:
+        if ck_row["fold"] is None:
+            if ck_row["fold_min"] is not None:
                 text = (
-                    f"CK {r['source']} has no upper limit of normal: the fold is only known to lie between "
-                    f"{r['fold_min']:g} and {r['fold_max']:g} × ULN (documented adult limits; ck.yaml choice "
-                    "default_uln ❗); ask the lab for its ULN."
+                    f"CK {ck_row['source']} has no upper limit of normal: the fold is only known to lie between "
+                    f"{ck_row['fold_min']:g} and {ck_row['fold_max']:g} × ULN (documented adult limits; ck.yaml "
+                    "choice default_uln ❗); ask the lab for its ULN."
                 )
             else:
-                text = f"CK {r['source']} has no upper limit of normal: fold unknown (ck.yaml choice default_uln ❗)."
+                text = f"CK {ck_row['source']} has no upper limit of normal: fold unknown (ck.yaml choice default_uln ❗)."
             out.append(_flag("ck_without_uln", text, "ck.yaml"))
             break
     if it["emg"].get("pattern") == "neuropathic":
@@ -188,8 +189,9 @@ def _flags(
             out.append(_flag("cancer_screening", w["why"] + " The evidence conflicts (❗).", w["source"]))
         elif w.get("status") == "needed":
             out.append(_flag(w["id"], w["why"], w["source"]))
-    if statin.get("clinician_review"):
-        out.append(_flag("statin_review", statin["clinician_review"], statin["source"]))
+    review = statin["clinician_review"]
+    if review:
+        out.append(_flag("statin_review", review, statin["source"]))
     return out
 
 

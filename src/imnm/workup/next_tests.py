@@ -20,6 +20,7 @@ from imnm.workup import enmc as enmc_mod
 from imnm.workup import eular_acr as ea
 from imnm.workup import rules as wr
 from imnm.workup.core import Core
+from imnm.workup.results import Mimic, NextTest, WorkupItem
 from imnm.workup.interpret import mri_recorded
 
 
@@ -44,7 +45,7 @@ def _order() -> dict[str, int]:
     return {t: i for i, t in enumerate(catalogue())}
 
 
-def classification_tests(c: Core) -> list[dict[str, Any]]:
+def classification_tests(c: Core) -> list[NextTest]:
     e, u = c.enmc, c.eular
     settles: dict[str, dict[str, str]] = {}  # test -> fact -> label
     for m in e.missing:
@@ -129,7 +130,7 @@ def classification_tests(c: Core) -> list[dict[str, Any]]:
     return out
 
 
-def _entry(test: str, tier: str, why: str, changes: list[str], facts: list[str]) -> dict[str, Any]:
+def _entry(test: str, tier: str, why: str, changes: list[str], facts: list[str]) -> NextTest:
     t = catalogue()[test]
     return {
         "test": test,
@@ -145,7 +146,7 @@ def _entry(test: str, tier: str, why: str, changes: list[str], facts: list[str])
     }
 
 
-def next_tests(c: Core, plan: list[dict[str, Any]], mimics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def next_tests(c: Core, plan: list[WorkupItem], mimics: list[Mimic]) -> list[NextTest]:
     first = classification_tests(c)
     biopsy_at = next((i for i, t in enumerate(first) if t["test"] == BIOPSY), None)
     if biopsy_at is not None and not mri_recorded(c.facts) and "mri_muscle" in catalogue():
@@ -162,7 +163,7 @@ def next_tests(c: Core, plan: list[dict[str, Any]], mimics: list[dict[str, Any]]
             ),
         )
     seen = {t["test"] for t in first}
-    rest: list[dict[str, Any]] = []
+    rest: list[NextTest] = []
 
     def add(test: str, tier: str, why: str) -> None:
         if test in seen or test not in catalogue():

@@ -11,6 +11,7 @@ from imnm.core.facts import Interval, Observation
 from imnm.core.truth import Truth
 from imnm.workup import rules as wr
 from imnm.workup.core import Core
+from imnm.workup.results import Statin, WorkupItem
 from imnm.workup.enmc import subtype_label
 
 
@@ -19,7 +20,7 @@ def _done(c: Core, test: str) -> bool:
     return bool(fact and c.facts.get(fact))
 
 
-def cancer_screening(c: Core) -> dict[str, Any]:
+def cancer_screening(c: Core) -> WorkupItem:
     ev = knowledge.load("enmc_224")["cancer_screening_evidence"]
     choice = c.ws.cancer_screening
     sub = c.enmc.classification
@@ -70,12 +71,12 @@ def _course(o: Observation) -> str:
     return f"{what}{when}{until} ({where}, {o.source})"
 
 
-def statin(c: Core) -> dict[str, Any]:
+def statin(c: Core) -> Statin:
     """The one statin-exposure fact (exposure history and medication list together), explained."""
     notes = list(wr.table()["statin_notes"])
     obs = c.facts.get("exposure.statin")
     st = c.facts.get("exposure.statin.status")
-    status = st[0].value if st else None
+    status = str(st[0].value) if st else None
     ryr = c.facts.get("exposure.red_yeast_rice.status")
     if obs is None:
         summary = "Statin history not recorded: ask about statins and red yeast rice (history)."
@@ -103,8 +104,8 @@ def statin(c: Core) -> dict[str, Any]:
     }
 
 
-def plan(c: Core) -> list[dict[str, Any]]:
-    out = []
+def plan(c: Core) -> list[WorkupItem]:
+    out: list[WorkupItem] = []
     for i, w in enumerate(wr.table()["workup"]):
         o = c.ev(wr.rule_from(("workup", i, "when")))
         if o.truth is not Truth.MET:
