@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="imnm-bench-") as d:
         tmp = Path(d)
         url, token, pid = _setup(tmp)
-        server = Server(url, workers=args.workers)
+        server = Server(url, workers=args.workers, log_dir=tmp)
         try:
             for name, method, path, payload in (
                 ("POST /api/v1/assess", "POST", "/api/v1/assess?as_of=2026-11-25", body),

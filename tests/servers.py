@@ -128,11 +128,20 @@ def start_cluster() -> Cluster:
 class Server:
     """`imnm serve` in its own process on a free loopback port, stopped by PID."""
 
-    def __init__(self, database_url: str, *, env: dict[str, str] | None = None, workers: int = 1) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        env: dict[str, str] | None = None,
+        workers: int = 1,
+        log_dir: Path | None = None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, "-m", "imnm.cli.main"]
-        self.log = tempfile.NamedTemporaryFile(prefix="imnm-serve-", suffix=".log", delete=False)  # noqa: SIM115
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept open for the process's lifetime
+            prefix="imnm-serve-", suffix=".log", delete=False, dir=log_dir
+        )
         self.proc = subprocess.Popen(
             [*cmd, "serve", "--port", str(self.port), "--database", database_url, "--workers", str(workers)],
             stdout=self.log,

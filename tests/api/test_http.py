@@ -49,7 +49,7 @@ def test_serve_refuses_an_out_of_date_schema(tmp_path: Path) -> None:
 
 
 def test_done_when_walkthrough_over_http(database: str, tmp_path: Path) -> None:
-    server = Server(database)
+    server = Server(database, log_dir=tmp_path)
     try:
         out = subprocess.run(
             [sys.executable, str(ROOT / "scripts" / "api_walkthrough.py"), server.url, "--admin", "root"],
@@ -124,11 +124,11 @@ def test_done_when_walkthrough_over_http(database: str, tmp_path: Path) -> None:
     assert broken.exit_code == 1 and "edited" in broken.output
 
 
-def test_concurrent_clients_on_two_workers(database: str) -> None:
+def test_concurrent_clients_on_two_workers(database: str, tmp_path: Path) -> None:
     """Two worker processes, many clients writing on the same revision: exactly one wins per revision."""
     from concurrent.futures import ThreadPoolExecutor
 
-    server = Server(database, workers=2)
+    server = Server(database, workers=2, log_dir=tmp_path)
     try:
         c = httpx.Client(base_url=server.url, timeout=30, limits=httpx.Limits(max_connections=8))
         c.post("/api/v1/auth/login", json={"username": "root", "password": ADMIN_PW}).raise_for_status()
