@@ -191,7 +191,10 @@ def _current_dose(cls: str, unit: str):  # type: ignore[no-untyped-def]
             used.append(o.source)
         note = f"from the mg/day dose and body weight {weight:g} kg" if unit == "mg/kg/day" and used else None
         return scalar(
-            round(total, 3), source=", ".join(used) or f"medication.{cls} (none current)", when=ctx.as_of, note=note
+            round(total, 3),
+            source=", ".join(used) or f"medication.{cls} (none current)",
+            when=ctx.as_of,
+            note=note,
         )
 
     return compute
@@ -203,9 +206,9 @@ def _dose_needs(cls: str, unit: str):  # type: ignore[no-untyped-def]
             return ()
         for o in facts.get(f"medication.{cls}") or ():
             iv = o.value
-            if isinstance(iv, Interval) and iv.start is not None and _current(iv, ctx.as_of):
-                if _course_dose(o, unit, None)[1]:
-                    return ("weight_kg",)
+            current = isinstance(iv, Interval) and iv.start is not None and _current(iv, ctx.as_of)
+            if current and _course_dose(o, unit, None)[1]:
+                return ("weight_kg",)
         return ()
 
     return needs

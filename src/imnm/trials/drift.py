@@ -184,7 +184,11 @@ def compare(trial: Trial, study: dict[str, Any]) -> list[CriterionDiff]:
         if not sl.criterion.structured:
             continue
         match = next(
-            (ii for ii, it in enumerate(items) if it.structured_id == sl.criterion.id and ii not in used_items),
+            (
+                ii
+                for ii, it in enumerate(items)
+                if it.structured_id == sl.criterion.id and ii not in used_items
+            ),
             None,
         )
         if match is None:
@@ -195,7 +199,13 @@ def compare(trial: Trial, study: dict[str, Any]) -> list[CriterionDiff]:
         same = normalize(new) in _known_texts(sl.criterion)
         out.append(
             CriterionDiff(
-                "same" if same else "changed", sl.kind, sl.cohort_id, sl.criterion.id, sl.criterion.text, new, True
+                "same" if same else "changed",
+                sl.kind,
+                sl.cohort_id,
+                sl.criterion.id,
+                sl.criterion.text,
+                new,
+                True,
             )
         )
 
@@ -227,7 +237,9 @@ def compare(trial: Trial, study: dict[str, Any]) -> list[CriterionDiff]:
                 used_items.add(ii)
                 used_slots.add(si)
                 sl = slots[si]
-                out.append(CriterionDiff("same", sl.kind, sl.cohort_id, sl.criterion.id, sl.criterion.text, it.text))
+                out.append(
+                    CriterionDiff("same", sl.kind, sl.cohort_id, sl.criterion.id, sl.criterion.text, it.text)
+                )
                 break
     # 3. changed wordings, most similar first
     pairs: list[tuple[float, int, int]] = []
@@ -238,14 +250,16 @@ def compare(trial: Trial, study: dict[str, Any]) -> list[CriterionDiff]:
             ratio = max(_ratio(normalize(it.text), t) for t in _known_texts(slots[si].criterion))
             if ratio >= SIMILAR:
                 pairs.append((ratio, ii, si))
-    for _ratio_, ii, si in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
+    for _r, ii, si in sorted(pairs, key=lambda p: (-p[0], p[1], p[2])):
         if ii in used_items or si in used_slots:
             continue
         used_items.add(ii)
         used_slots.add(si)
         sl = slots[si]
         out.append(
-            CriterionDiff("changed", sl.kind, sl.cohort_id, sl.criterion.id, sl.criterion.text, items[ii].text)
+            CriterionDiff(
+                "changed", sl.kind, sl.cohort_id, sl.criterion.id, sl.criterion.text, items[ii].text
+            )
         )
     # 4. what is left
     for si, sl in enumerate(slots):
@@ -256,7 +270,13 @@ def compare(trial: Trial, study: dict[str, Any]) -> list[CriterionDiff]:
             continue  # already marked
         out.append(
             CriterionDiff(
-                "removed", sl.kind, sl.cohort_id, sl.criterion.id, sl.criterion.text, None, sl.criterion.structured
+                "removed",
+                sl.kind,
+                sl.cohort_id,
+                sl.criterion.id,
+                sl.criterion.text,
+                None,
+                sl.criterion.structured,
             )
         )
     for ii, it in enumerate(items):

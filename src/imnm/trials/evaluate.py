@@ -128,9 +128,11 @@ class Conflict:
 
 
 def stale_reason(stale: Stale) -> str:
-    """"needs review: the registry text changed on DATE" (or was removed)."""
+    """ "needs review: the registry text changed on DATE" (or was removed)."""
     if stale.change == "removed":
-        return f"needs review: the registry text no longer has this criterion (registry record of {stale.day})"
+        return (
+            f"needs review: the registry text no longer has this criterion (registry record of {stale.day})"
+        )
     return f"needs review: the registry text changed on {stale.day}"
 
 

@@ -222,10 +222,14 @@ class StatusAsOf(_Strict):
         description="The date the source gives for the status (registry lastUpdatePostDate, a listing's "
         "update date); null when the source gives none"
     )
-    source: str = Field(min_length=1, description="Where it was seen, e.g. 'registry record', 'CenterWatch listing'")
+    source: str = Field(
+        min_length=1, description="Where it was seen, e.g. 'registry record', 'CenterWatch listing'"
+    )
     kind: SourceKind
     url: str | None = None
-    checked_on: IsoDate | None = Field(None, description="The day `imnm trials update` read it from the registry")
+    checked_on: IsoDate | None = Field(
+        None, description="The day `imnm trials update` read it from the registry"
+    )
 
     def describe(self) -> str:
         when = f" of {self.date}" if self.date else " (no date given)"
@@ -290,14 +294,18 @@ class EncodedFrom(_Strict):
         description="catalog_text: the hash is over the criterion texts this entry holds (the baseline for "
         "entries written from mirrors); registry_record: over the registry's eligibilityCriteria"
     )
-    text_sha256: str = Field(pattern=SHA256, description="SHA-256 of the eligibility text (imnm.trials.drift)")
+    text_sha256: str = Field(
+        pattern=SHA256, description="SHA-256 of the eligibility text (imnm.trials.drift)"
+    )
     registry_version: str | None = Field(None, description="versionHolder of the record encoded from")
     registry_last_update: PartialDate | None = Field(None, description="lastUpdatePostDate of that record")
     text_date: PartialDate | None = Field(None, description="When the text was taken, when the source says")
     text_source: str = Field(min_length=1, description="Where the text came from")
     encoded_by: str = Field(min_length=1)
     encoded_on: IsoDate | None = None
-    reviewed_by: str | None = Field(None, description="Who checked the rules against the text (null: nobody yet)")
+    reviewed_by: str | None = Field(
+        None, description="Who checked the rules against the text (null: nobody yet)"
+    )
     reviewed_on: IsoDate | None = None
     note: str | None = None
 
@@ -332,11 +340,15 @@ class Trial(_Strict):
     why_stopped: str | None = Field(None, description="statusModule.whyStopped")
     dates: TrialDates | None = None
     parent_trial: str | None = Field(
-        None, pattern=ID_PATTERN, description="A rollover or extension study: the trial a participant must come from"
+        None,
+        pattern=ID_PATTERN,
+        description="A rollover or extension study: the trial a participant must come from",
     )
     sites: list[Site] = Field(default_factory=list)
     sites_note: str | None = Field(None, description="e.g. how many sites the sources list in all")
-    contacts: list[Contact] = Field(default_factory=list, description="Central contacts and overall officials")
+    contacts: list[Contact] = Field(
+        default_factory=list, description="Central contacts and overall officials"
+    )
     conditions: list[str] = Field(default_factory=list)
     minimum_age: str | None = None
     maximum_age: str | None = None
