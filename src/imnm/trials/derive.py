@@ -176,7 +176,7 @@ def _current_dose(cls: str, unit: str):  # type: ignore[no-untyped-def]
         if courses is None:
             return None
         weight = _weight(facts)
-        total, used = 0.0, []
+        total, used, by_weight = 0.0, [], False
         for o in courses:
             iv = o.value
             assert isinstance(iv, Interval)
@@ -189,7 +189,8 @@ def _current_dose(cls: str, unit: str):  # type: ignore[no-untyped-def]
                 return None
             total += dose
             used.append(o.source)
-        note = f"from the mg/day dose and body weight {weight:g} kg" if unit == "mg/kg/day" and used else None
+            by_weight = by_weight or (unit == "mg/kg/day" and _number_attr(o, "dose_mg_per_kg_per_day") is None)
+        note = f"from the mg/day dose and body weight {weight:g} kg" if by_weight and weight else None
         return scalar(
             round(total, 3),
             source=", ".join(used) or f"medication.{cls} (none current)",
