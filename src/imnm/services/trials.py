@@ -25,7 +25,8 @@ from imnm.services.patients import Patient, facts_of, overrides
 from imnm.settings import Settings, default_settings
 from imnm.trials.checklist import Item as ChecklistItem
 from imnm.trials.evaluate import Review, TrialResult
-from imnm.trials.load import Catalog, CatalogChoice, Entry
+from imnm.trials.load import Catalog, Entry
+from imnm.trials.load import CatalogChoice as CatalogChoice
 from imnm.trials.model import Trial
 from imnm.types import IsoDate
 
