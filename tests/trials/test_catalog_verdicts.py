@@ -526,7 +526,9 @@ def test_every_trial_has_all_three_verdicts() -> None:
         (t.id, None) for t in catalog() if not t.cohorts
     }
     units -= {("NCT04025632", None)}  # covered in test_zilucoplan.py
-    units -= {(t, None) for t in ("NCT07103746", "NCT06665256", "NCT06569472", "NCT05832034")}  # test_new_trials.py
+    units -= {
+        (t, None) for t in ("NCT07103746", "NCT06665256", "NCT06569472", "NCT05832034")
+    }  # test_new_trials.py
     for unit in units:
         assert seen.get(unit, set()) >= {"eligible", "ineligible", "needs_information"}, unit
 

@@ -484,8 +484,12 @@ class Mmt13(Strict):
     the record states the maximum of the scale and sides it used."""
 
     total: NonNegative = Field(description="Sum of the grades of the 13 muscle groups (both sides if tested)")
-    maximum: Positive = Field(description="The highest total possible on that scale for the groups and sides tested")
-    scale: str | None = Field(None, description="The grading scale as written, e.g. 'MRC 0-5' or 'Kendall 0-10'")
+    maximum: Positive = Field(
+        description="The highest total possible on that scale for the groups and sides tested"
+    )
+    scale: str | None = Field(
+        None, description="The grading scale as written, e.g. 'MRC 0-5' or 'Kendall 0-10'"
+    )
 
     @model_validator(mode="after")
     def _total_within_maximum(self) -> Mmt13:
@@ -507,7 +511,9 @@ class Visit(Checked):
     extramuscular_global: Vas10 | None = Field(None, description="Extramuscular activity, 0-10 cm VAS")
     haq_di: Annotated[float, Field(ge=0, le=3)] | None = Field(None, description="HAQ-DI, 0-3")
     haq: HaqItems | None = Field(None, description="HAQ-DI item answers by category (index computed)")
-    mmt13: Mmt13 | None = Field(None, description="Manual muscle testing of 13 muscle groups (total, maximum)")
+    mmt13: Mmt13 | None = Field(
+        None, description="Manual muscle testing of 13 muscle groups (total, maximum)"
+    )
     ref: SourceRef = None
 
     def cross_checks(self) -> list[Issue]:

@@ -491,7 +491,7 @@ def update_catalog(
     import re
 
     from imnm.trials import refresh, write
-    from imnm.trials.registry import RegistryClient, RegistryError, public_url
+    from imnm.trials.registry import RegistryClient, RegistryError, public_url, study_url
 
     choice = catalog or SHIPPED
     cat = load_catalog(choice, settings)
@@ -520,7 +520,9 @@ def update_catalog(
                 )
                 continue
             target = _target(e, choice)
-            p = refresh.plan(e.trial, study, checked_on=today, url=public_url(tid))
+            p = refresh.plan(
+                e.trial, study, checked_on=today, url=public_url(tid), api_url=study_url(options.url, tid)
+            )
             outcome = "updated" if p.changed else "checked"
             if target is None:
                 result.checks.append(
@@ -748,7 +750,7 @@ def approve_criteria(
     """A person confirms that rules still fit the registry's new text (`imnm trials approve`):
 
     - a `stale` changed criterion takes the registry's new text, keeps its rule, loses `stale` and
-      records `approved: {by, on, note}`;
+      records `approved: {by, date, note}`;
     - a `stale` removed criterion is deleted from the file;
     - an `added` criterion loses the `added` marker (it stays a manual-review item until encoded).
     For an entry whose baseline is its own texts, `encoded_from.text_sha256` is updated to the new
@@ -777,7 +779,7 @@ def approve_criteria(
     doc = write.load(_entry_text(entry))
     problems: list[Problem] = []
     done: list[dict[str, object]] = []
-    stamp = {"by": by.strip(), "on": today.isoformat(), **({"note": note} if note else {})}
+    stamp = {"by": by.strip(), "date": today.isoformat(), **({"note": note} if note else {})}
     for cid in criterion_ids:
         item = write.find_criterion(doc, cid)
         if item is None:

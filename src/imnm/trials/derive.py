@@ -189,7 +189,9 @@ def _current_dose(cls: str, unit: str):  # type: ignore[no-untyped-def]
                 return None
             total += dose
             used.append(o.source)
-            by_weight = by_weight or (unit == "mg/kg/day" and _number_attr(o, "dose_mg_per_kg_per_day") is None)
+            by_weight = by_weight or (
+                unit == "mg/kg/day" and _number_attr(o, "dose_mg_per_kg_per_day") is None
+            )
         note = f"from the mg/day dose and body weight {weight:g} kg" if by_weight and weight else None
         return scalar(
             round(total, 3),

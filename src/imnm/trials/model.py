@@ -150,7 +150,7 @@ class Approval(_Strict):
     """A person confirmed that the rule fits the registry text after a change."""
 
     by: str = Field(min_length=1)
-    on: IsoDate
+    date: IsoDate
     note: str | None = None
 
 

@@ -78,7 +78,10 @@ def previous_hash(trial: Trial) -> str | None:
     return None
 
 
-def plan(trial: Trial, study: dict[str, Any], *, checked_on: date, url: str) -> Plan:
+def plan(
+    trial: Trial, study: dict[str, Any], *, checked_on: date, url: str, api_url: str | None = None
+) -> Plan:
+    """What an update would change (`url`: the study's public page; `api_url`: the record read)."""
     from imnm.trials.ctgov import registry_facts
     from imnm.trials.evaluate import status_words
 
@@ -130,7 +133,7 @@ def plan(trial: Trial, study: dict[str, Any], *, checked_on: date, url: str) -> 
             fields.append(f"contacts ({len(trial.contacts)} → {len(contacts)})")
     check = {
         "checked_on": checked_on.isoformat(),
-        "url": url,
+        "url": api_url or url,
         "version_holder": facts["version_holder"],
         "last_update_posted": facts["last_update_posted"],
         "status": facts["registry_status"] or "not given",
