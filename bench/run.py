@@ -243,10 +243,11 @@ def registry_update() -> dict[str, float]:
     import shutil
 
     sys.path.insert(0, str(ROOT))
+    from tests.trials.registry_server import Registry
+
     from imnm.services.trials import CatalogChoice, update_catalog
     from imnm.trials.load import shipped_files
     from imnm.trials.registry import RegistryOptions
-    from tests.trials.registry_server import Registry
 
     record = json.loads((ROOT / "tests" / "data" / "trials" / "NCT04025632.transcribed-v2.json").read_text())
     server = Registry().start()

@@ -11,9 +11,10 @@ import pytest
 
 from imnm.cli.screen import check_save_path
 from imnm.errors import InputError, RecordError
+from imnm.render.screen import render_text
 from imnm.screen.answers import parse_answers
 from imnm.screen.interview import Back, Confirm, interview, parse_reply
-from imnm.screen.screener import load_screener, render_text, screen
+from imnm.screen.screener import load_screener, screen
 
 S = load_screener()
 Q = S.questions_by_id

@@ -1,21 +1,21 @@
-"""`imnm screen` run as a user would (a real subprocess): the interview end to end, files, JSON, errors."""
+"""`imnm screen`: the interview end to end, files, JSON, errors (in process; the real process is run in
+tests/test_cli_smoke.py and the pseudo-terminal tests)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 from imnm.io.yaml import load_yaml_text
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, CliResult, run_cli
 
 IMNM = [sys.executable, "-m", "imnm.cli.main"]
 KEYS = {"level", "reasons", "tests_to_expect", "specialists", "notes", "unanswered_that_matter"}
 
 
-def imnm(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*IMNM, *args], capture_output=True, text=True, cwd=ROOT, timeout=60, input=stdin)
+def imnm(*args: str, stdin: str | None = None) -> CliResult:
+    return run_cli(*args, stdin=stdin)
 
 
 # Replies in interview order; skipped questions get no line.

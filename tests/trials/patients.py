@@ -156,7 +156,9 @@ def dm_patient() -> dict[str, Any]:
     return d
 
 
-def results(data: dict[str, Any], trial: Any, *, as_of: date = AS_OF, reviews: Any = None) -> list[Any]:
+def results(
+    data: dict[str, Any], trial: Any, *, as_of: date = AS_OF, reviews: Any = None, settings: Any = None
+) -> list[Any]:
     """Evaluate one record (plain data) against one trial (id in the catalog, or a Trial)."""
     from imnm.facts import REGISTRY, RecordFacts
     from imnm.record.load import parse_record
@@ -169,7 +171,11 @@ def results(data: dict[str, Any], trial: Any, *, as_of: date = AS_OF, reviews: A
         trial = found[0]
     rec = parse_record(data)
     return evaluate_catalog(
-        [trial], RecordFacts(rec, as_of=as_of), as_of=as_of, registry=REGISTRY, reviews=reviews
+        [trial],
+        RecordFacts(rec, as_of=as_of, settings=settings),
+        as_of=as_of,
+        registry=REGISTRY,
+        reviews=reviews,
     )
 
 

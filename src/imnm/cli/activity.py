@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from imnm.cli.common import DISCLAIMER, JsonOpt, console, handle_errors, print_json, table
+from imnm.cli.common import JsonOpt, console, handle_errors, print_json, table
 from imnm.errors import InputError, Problem
 
 RecordArg = Annotated[Path, typer.Argument(help="A record file (.yaml, .yml or .json).", metavar="FILE")]
@@ -79,12 +79,6 @@ def _date(option: str, value: str | None) -> Any:
         ) from None
 
 
-def _num(x: float | None, digits: int = 2) -> str:
-    if x is None:
-        return "—"
-    return f"{round(x, digits):g}"
-
-
 def activity(
     file: RecordArg,
     plot: Annotated[
@@ -102,13 +96,12 @@ def activity(
 ) -> None:
     """Show every visit's IMACS core set measures (MMT-8, HAQ-DI, global activity, muscle enzyme) and their trend."""
     from imnm import services
-    from imnm.activity.measures import trends
 
     rec = services.load_patient(file)
     result = services.activity(
         rec, settings=_settings(trace=kendall_trace, window=window_days, enzyme=enzyme)
     )
-    visits, chosen = list(result.visits), result.enzyme
+    visits = list(result.visits)
     if plot is not None:
         from imnm.activity.plot import plot_activity
 
@@ -119,88 +112,21 @@ def activity(
             data["plot"] = str(plot)
         print_json(data)
         return
+    from imnm.render.activity import activity as render
 
-    c = console()
-    if not visits:
-        c.print(
-            f"{rec.id}: no visits recorded (add visits with MMT-8, HAQ-DI and global activity).", markup=False
-        )
-        return
-    t = table(
-        "date",
-        "MMT-8",
-        "min prox",
-        "PhGA",
-        "PtGA",
-        "EMA",
-        "HAQ-DI",
-        "enzyme × ULN",
-        title=f"{rec.id}: disease activity by visit",
-    )
-    offsets: list[str] = []
-    for v in visits:
-        if v.mmt is None:
-            mmt = "—"
-        else:
-            s = v.mmt
-            mmt = (
-                (f"{s.total:g}" if s.total is not None else f"{s.lo:g}-{s.hi:g}")
-                + f"/{s.scale}"
-                + (f" {s.side[0].upper()}" if s.side else "")
-                + ("" if s.source == "given total" else "*")
-            )
-        prox = (
-            "—"
-            if v.min_proximal is None
-            else (
-                f"{v.min_proximal[0]:g}"
-                if v.min_proximal[0] == v.min_proximal[1]
-                else f"{v.min_proximal[0]:g}-{v.min_proximal[1]:g}"
-            )
-        )
-        haq = "—" if v.haq is None else f"{v.haq:.2f}" + ("" if v.haq_source == "given" else "*")
-        r = v.enzymes.get(chosen.test or "")
-        if r is None:
-            enzyme_text = "—"
-        else:
-            enzyme_text = f"{r.label} " + (
-                f"{r.fold:.3g}" if r.fold is not None else f"{r.value:g} {r.unit} (no ULN)"
-            )
-            if r.offset_days:
-                enzyme_text += "†"
-                offsets.append(f"{v.date}: {r.where()}")
-        t.add_row(
-            v.date.isoformat(),
-            mmt,
-            prox,
-            _num(v.physician_global),
-            _num(v.patient_global),
-            _num(v.extramuscular_global),
-            haq,
-            enzyme_text,
-        )
-    c.print(t)
-    c.print(
-        "MMT-8: Kendall 0-10 total, side R/L/B(ilateral); min prox: lowest proximal grade; PhGA / PtGA / EMA: "
-        "physician, patient and extramuscular global activity (0-10 cm); HAQ-DI 0-3; "
-        "* computed from per-muscle grades or HAQ items; † lab not on the visit date:",
-        markup=False,
-    )
-    for line in offsets:
-        c.print(f"  † {line}", markup=False)
-    c.print(f"Muscle enzyme followed: {chosen.test or 'none'} — {chosen.why}", markup=False)
-    tr = trends(visits, chosen)
-    if tr:
-        c.print("Trend (first → last recorded):", markup=False)
-        for x in tr:
-            c.print(
-                f"  • {x.measure}: {x.first:.3g} → {x.last:.3g}{(' ' + x.unit) if x.unit else ''} "
-                f"({x.first_date} → {x.last_date}): {x.direction}",
-                markup=False,
-            )
-    if plot is not None:
-        c.print(f"Plot written to {plot}", markup=False)
-    c.print(DISCLAIMER, markup=False)
+    spec, lines = render(result, plot=str(plot) if plot is not None else None)
+    _print(spec, lines)
+
+
+def _print(spec: Any, lines: list[tuple[str, str]]) -> None:
+    from imnm.cli.common import print_lines
+
+    if spec is not None:
+        t = table(*spec.headers, title=spec.title)
+        for row in spec.rows:
+            t.add_row(*row)
+        console().print(t)
+    print_lines(lines)
 
 
 def response(
@@ -263,61 +189,13 @@ def response(
         worsening_clause=doi_worsening_clause,
     )
     res = services.response(rec, start=_date("--from", from_), end=_date("--to", to), settings=settings)
-    data = res.as_dict()
     if as_json:
-        print_json(data)
+        print_json(res.as_dict())
         return
+    from imnm.render.activity import response as render
 
-    c = console()
-    t = table(
-        "measure",
-        "baseline",
-        "follow-up",
-        "% change",
-        "band",
-        "points",
-        title=f"{rec.id}: Total Improvement Score, {res.baseline.date} → {res.followup.date}",
-    )
-    for m in res.result.measures.values():
-        t.add_row(
-            m.label,
-            _num(m.baseline, 3),
-            _num(m.followup, 3),
-            "—" if m.percent_change is None else f"{m.percent_change:.1f} %",
-            m.band or "missing",
-            ("—" if m.points is None else f"{m.points:g}") + f" / {m.max_points:g}",
-        )
-    c.print(t)
-    r = res.result
-    if r.tis is not None:
-        c.print(f"TIS {r.tis:g} / 100", markup=False)
-    else:
-        c.print(
-            f"TIS not determined: between {r.tis_min:g} and {r.tis_max:g} (measures missing)", markup=False
-        )
-    if r.category is not None:
-        c.print(f"Improvement: {r.category}", markup=False)
-    else:
-        c.print(f"Improvement: between {r.category_min} and {r.category_max}", markup=False)
-    c.print(f"Population: {res.population_basis}", markup=False)
-    for p, th in data["thresholds"].items():
-        c.print(
-            f"  {p} thresholds: minimal ≥ {th['minimal']:g}, moderate ≥ {th['moderate']:g}, major ≥ {th['major']:g}",
-            markup=False,
-        )
-    c.print(f"Percent change method (⚠️): {r.method} — {data['method_description']}", markup=False)
-    c.print(
-        f"{r.doi.text}: {r.doi.truth.value.replace('_', ' ')}"
-        + (f" (improved ≥ 20 %: {', '.join(r.doi.improved)})" if r.doi.improved else ""),
-        markup=False,
-    )
-    for m in r.measures.values():
-        for n in m.notes:
-            c.print(f"  • {m.label}: {n}", markup=False)
-    for n in data["notes"]:
-        c.print(f"Note: {n}", markup=False)
-    c.print(f"Source: {data['source']}", markup=False)
-    c.print(DISCLAIMER, markup=False)
+    spec, lines = render(res)
+    _print(spec, lines)
 
 
 def register(app: typer.Typer) -> None:

@@ -66,8 +66,9 @@ def screen(
     """
     from imnm import services
     from imnm.cli.common import settings_from
+    from imnm.render.screen import render_text
     from imnm.screen.answers import load_answers
-    from imnm.screen.screener import load_screener, render_text
+    from imnm.screen.screener import load_screener
 
     settings = settings_from(unknown_policy=unknown_policy, urgent_flags=urgent_flags)  # before any question
     screener = load_screener()
@@ -92,7 +93,7 @@ def screen(
     c.print(first, markup=False, style="bold red" if result.level == "urgent" else None)
     c.print(rest, markup=False)
     if explain:
-        from imnm.screen.screener import render_explanation
+        from imnm.render.screen import render_explanation
 
         c.print("\n" + render_explanation(result), markup=False)
     if save is not None:

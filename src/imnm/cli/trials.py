@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
+from imnm.cli.batch import CsvOpt, is_batch
 from imnm.cli.common import (
     AsOfOpt,
     DefaultUlnOpt,
@@ -29,6 +30,15 @@ from imnm.cli.common import (
     print_json,
     print_lines,
     settings_from,
+)
+
+TRIALS_COLUMNS = (
+    ("eligible", "eligible"),
+    ("needs_information", "need info"),
+    ("ineligible", "ineligible"),
+    ("best_open_trial", "best open trial"),
+    ("best_open_verdict", "verdict"),
+    ("best_open_tests", "tests it needs"),
 )
 
 
@@ -47,9 +57,13 @@ def trials(
             metavar="FILE|import|list|schema|update|search|approve",
         ),
     ],
-    path: Annotated[
-        Path | None,
-        typer.Argument(help="With `import`: a ClinicalTrials.gov API v2 study JSON.", metavar="STUDY.json"),
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="With `import`: a ClinicalTrials.gov API v2 study JSON. Otherwise more record files "
+            "(then one line per patient).",
+            metavar="[STUDY.json | FILE...]",
+        ),
     ] = None,
     as_of: str | None = AsOfOpt,
     default_uln: str | None = DefaultUlnOpt,
@@ -145,12 +159,16 @@ def trials(
         str | None, typer.Option("--note", metavar="TEXT", help="With `approve`: a remark.")
     ] = None,
     as_json: bool = JsonOpt,
+    as_csv: bool = CsvOpt,
 ) -> None:
     """Check a record against the IMNM trial catalog: eligible, ineligible or needs_information.
 
     For each trial (and cohort) it lists the criteria that failed, the tests or facts still
     needed, the criteria left for manual review, and a baseline checklist with the dates of what
     the patient already has. Trials are ranked: eligible first, then fewest missing tests.
+
+    Several record files or a folder: one line per patient (counts, eligible trials, the best-ranked
+    open trial and the tests it needs) as a table, --json or --csv, with a progress bar on a terminal.
 
     `imnm trials import STUDY.json` turns a ClinicalTrials.gov API v2 record into a draft catalog
     file and prints how many criteria were encoded and how many need review.
@@ -167,6 +185,7 @@ def trials(
     from imnm.services import CatalogChoice
 
     choice = CatalogChoice(tuple(catalog or ()), catalog_only)
+    rest = list(paths or [])
     if what in ("update", "search"):
         _registry(
             what,
@@ -187,7 +206,14 @@ def trials(
         _approve(choice, trial, criterion, by, note, as_of, as_json)
         return
     if what == "import":
-        _import(path, out, as_of, as_json)
+        if len(rest) > 1:
+            from imnm.errors import InputError, Problem
+
+            raise InputError(
+                [Problem("STUDY", "import takes one study file", "import one study at a time", str(rest[1]))],
+                what="command line",
+            )
+        _import(rest[0] if rest else None, out, as_of, as_json)
         return
     if what == "list":
         _list(choice, as_of, as_json)
@@ -200,17 +226,30 @@ def trials(
         print(json.dumps(Trial.model_json_schema(), indent=2, ensure_ascii=False))
         return
     from imnm import services
-    from imnm.errors import InputError, Problem
 
-    if path is not None:
-        raise InputError(
-            [Problem("PATH", "a second file is only used with `import`", "give one record file", str(path))],
-            what="command line",
-        )
     settings = settings_from(default_uln, screening_window=screening_window)
-    rec = services.load_patient(Path(what))
     day = parse_as_of(as_of)
     review_list = _load_reviews(reviews) if reviews else ()
+    files = [Path(what), *rest]
+    if is_batch(files) or as_csv:
+        from imnm.cli import batch
+        from imnm.services.batch import trials_summary
+
+        batch.run(
+            files,
+            lambda p: trials_summary(
+                services.match_trials(
+                    p, as_of=day, settings=settings, trial_ids=trial, reviews=review_list, catalog=choice
+                )
+            ),
+            what="trials",
+            columns=TRIALS_COLUMNS,
+            as_json=as_json,
+            as_csv=as_csv,
+            extra={"as_of": day.isoformat()},
+        )
+        return
+    rec = services.load_patient(files[0])
     match = services.match_trials(
         rec, as_of=day, settings=settings, trial_ids=trial, reviews=review_list, catalog=choice
     )

@@ -74,32 +74,39 @@ def render(a: Assessment) -> list[Line]:
     h2("1. Test interpretation")
     ck = it["ck"]
     tx(ck["summary"])
-    for r in ck.get("results", []):
-        fold = f"{r['fold']:g} × ULN" if r["fold"] is not None else "fold unknown (no ULN)"
-        uln = f"{r['uln']:g}" if r["uln"] is not None else "?"
-        dim(f"  {r['date'] or 'undated'}: {r['value']:g} {r['unit']} (ULN {uln}) = {fold} [{r['source']}]")
-    if ck.get("trend"):
-        tr = ck["trend"]
+    for row in ck["results"]:
+        if row["fold"] is not None:
+            fold = f"{row['fold']:g} × ULN"
+        elif row["fold_min"] is not None:
+            fold = f"{row['fold_min']:g}–{row['fold_max']:g} × ULN (ULN not reported)"
+        else:
+            fold = "fold unknown (no ULN)"
+        uln = f"{row['uln']:g}" if row["uln"] is not None else "?"
+        value = f"{row['value']:g}" if isinstance(row["value"], float | int) else str(row["value"])
+        dim(f"  {row['date'] or 'undated'}: {value} {row['unit']} (ULN {uln}) = {fold} [{row['source']}]")
+    tr = ck["trend"]
+    if tr:
         dim(
             f"  trend ({tr['measure']}): "
             + ", ".join(
                 f"{s['from']}→{s['to']} {s['direction']} ({s['change_percent']:+g} %)" for s in tr["steps"]
             )
         )
-    if ck.get("context"):
-        dim("  " + ck["context"])
+    context = ck.get("context")
+    if context:
+        dim("  " + context)
     for target, st in it["antibodies"]["targets"].items():
         tx(
             f"Anti-{target}: {st['status'] or 'not tested'} — {st['meaning']}"
             + ("".join(f"; {n}" for n in st["notes"]))
         )
-    for r in it["antibodies"]["results"]:
-        val = f" {r['value']:g} {r['unit'] or ''}".rstrip() if r["value"] is not None else ""
-        band = f", band {r['band']}" if r["band"] else ""
-        strength = f"; strength {r['strength']} ({r['strength_basis']})" if r["strength"] else ""
+    for ab in it["antibodies"]["results"]:
+        val = f" {ab['value']:g} {ab['unit'] or ''}".rstrip() if ab["value"] is not None else ""
+        band = f", band {ab['band']}" if ab["band"] else ""
+        strength = f"; strength {ab['strength']} ({ab['strength_basis']})" if ab["strength"] else ""
         dim(
-            f"  {r['source']}: anti-{r['target']} {r['result']} by {r['method'] or 'method not recorded'}{val}{band}{strength}"
-            + "".join(f"; {n}" for n in r["notes"])
+            f"  {ab['source']}: anti-{ab['target']} {ab['result']} by {ab['method'] or 'method not recorded'}{val}{band}{strength}"
+            + "".join(f"; {n}" for n in ab["notes"])
         )
     em = it["emg"]
     tx(
@@ -207,13 +214,16 @@ def render(a: Assessment) -> list[Line]:
             for ev in w["evidence"]:
                 dim("  · " + ev)
     tx("Statin: " + a.statin["summary"])
-    if a.statin.get("clinician_review"):
-        out.append(("warn", "  " + a.statin["clinician_review"]))
+    review = a.statin["clinician_review"]
+    if review:
+        out.append(("warn", "  " + review))
     for n in a.statin["notes"]:
         dim("  · " + n)
 
     h2("Flags")
-    for flag in a.flags or [{"text": "none", "source": ""}]:
+    if not a.flags:
+        tx("  ! none")
+    for flag in a.flags:
         tx(f"  ! {flag['text']}" + (f" [{flag['source']}]" if flag["source"] else ""))
 
     h2("6. Next tests (most informative and least invasive first)")

@@ -181,10 +181,7 @@ def render(match: TrialMatch, *, all_criteria: bool = False) -> list[Line]:
                 for a in flagged:
                     tx(f"    {a}", "dim")
         if v.checklist:
-            shown = "; ".join(
-                f"{i.label}: {'yes' + (f' ({i.date.isoformat()})' if i.date else '') if i.have else 'no'}"
-                for i in v.checklist
-            )
+            shown = "; ".join(f"{i.label}: {i.shown()}" for i in v.checklist)
             tx(f"  Baseline checklist: {shown}")
     tx("")
     tx(f"{DISCLAIMER} {TRIALS_NOTE}", "warn")

@@ -76,6 +76,7 @@ def _gc_dose(facts: FactView, ctx: Context) -> Obs:
         return None
     total = 0.0
     used: list[str] = []
+    since: list[str] = []
     for o in courses:
         iv = o.value
         assert isinstance(iv, Interval)
@@ -90,7 +91,10 @@ def _gc_dose(facts: FactView, ctx: Context) -> Obs:
             return None  # a current course without a prednisone dose: unknown total
         total += float(dose)
         used.append(o.source)
-    return scalar(total, source=", ".join(used) or "medications (none current)", when=ctx.as_of)
+        since.append(f"{course_name(o)} {float(dose):g} mg/day since {iv.start.isoformat()}")
+    # a dose is shown with the date it started, never as if measured on the evaluation date
+    note = "; ".join(since) if since else "no glucocorticoid course current on the evaluation date"
+    return scalar(total, source=", ".join(used) or "medications (none current)", note=note)
 
 
 def _current(iv: Interval, as_of: date) -> bool:

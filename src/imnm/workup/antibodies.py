@@ -16,6 +16,7 @@ from typing import Any
 
 from imnm import knowledge
 from imnm.core.facts import FactSource, Observation
+from imnm.workup.results import AntibodyResult
 from imnm.workup.settings import WorkupSettings
 
 _CONFIRMING = {
@@ -43,7 +44,7 @@ class Reading:
     confirmatory: bool  # done by a confirmatory (second) method
     notes: tuple[str, ...]
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> AntibodyResult:
         return {
             "source": self.source,
             "target": self.target,

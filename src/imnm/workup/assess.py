@@ -22,6 +22,7 @@ from imnm.workup import workup_plan as wp
 from imnm.workup.core import core
 from imnm.workup.enmc import EnmcResult
 from imnm.workup.eular_acr import EularResult
+from imnm.workup.results import Flag, Interpretation, Mimic, NextTest, Statin, WorkupItem
 from imnm.workup.settings import WorkupSettings
 
 DISCLAIMER = (
@@ -36,14 +37,14 @@ class Assessment:
     record_id: str
     as_of: date
     settings: WorkupSettings
-    interpretation: dict[str, Any]
+    interpretation: Interpretation
     enmc: EnmcResult
     eular: EularResult
-    mimics: list[dict[str, Any]]
-    workup: list[dict[str, Any]]
-    statin: dict[str, Any]
-    flags: list[dict[str, Any]]
-    next_tests: list[dict[str, Any]]
+    mimics: list[Mimic]
+    workup: list[WorkupItem]
+    statin: Statin
+    flags: list[Flag]
+    next_tests: list[NextTest]
     sources: list[str] = field(default_factory=list)
     overrides: tuple[
         str, ...
@@ -70,18 +71,18 @@ class Assessment:
         }
 
 
-def _flag(fid: str, text: str, source: str = "") -> dict[str, Any]:
+def _flag(fid: str, text: str, source: str = "") -> Flag:
     return {"id": fid, "text": text, "source": source}
 
 
 def _flags(
     e: EnmcResult,
     u: EularResult,
-    it: dict[str, Any],
-    mimics: list[dict[str, Any]],
-    plan: list[dict[str, Any]],
-    statin: dict[str, Any],
-) -> list[dict[str, Any]]:
+    it: Interpretation,
+    mimics: list[Mimic],
+    plan: list[WorkupItem],
+    statin: Statin,
+) -> list[Flag]:
     out = [_flag("enmc_review", f, "enmc_224 ⚠️") for f in e.flags]
     for target, st in it["antibodies"]["targets"].items():
         if st["status"] in ("unconfirmed", "borderline"):
@@ -121,14 +122,40 @@ def _flags(
                 "eular_acr_2017 versions",
             )
         )
-    if u.rule is Truth.NOT_MET and ea_rank(u.category_max) >= ea_rank(u.minimum):
+    imnm_subtype = e.classification in ("anti_hmgcr_myopathy", "anti_srp_myopathy", "antibody_negative_imnm")
+    not_classifiable = u.rule is Truth.NOT_MET and ea_rank(u.category_max) >= ea_rank(u.minimum)
+    if imnm_subtype and (u.classified is Truth.NOT_MET or not_classifiable):
+        from imnm.workup.enmc import subtype_label
+
+        if u.biopsy_status is True:
+            why = "this necrotizing biopsy has none of the four scored biopsy features"
+            tail = ""
+        else:
+            why = "without a skin sign they need inflammatory biopsy features, which necrotizing myopathy often lacks"
+            tail = " A biopsy would matter for the EULAR/ACR classification, not for the ENMC 224 subtype."
         out.append(
             _flag(
                 "eular_not_classifiable",
-                "EULAR/ACR: no heliotrope rash or Gottron papules/sign and no biopsy features, so the criteria cannot "
-                f"classify this as IIM ({u.ws.skin_or_biopsy_rule} reading); a muscle biopsy is needed for that.",
-                "eular_acr_2017 applicability skin_or_biopsy ☑️ [S4]",
+                f"ENMC 224 classifies this as {subtype_label(e.classification)}, but the 2017 EULAR/ACR criteria do "
+                f"not classify it as IIM: they score necrosis without inflammation poorly ({why}). ENMC 224 is the "
+                "classification for IMNM." + tail,
+                "clinical.md §1.8 worked example E2b (necrosis/regeneration only: not IIM by EULAR/ACR, 'illustrates "
+                "IMNM under-capture; ENMC still classifies')",
             )
+        )
+    elif not_classifiable:
+        if u.biopsy_status is True:
+            text = (
+                "EULAR/ACR: no heliotrope rash or Gottron papules/sign, and the biopsy on file has none of the "
+                f"scored biopsy features, so the criteria cannot classify this as IIM ({u.ws.skin_or_biopsy_rule} reading)."
+            )
+        else:
+            text = (
+                "EULAR/ACR: no heliotrope rash or Gottron papules/sign and no biopsy features, so the criteria cannot "
+                f"classify this as IIM ({u.ws.skin_or_biopsy_rule} reading); a muscle biopsy is needed for that."
+            )
+        out.append(
+            _flag("eular_not_classifiable", text, "eular_acr_2017 applicability skin_or_biopsy ☑️ [S4]")
         )
     if (
         e.classification in ("anti_hmgcr_myopathy", "anti_srp_myopathy", "antibody_negative_imnm")
@@ -155,16 +182,16 @@ def _flags(
                 "[S21][S95]",
             )
         )
-    for r in it["ck"].get("results", []):
-        if r["fold"] is None:
-            if r.get("fold_min") is not None:
+    for ck_row in it["ck"]["results"]:
+        if ck_row["fold"] is None:
+            if ck_row["fold_min"] is not None:
                 text = (
-                    f"CK {r['source']} has no upper limit of normal: the fold is only known to lie between "
-                    f"{r['fold_min']:g} and {r['fold_max']:g} × ULN (documented adult limits; ck.yaml choice "
-                    "default_uln ❗); ask the lab for its ULN."
+                    f"CK {ck_row['source']} has no upper limit of normal: the fold is only known to lie between "
+                    f"{ck_row['fold_min']:g} and {ck_row['fold_max']:g} × ULN (documented adult limits; ck.yaml "
+                    "choice default_uln ❗); ask the lab for its ULN."
                 )
             else:
-                text = f"CK {r['source']} has no upper limit of normal: fold unknown (ck.yaml choice default_uln ❗)."
+                text = f"CK {ck_row['source']} has no upper limit of normal: fold unknown (ck.yaml choice default_uln ❗)."
             out.append(_flag("ck_without_uln", text, "ck.yaml"))
             break
     if it["emg"].get("pattern") == "neuropathic":
@@ -188,8 +215,9 @@ def _flags(
             out.append(_flag("cancer_screening", w["why"] + " The evidence conflicts (❗).", w["source"]))
         elif w.get("status") == "needed":
             out.append(_flag(w["id"], w["why"], w["source"]))
-    if statin.get("clinician_review"):
-        out.append(_flag("statin_review", statin["clinician_review"], statin["source"]))
+    review = statin["clinician_review"]
+    if review:
+        out.append(_flag("statin_review", review, statin["source"]))
     return out
 
 

@@ -23,6 +23,7 @@ from imnm.core.evaluate import Missing, Outcome, Run, dedupe_missing, missing_di
 from imnm.core.facts import Registry
 from imnm.core.truth import Truth, and_, or_
 from imnm.workup import rules as wr
+from imnm.workup.results import Disagreement
 from imnm.workup.settings import WorkupSettings
 from imnm.workup.shared import SharedEval, intern
 
@@ -237,7 +238,7 @@ class EularResult:
     subgroup_note: str | None
     subgroup_missing: tuple[Missing, ...]
     ws: WorkupSettings
-    disagreements: tuple[dict[str, Any], ...] = field(default=())
+    disagreements: tuple[Disagreement, ...] = field(default=())
 
     @property
     def primary(self) -> VersionScore:
@@ -448,7 +449,7 @@ def classify(ev: SharedEval, ws: WorkupSettings, *, biopsy_status: bool | None) 
             note = "subgroups not assigned (choice subgroup_tree_use=disabled)"
     elif classified is Truth.UNKNOWN:
         note = "not assigned until classification as IIM is settled"
-    disagreements = []
+    disagreements: list[Disagreement] = []
     for v in versions:
         for t in sorted({v.known, v.lo, v.hi}):
             by_s, by_p = category_of(t, v.version, "score"), category_of(t, v.version, "probability")

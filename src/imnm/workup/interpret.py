@@ -15,6 +15,21 @@ from imnm.core.facts import FactSource, NumRange, Observation, source_order
 from imnm.core.truth import Truth
 from imnm.workup import rules as wr
 from imnm.workup.core import Core
+from imnm.workup.results import (
+    AntibodyInterpretation,
+    AntibodyResult,
+    AntibodyTarget,
+    BiopsyInterpretation,
+    BiopsyPattern,
+    CkInterpretation,
+    CkRow,
+    CkTrend,
+    EmgInterpretation,
+    Interpretation,
+    MriFinding,
+    MriInterpretation,
+    TrendStep,
+)
 
 
 @cache
@@ -46,8 +61,8 @@ def _row_key(o: Observation) -> str:
     return (o.ref.row or o.source) if o.ref else o.source
 
 
-def ck(c: Core) -> dict[str, Any]:
-    rows: list[dict[str, Any]] = []
+def ck(c: Core) -> CkInterpretation:
+    rows: list[CkRow] = []
     folds = {_row_key(o): o for o in c.facts.get("lab.ck.fold") or ()}
     for o in c.facts.get("lab.ck") or ():
         assert isinstance(o.value, float)
@@ -102,7 +117,9 @@ def ck(c: Core) -> dict[str, Any]:
         }
     rows.sort(key=lambda r: (r["date"] is None, r["date"] or date.min))
     with_fold = [r for r in rows if r["fold"] is not None]
-    peak = max(with_fold, key=lambda r: r["fold"]) if with_fold else max(rows, key=lambda r: r["u_per_l"])
+    peak = (
+        max(with_fold, key=lambda r: r["fold"] or 0.0) if with_fold else max(rows, key=lambda r: r["u_per_l"])
+    )
     latest = rows[-1]
     trend = _trend(rows, c.ws.ck_trend_stable_band)
     seed = _by_disease("imnm_seed_claim")
@@ -133,7 +150,7 @@ def ck(c: Core) -> dict[str, Any]:
     return {
         "status": "known",
         "summary": "CK: " + "; ".join(parts) + ".",
-        "results": [dict(r, date=r["date"].isoformat() if r["date"] else None) for r in rows],
+        "results": [_iso_row(r) for r in rows],
         "peak_fold": peak["fold"],
         "peak_u_per_l": peak["u_per_l"],
         "latest_fold": latest["fold"],
@@ -144,12 +161,24 @@ def ck(c: Core) -> dict[str, Any]:
     }
 
 
-def _trend(rows: list[dict[str, Any]], band_choice: str) -> dict[str, Any] | None:
+def _iso_row(r: CkRow) -> CkRow:
+    out = r.copy()
+    out["date"] = r["date"].isoformat() if r["date"] else None
+    return out
+
+
+def _measure(r: CkRow, by_fold: bool) -> float:
+    v = r["fold"] if by_fold else r["u_per_l"]
+    assert v is not None
+    return v
+
+
+def _trend(rows: list[CkRow], band_choice: str) -> CkTrend | None:
     dated = [r for r in rows if r["date"] is not None]
     if len(dated) < 2:
         return None
     stable = float(wr.table()["ck_trend"]["stable_percent"][band_choice])
-    key = "fold" if all(r["fold"] is not None for r in dated) else "u_per_l"
+    by_fold = all(r["fold"] is not None for r in dated)
 
     def direction(a: float, b: float) -> tuple[str, float]:
         pct = 100 * (b - a) / a if a else 0.0
@@ -157,9 +186,9 @@ def _trend(rows: list[dict[str, Any]], band_choice: str) -> dict[str, Any] | Non
             return "stable", pct
         return ("rising" if pct > 0 else "falling"), pct
 
-    steps = []
+    steps: list[TrendStep] = []
     for a, b in itertools.pairwise(dated):
-        d, pct = direction(a[key], b[key])
+        d, pct = direction(_measure(a, by_fold), _measure(b, by_fold))
         steps.append(
             {
                 "from": a["date"].isoformat(),
@@ -168,9 +197,9 @@ def _trend(rows: list[dict[str, Any]], band_choice: str) -> dict[str, Any] | Non
                 "change_percent": round(pct, 1),
             }
         )
-    overall, pct = direction(dated[0][key], dated[-1][key])
+    overall, pct = direction(_measure(dated[0], by_fold), _measure(dated[-1], by_fold))
     return {
-        "measure": "fold over ULN" if key == "fold" else "U/L",
+        "measure": "fold over ULN" if by_fold else "U/L",
         "overall": overall,
         "change_percent": round(pct, 1),
         "steps": steps,
@@ -188,14 +217,15 @@ _ADVICE = {
 }
 
 
-def antibodies_(c: Core) -> dict[str, Any]:
+def antibodies_(c: Core) -> AntibodyInterpretation:
     from imnm.workup.antibodies import readings, target_status
 
-    out: dict[str, Any] = {"targets": {}, "results": []}
+    targets: dict[str, AntibodyTarget] = {}
+    results: list[AntibodyResult] = []
     facts = c.facts
     for target, test in (("HMGCR", "anti_hmgcr"), ("SRP", "anti_srp")):
         st = c.hmgcr if target == "HMGCR" else c.srp
-        out["targets"][target] = {
+        targets[target] = {
             "status": st.status or "not_tested",
             "confirmed_positive": st.positive,
             "meaning": _ADVICE.get(st.status or "", f"not tested: order test {test}"),
@@ -206,20 +236,21 @@ def antibodies_(c: Core) -> dict[str, Any]:
         if target not in seen:
             seen.add(target)
             st = target_status(facts, target, c.ws)
-            out["targets"][target] = {
+            targets[target] = {
                 "status": st.status,
                 "confirmed_positive": st.positive,
                 "meaning": _ADVICE.get(st.status or "", ""),
                 "notes": list(st.notes),
             }
     for target in sorted(seen):
-        out["results"].extend(r.as_dict() for r in readings(facts, target, c.ws))
-    out["results"].sort(key=lambda r: source_order(r["source"]))
-    out["status"] = "known" if out["results"] else "unknown"
-    out["source"] = (
-        "antibodies.yaml (anti-HMGCR ELISA cut-off < 20 units ✅, grades ☑️ [S30]; line blot [S34])"
-    )
-    return out
+        results.extend(r.as_dict() for r in readings(facts, target, c.ws))
+    results.sort(key=lambda r: source_order(r["source"]))
+    return {
+        "targets": targets,
+        "results": results,
+        "status": "known" if results else "unknown",
+        "source": "antibodies.yaml (anti-HMGCR ELISA cut-off < 20 units ✅, grades ☑️ [S30]; line blot [S34])",
+    }
 
 
 def _one(facts: FactSource, name: str) -> object:
@@ -242,7 +273,7 @@ def antibody_targets(facts: FactSource) -> list[str]:
     return [t for t in ANTIBODY_TARGETS if facts.get(f"antibody.{t}")]
 
 
-def emg(facts: FactSource) -> dict[str, Any]:
+def emg(facts: FactSource) -> EmgInterpretation:
     pattern = _one(facts, "emg.pattern")
     if not isinstance(pattern, str):
         return {"status": "unknown", "summary": "EMG not recorded.", "pattern": None}
@@ -271,24 +302,27 @@ def mri_recorded(facts: FactSource) -> bool:
     return any(facts.get(f"mri.{n}") is not None for n in ("date", *MRI_FINDINGS))
 
 
-def mri(facts: FactSource) -> dict[str, Any]:
+def mri(facts: FactSource) -> MriInterpretation:
     if not mri_recorded(facts):
         return {"status": "unknown", "summary": "Muscle MRI not recorded.", "findings": []}
     texts = wr.table()["mri_findings"]
-    findings: list[dict[str, Any]] = []
+    findings: list[MriFinding] = []
     for name in MRI_FINDINGS:
         v = _one(facts, f"mri.{name}")
-        if v is None:
+        if not isinstance(v, bool):
             findings.append(
                 {"finding": name, "value": None, "text": f"{name.replace('_', ' ')}: not reported"}
             )
             continue
         t = texts[name]
+        key = "present" if v else "absent"
+        if v and "present_without_biopsy" in t and _one(facts, "biopsy.performed") is not True:
+            key = "present_without_biopsy"
         findings.append(
             {
                 "finding": name,
                 "value": v,
-                "text": t["present" if v else "absent"],
+                "text": t[key],
                 "source": f"{t['source']} {t['mark']}",
             }
         )
@@ -302,7 +336,7 @@ def mri(facts: FactSource) -> dict[str, Any]:
     }
 
 
-def biopsy(c: Core) -> dict[str, Any]:
+def biopsy(c: Core) -> BiopsyInterpretation:
     performed = c.facts.get("biopsy.performed")
     if performed is None:
         return {
@@ -313,7 +347,7 @@ def biopsy(c: Core) -> dict[str, Any]:
     if performed[0].value is not True:
         return {"status": "not_performed", "summary": "No muscle biopsy done.", "patterns": []}
     done = c.facts.get("biopsy.date")
-    patterns = []
+    patterns: list[BiopsyPattern] = []
     for i, p in enumerate(wr.table()["biopsy_patterns"]):
         o = c.ev(wr.rule_from(("biopsy_patterns", i, "rule")))
         patterns.append(
@@ -338,7 +372,7 @@ def biopsy(c: Core) -> dict[str, Any]:
     }
 
 
-def interpret(c: Core) -> dict[str, Any]:
+def interpret(c: Core) -> Interpretation:
     return {
         "ck": ck(c),
         "antibodies": antibodies_(c),

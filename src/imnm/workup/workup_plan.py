@@ -4,14 +4,13 @@ and the statin exposure explained."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from imnm import knowledge
 from imnm.core.facts import Interval, Observation
 from imnm.core.truth import Truth
 from imnm.workup import rules as wr
 from imnm.workup.core import Core
 from imnm.workup.enmc import subtype_label
+from imnm.workup.results import Statin, WorkupItem
 
 
 def _done(c: Core, test: str) -> bool:
@@ -19,7 +18,7 @@ def _done(c: Core, test: str) -> bool:
     return bool(fact and c.facts.get(fact))
 
 
-def cancer_screening(c: Core) -> dict[str, Any]:
+def cancer_screening(c: Core) -> WorkupItem:
     ev = knowledge.load("enmc_224")["cancer_screening_evidence"]
     choice = c.ws.cancer_screening
     sub = c.enmc.classification
@@ -28,7 +27,20 @@ def cancer_screening(c: Core) -> dict[str, Any]:
         "all_imnm": {"anti_hmgcr_myopathy", "anti_srp_myopathy", "antibody_negative_imnm"},
         "individualise": set(),
     }[choice]
-    if sub in target:
+    onset = c.facts.get("age_at_onset")
+    child = bool(onset and isinstance(onset[0].value, float) and onset[0].value < 18)
+    if (
+        child
+        and c.ws.cancer_screening_children == "adult_cohorts_only"
+        and (sub in target or (sub == "unknown" and target))
+    ):
+        status = "not_recommended_child"
+        text = (
+            "Cancer screening is not flagged: the disease began before age 18, and the studies linking IMNM to "
+            "cancer were done in adults (enmc_224 choice cancer_screening_children=adult_cohorts_only ❗); the "
+            "clinician decides."
+        )
+    elif sub in target:
         status = "recommended"
         text = f"Cancer screening flagged for {subtype_label(sub)} (enmc_224 choice cancer_screening={choice} ❗)."
     elif sub == "unknown" and (
@@ -70,12 +82,12 @@ def _course(o: Observation) -> str:
     return f"{what}{when}{until} ({where}, {o.source})"
 
 
-def statin(c: Core) -> dict[str, Any]:
+def statin(c: Core) -> Statin:
     """The one statin-exposure fact (exposure history and medication list together), explained."""
     notes = list(wr.table()["statin_notes"])
     obs = c.facts.get("exposure.statin")
     st = c.facts.get("exposure.statin.status")
-    status = st[0].value if st else None
+    status = str(st[0].value) if st else None
     ryr = c.facts.get("exposure.red_yeast_rice.status")
     if obs is None:
         summary = "Statin history not recorded: ask about statins and red yeast rice (history)."
@@ -103,8 +115,8 @@ def statin(c: Core) -> dict[str, Any]:
     }
 
 
-def plan(c: Core) -> list[dict[str, Any]]:
-    out = []
+def plan(c: Core) -> list[WorkupItem]:
+    out: list[WorkupItem] = []
     for i, w in enumerate(wr.table()["workup"]):
         o = c.ev(wr.rule_from(("workup", i, "when")))
         if o.truth is not Truth.MET:
@@ -114,6 +126,7 @@ def plan(c: Core) -> list[dict[str, Any]]:
             {
                 "id": w["id"],
                 "status": "needed" if todo else "done",
+                "priority": str(w.get("priority", "routine")),
                 "tests": todo,
                 "done": [t for t in w["tests"] if t not in todo],
                 "why": w["why"],
