@@ -223,3 +223,15 @@ def test_services_take_the_catalog(tmp_path: Path) -> None:
     assert [v.result.trial.id for v in match.verdicts] == ["NCT05013879"]
     assert [s.trial.id for s in services.list_trials(catalog=choice).trials] == ["NCT05013879"]
     assert services.get_trial("NCT05013879", catalog=choice).draft
+
+
+def test_earlier_wordings_are_checked_like_rules() -> None:
+    from imnm.errors import InputError
+    from imnm.io.yaml import read_document
+    from imnm.trials.load import parse_trial
+
+    data: dict[str, Any] = read_document(SHIPPED / "NCT06665256.yaml")
+    data["inclusion"][0]["versions"][0]["rule"]["all"][0]["compare"]["fact"] = "agee"
+    with pytest.raises(InputError) as err:
+        parse_trial(data, file="NCT06665256.yaml")
+    assert "inclusion[0].versions[0].rule.all[0].compare.fact: unknown fact 'agee'" in str(err.value)

@@ -304,9 +304,18 @@ def _registry(
     options = RegistryOptions.from_cli(url, timeout=timeout, retries=retries, min_interval=min_interval)
     day = parse_as_of(as_of)
     if what == "update":
+        from imnm.cli.batch import _progress
         from imnm.render.trials import render_update
 
-        result = update_catalog(choice, today=day, options=options, trial_ids=trial_ids, dry_run=dry_run)
+        with _progress(2) as bar:  # shown on a terminal only (stderr); one request per trial
+            task = bar.add_task("registry check", total=None)
+
+            def tick(done: int, total: int, trial_id: str) -> None:
+                bar.update(task, completed=done, total=total, description=f"registry check {trial_id}")
+
+            result = update_catalog(
+                choice, today=day, options=options, trial_ids=trial_ids, dry_run=dry_run, progress=tick
+            )
         if as_json:
             print_json(result.as_dict())
         else:

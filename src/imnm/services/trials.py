@@ -12,7 +12,7 @@ the user folders only; `imnm trials --catalog DIR [--catalog-only]`). `update_ca
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -483,6 +483,7 @@ def update_catalog(
     dry_run: bool = False,
     settings: Settings | None = None,
     client: RegistryClient | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> CatalogUpdate:
     """Check every trial of the catalog against its ClinicalTrials.gov API v2 record and write what
     changed back into its file (`imnm.trials.refresh`). A trial that cannot be checked (network,
@@ -500,8 +501,10 @@ def update_catalog(
     own = client is None
     cl = client or RegistryClient(options)
     try:
-        for e in entries:
+        for done, e in enumerate(entries):
             tid = e.trial.id
+            if progress is not None:
+                progress(done, len(entries), tid)
             if not re.match(NCT_ID, tid):
                 result.checks.append(
                     TrialCheck(

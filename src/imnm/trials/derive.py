@@ -288,6 +288,13 @@ def _onset(facts: FactView, ctx: Context) -> Obs:
     return (Observation(value, as_of, ", ".join(sources) or "lab.ck", note),)
 
 
+def _onset_needs(facts: FactView, ctx: Context) -> tuple[str, ...]:
+    """The date of the first weakness when it is missing; else the fact's own question (earlier CKs)."""
+    if facts.get("weakness_onset") is None:
+        return ("weakness_onset",)
+    return ()
+
+
 def _mmt13_loss(facts: FactView, ctx: Context) -> Obs:
     visits = facts.get("visit.mmt13")
     if visits is None:
@@ -325,7 +332,7 @@ def derivations() -> tuple[Derivation, ...]:
             "months_since_onset_weakness_or_ck",
             _onset,
             ("weakness_onset", "lab.ck.fold", "birth_date", "findings.proximal_weakness_upper"),
-            ("weakness_onset", "lab.ck"),
+            _onset_needs,
         )
     )
     out.append(Derivation("visit.mmt13_loss_percent", _mmt13_loss, ("visit.mmt13",)))

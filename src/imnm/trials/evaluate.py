@@ -571,7 +571,7 @@ def _version_notes(crit: Criterion, t: Truth, run: Run) -> tuple[str, ...]:
         if other is not t:
             out.append(
                 f"under the registry version of {v.version} ({v.text!r}) this would be "
-                f"{_status(other).replace('_', ' ')}, not {_status(t).replace('_', ' ')}"
+                f"{_status(other).replace('_', ' ')} (it is {_status(t).replace('_', ' ')} under the version in force)"
             )
     return tuple(out)
 

@@ -129,6 +129,12 @@ def parse_trial(
                 Problem(p.path, p.message, p.fix, p.value, file)
                 for p in check(crit.rule, reg, path=f"{where}.rule")
             )
+        for i, v in enumerate(crit.versions):  # earlier registry wordings are evaluated too
+            if v.rule is not None:
+                problems.extend(
+                    Problem(p.path, p.message, p.fix, p.value, file)
+                    for p in check(v.rule, reg, path=f"{where}.versions[{i}].rule")
+                )
     if problems:
         raise TrialError(problems, what=file)
     return trial
