@@ -126,7 +126,19 @@ class RegistryClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        import httpx
+        try:
+            import httpx
+        except ImportError:  # pragma: no cover - the extra is part of make test
+            raise InputError(
+                [
+                    Problem(
+                        "httpx",
+                        "the registry client needs the registry extra",
+                        "pip install 'imnm[registry]'",
+                    )
+                ],
+                what="installation",
+            ) from None
 
         self.options = options
         self._sleep = sleep
