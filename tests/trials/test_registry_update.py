@@ -445,8 +445,12 @@ def test_search_drafts_the_new_trial(registry: Registry, catalog: Path) -> None:
     # it is drafted too (the registry decides what matches a term the user gives)
     assert (catalog / f"{KNEE}.draft.yaml").exists()
     # the draft loads as part of the catalog; a second search does not overwrite it
-    listing = json.loads(imnm("trials", "list", "--catalog", str(catalog), "--catalog-only", "--json").stdout)
-    assert "NCT09900001" in {t["id"] for t in listing["trials"]}
+    listing = json.loads(
+        imnm("trials", "list", "--catalog", str(catalog), "--catalog-only", "--json", "--as-of", DAY).stdout
+    )
+    new_row = next(t for t in listing["trials"] if t["id"] == "NCT09900001")
+    assert new_row["freshness"]["state"] == "fresh"
+    assert new_row["freshness"]["text"] == f"read from the registry on {DAY}"
     again = imnm(
         "trials",
         "search",

@@ -224,6 +224,18 @@ def freshness(trial: Trial, today: date, *, max_age_days: int = MAX_CHECK_AGE_DA
     status_day = _earliest_day(sa.date) if sa is not None and sa.date else None
     check = trial.registry_check
     last = check.checked_on if check else None
+    ef = trial.encoded_from
+    imported = (
+        check is None
+        and ef is not None
+        and ef.basis == "registry_record"
+        and sa is not None
+        and sa.kind == "registry"
+        and ef.encoded_on is not None
+    )
+    if imported:
+        assert ef is not None
+        last = ef.encoded_on  # a draft read from the registry (imnm trials search) on that day
     stale, added = len(trial.stale_criteria()), len(trial.added_criteria())
     if stale or added:
         state = "drift"
@@ -233,9 +245,10 @@ def freshness(trial: Trial, today: date, *, max_age_days: int = MAX_CHECK_AGE_DA
         state = "due"
     else:
         state = "fresh"
+    seen = "read from the registry" if imported else "checked against the registry"
     words = {
-        "fresh": f"checked against the registry on {last}",
-        "due": f"last checked against the registry on {last} ({(today - last).days if last else 0} days ago)",
+        "fresh": f"{seen} on {last}",
+        "due": f"last {seen} on {last} ({(today - last).days if last else 0} days ago)",
         "unverified": "never checked against the registry",
         "drift": f"registry text changed: {stale} rule(s) stale, {added} criterion(s) added; needs review",
     }
