@@ -63,6 +63,13 @@ def record_json(record_id: str | None = None) -> dict[str, Any]:
     return doc
 
 
+def fhir_json() -> dict[str, Any]:
+    from imnm.adapters.fhir.write import record_to_bundle
+    from imnm.record.load import load_record
+
+    return record_to_bundle(load_record(EXAMPLES / "anti-hmgcr.yaml"))
+
+
 def yaml_body(path: str) -> dict[str, Any]:
     return {"content": (EXAMPLES / path).read_bytes(), "headers": {"content-type": "application/yaml"}}
 
@@ -143,6 +150,8 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], bool, Any]] = {
     ("POST", f"{P}/activity"): (COMPUTE, False, lambda w, k: {"json": record_json()}),
     ("POST", f"{P}/response"): (COMPUTE, False, lambda w, k: {"json": record_json()}),
     ("POST", f"{P}/trials/match"): (COMPUTE, False, lambda w, k: {"json": record_json()}),
+    ("POST", f"{P}/fhir/import"): (COMPUTE, False, lambda w, k: {"json": fhir_json()}),
+    ("GET", f"{P}/patients/{pid}/fhir"): (READ, True, lambda w, k: {"query": "?what=assessment"}),
     ("GET", f"{P}/trials"): (CATALOG, False, lambda w, k: {}),
     ("GET", f"{P}/trials/{{trial_id}}"): (CATALOG, False, lambda w, k: {"path": {"trial_id": "NCT04025632"}}),
     ("GET", f"{P}/patients"): (LIST, True, lambda w, k: {}),

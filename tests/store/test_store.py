@@ -208,8 +208,11 @@ def test_reviews_feed_trial_matching_like_the_cli_reviews_file(world, tmp_path) 
     db, alice, pid = world["db"], world["alice"], world["pid"]
     with db.session() as s:
         p = patients.visible(s, alice, pid)
-        with pytest.raises(InputError, match="manual-review"):
-            compute.check_review("NCT05523167", "age")  # encoded: a review would change nothing
+        # issue 16: a review of an encoded criterion counts (it settles what the record leaves open and is
+        # a conflict where the record says the opposite), so only a criterion the trial lacks is refused
+        compute.check_review("NCT05523167", "age")
+        with pytest.raises(InputError, match="is not a criterion of NCT05523167"):
+            compute.check_review("NCT05523167", "inc-99")
         with pytest.raises(InputError, match="did you mean 'NCT05523167'"):
             compute.check_review("NCT05523168", "inc-1")
         compute.check_review("NCT05523167", "inc-1")

@@ -21,7 +21,7 @@ from imnm.store.config import ServerSettings
 from imnm.store.db import Database
 
 API_PREFIX = "/api/v1"
-ROUTERS = ("compute", "patients", "auth", "admin", "tokens", "audit")
+ROUTERS = ("compute", "patients", "fhir", "auth", "admin", "tokens", "audit")
 log = logging.getLogger("imnm.api")
 
 
@@ -184,4 +184,6 @@ def _warm_up() -> None:
 def app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory imnm.api.app:app_from_env` (what `imnm serve` runs)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return create_app(ServerSettings.from_env())
+    from imnm.api.cds import config_from_env
+
+    return create_app(ServerSettings.from_env(), cds=config_from_env())

@@ -146,7 +146,9 @@ def trial(trial_id: str) -> dict[str, Any] | None:
 
 
 def check_review(trial_id: str, criterion: str) -> None:
-    """A review must name a trial of the catalog and one of its manual-review criteria."""
+    """A review must name a trial of the catalog and one of its criteria. A review of an encoded
+    criterion settles it where the record cannot, and is a conflict where the record says the opposite
+    (issue 16; `imnm.trials.evaluate`)."""
     from difflib import get_close_matches
 
     from imnm import services
@@ -165,16 +167,14 @@ def check_review(trial_id: str, criterion: str) -> None:
             what="review",
         )
     crits = {c.id: c for c in found.all_criteria()}
-    c = crits.get(criterion)
-    if c is None or not c.manual_review:
+    if criterion not in crits:
         manual = [k for k, v in crits.items() if v.manual_review]
-        why = "is not a criterion of" if c is None else "is encoded (not a manual-review item) in"
         raise InputError(
             [
                 Problem(
                     "criterion",
-                    f"{criterion!r} {why} {trial_id}",
-                    f"manual-review criteria of {trial_id}: {', '.join(manual) or 'none'}",
+                    f"{criterion!r} is not a criterion of {trial_id}",
+                    f"criteria of {trial_id}: {', '.join(crits)} (manual review: {', '.join(manual) or 'none'})",
                     criterion,
                 )
             ],

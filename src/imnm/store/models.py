@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -224,6 +225,33 @@ class AppSecret(Base):
     __tablename__ = "app_secrets"
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
+
+
+class CdsFeedback(Base):
+    """CDS Hooks feedback from an EHR (one row per card outcome; added, never edited)."""
+
+    __tablename__ = "cds_feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    service: Mapped[str] = mapped_column(String(100))
+    client: Mapped[str | None] = mapped_column(String(300))
+    card: Mapped[str] = mapped_column(String(100))
+    outcome: Mapped[str] = mapped_column(String(20))
+    accepted_suggestions: Mapped[str | None] = mapped_column(Text)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    outcome_timestamp: Mapped[str] = mapped_column(String(40))
+    __table_args__ = (Index("ix_cds_feedback_card", "card"),)
+
+
+class CdsTokenUse(Base):
+    """A CDS client JWT's `jti`, kept until the token expires: a second use is a replay (shared by every
+    server process on the database, unlike a per-process cache)."""
+
+    __tablename__ = "cds_token_uses"
+    iss: Mapped[str] = mapped_column(String(300), primary_key=True)
+    jti: Mapped[str] = mapped_column(String(200), primary_key=True)
+    expires_at: Mapped[float] = mapped_column(Float)
+    __table_args__ = (Index("ix_cds_token_uses_expiry", "expires_at"),)
 
 
 class ScreenerSave(Base):

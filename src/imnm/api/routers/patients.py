@@ -98,7 +98,8 @@ def list_patients(
     openapi_extra=body_doc(
         "Record",
         yaml_ok=True,
-        description="The patient's record (JSON or YAML). Query: team (needed when you belong to several), reason.",
+        description="The patient's record (JSON or YAML), or a FHIR R4 Bundle mapped to one (see POST "
+        "/api/v1/fhir/import). Query: team (needed when you belong to several), reason.",
     ),
     summary="Store a new patient (revision 1 = this record)",
 )
@@ -109,9 +110,9 @@ def create_patient(
     team: Annotated[str | None, Query(max_length=100)] = None,
     reason: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> dict[str, Any]:
-    from imnm.record.load import parse_record
+    from imnm import services
 
-    record = parse_record(data)
+    record = services.parse_patient(data)
     with ctx.session() as s:
         p, rev = store.create(s, ctx.principal, record, team=team, reason=reason or "created")
         assert ctx.trail is not None
