@@ -335,6 +335,9 @@ register_trials(app)
 from imnm.cli.fhir import register as register_fhir  # noqa: E402  (issue 14: FHIR in and out)
 
 register_fhir(app)
+from imnm.cli.report import register as register_report  # noqa: E402  (issue 15: printable reports)
+
+register_report(app)
 
 # --help lists the commands in the order of the care path, then the record and rule tools.
 _ORDER = ("screen", "assess", "activity", "response", "trials", "validate", "facts", "rule", "schema", "fhir")
