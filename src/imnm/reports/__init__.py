@@ -56,9 +56,9 @@ def environment() -> Any:
         import jinja2
     except ImportError:  # pragma: no cover - the [reports] extra is missing
         _need("jinja2")
-    from imnm.reports.views import printable
-
     from markupsafe import Markup
+
+    from imnm.reports.views import printable
 
     def finalize(value: object) -> object:
         if isinstance(value, str) and not isinstance(value, Markup):
