@@ -548,7 +548,7 @@ def test_verdict(
     failed: set[str],
     tests: set[str],
 ) -> None:
-    reviews = review_all(trial, favourable=reviewed == "for") if reviewed else None
+    reviews = review_all(trial, favourable=reviewed == "for", record=data) if reviewed else None
     r = one(data, trial, cohort, reviews=reviews)
     assert r.verdict == verdict, f"{r.note}; missing {[m.fact for m in r.missing]}"
     assert failed_ids(r) == failed
@@ -563,6 +563,9 @@ def test_every_trial_has_all_three_verdicts() -> None:
         (t.id, None) for t in catalog() if not t.cohorts
     }
     units -= {("NCT04025632", None)}  # covered in test_zilucoplan.py
+    units -= {
+        (t, None) for t in ("NCT07103746", "NCT06665256", "NCT06569472", "NCT05832034")
+    }  # test_new_trials.py
     for unit in units:
         assert seen.get(unit, set()) >= {"eligible", "ineligible", "needs_information"}, unit
 
@@ -579,7 +582,7 @@ def test_every_trial_has_all_three_verdicts() -> None:
 def test_negative_controls_reject_an_imnm_patient(trial: str) -> None:
     """Even with every manual item reviewed in the patient's favour, IMNM is ruled out by a criterion
     that tests the ENMC IMNM classification (an exclusion, or a DM-only inclusion)."""
-    r = one(IMNM, trial, reviews=review_all(trial))
+    r = one(IMNM, trial, reviews=review_all(trial, record=IMNM))
     assert r.verdict == "ineligible"
     assert any("enmc.imnm" in str(c.criterion.rule) for c in r.failed)
 

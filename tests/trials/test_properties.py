@@ -49,7 +49,7 @@ def test_verdicts_follow_from_the_criteria(i: int, as_of: date) -> None:
 def test_favourable_reviews_never_create_a_failure(i: int) -> None:
     """Answering manual items in the patient's favour can only remove open items, not add failures."""
     day = date(2026, 11, 25)
-    reviews = {k: v for t in CATALOG for k, v in review_all(t.id).items()}
+    reviews = {k: v for t in CATALOG for k, v in review_all(t.id, record=RECORDS[i], as_of=day).items()}
     plain = evaluate_catalog(CATALOG, RecordFacts(RECORDS[i], as_of=day), as_of=day, registry=REGISTRY)
     reviewed = evaluate_catalog(
         CATALOG, RecordFacts(RECORDS[i], as_of=day), as_of=day, registry=REGISTRY, reviews=reviews
