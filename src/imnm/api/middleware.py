@@ -129,8 +129,8 @@ def _write(app: Any, trail: Any, status: int) -> None:
 class HeadersAndLogMiddleware:
     """Security headers on every response; one access-log line per request (route template, no query).
 
-A response that sets its own Content-Security-Policy or Cache-Control (the web pages, static files)
-keeps it; every other response gets `default-src 'none'` and `no-store`."""
+    A response that sets its own Content-Security-Policy or Cache-Control (the web pages, static files)
+    keeps it; every other response gets `default-src 'none'` and `no-store`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -220,10 +220,9 @@ class ProblemCSRFMiddleware(CSRFMiddleware):
         request = Request(scope)
         cookie = request.cookies.get(self.cookie_name)
         valid = cookie is not None and self._valid(cookie)
-        if self._url_is_required(request.url) or (
-            request.method not in self.safe_methods
-            and not self._url_is_exempt(request.url)
-            and self._has_sensitive_cookies(request.cookies)
+        if request.method not in self.safe_methods and (
+            self._url_is_required(request.url)
+            or (not self._url_is_exempt(request.url) and self._has_sensitive_cookies(request.cookies))
         ):
             submitted = request.headers.get(self.header_name)
             if not submitted:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-PAGES = ("home", "login", "screener")
+PAGES = ("home", "login", "screener", "records", "patients", "trials")  # records first: /patients/new
 
 
 def include(app: Any) -> None:

@@ -83,7 +83,9 @@ def _kind(annotation: Any) -> tuple[Kind, tuple[str, ...]]:
         return "tri", ()
     if len(args) == 1 and typing.get_origin(args[0]) is Literal:
         values = typing.get_args(args[0])
-        return ("integer" if all(isinstance(v, int) for v in values) else "enum"), tuple(str(v) for v in values)
+        return ("integer" if all(isinstance(v, int) for v in values) else "enum"), tuple(
+            str(v) for v in values
+        )
     if args and all(a is date for a in args):
         return "date", ()
     if args and all(a in (int, float) for a in args):
@@ -96,7 +98,11 @@ def _is_date(annotation: Any) -> bool:
 
 
 def model_fields(
-    model: type[BaseModel], *, section: str | None = None, prefix: str = "", skip: tuple[str, ...] = ("ref",),
+    model: type[BaseModel],
+    *,
+    section: str | None = None,
+    prefix: str = "",
+    skip: tuple[str, ...] = ("ref",),
     unknown_label: str = "unknown",
 ) -> list[Field]:
     out: list[Field] = []
@@ -143,11 +149,31 @@ def _lab_fields() -> list[Field]:
     fixed: list[Field] = []
     for f in out:
         if f.name == "test":
-            f = Field("test", "Test", "enum", tuple((t, t.upper() if len(t) <= 3 else t.replace("_", " ")) for t in LAB_TESTS), "CK, aldolase, AST, ALT, LDH, TSH, free T4, CRP", True)
+            f = Field(
+                "test",
+                "Test",
+                "enum",
+                tuple((t, t.upper() if len(t) <= 3 else t.replace("_", " ")) for t in LAB_TESTS),
+                "CK, aldolase, AST, ALT, LDH, TSH, free T4, CRP",
+                True,
+            )
         elif f.name == "unit":
-            f = Field("unit", "Unit", "text", (), "as the lab reports it, e.g. U/L or µkat/L (" + ", ".join(units[:8]) + ", ...)", True)
+            f = Field(
+                "unit",
+                "Unit",
+                "text",
+                (),
+                "as the lab reports it, e.g. U/L or µkat/L (" + ", ".join(units[:8]) + ", ...)",
+                True,
+            )
         elif f.name == "uln":
-            f = Field("uln", "Upper limit of normal (ULN)", "number", (), "the reporting lab's limit, in the same unit")
+            f = Field(
+                "uln",
+                "Upper limit of normal (ULN)",
+                "number",
+                (),
+                "the reporting lab's limit, in the same unit",
+            )
         elif f.name == "lln":
             f = Field("lln", "Lower limit of normal", "number", (), "in the same unit (optional)")
         elif f.name == "value":
@@ -165,7 +191,14 @@ def _antibody_fields() -> list[Field]:
     out = []
     for f in model_fields(Antibody, section="antibodies"):
         if f.name == "target":
-            f = Field("target", "Antibody (target)", "enum", tuple((t, f"anti-{t}") for t in ANTIBODY_TARGETS), None, True)
+            f = Field(
+                "target",
+                "Antibody (target)",
+                "enum",
+                tuple((t, f"anti-{t}") for t in ANTIBODY_TARGETS),
+                None,
+                True,
+            )
         elif f.name == "value":
             f = Field("value", "Value", "number", (), "the number the lab reports (e.g. units for an ELISA)")
         elif f.name == "band":
@@ -189,9 +222,24 @@ def _visit_fields() -> list[Field]:
     out = [Field(f.name, relabel.get(f.name, f.label), f.kind, f.options, f.hint, f.required) for f in out]
     g = "MMT-8"
     out += [
-        Field("mmt8.total", "MMT-8 total", "number", (), "a total with its scale, or the grades below", group=g),
-        Field("mmt8.scale", "Scale of the total", "integer", (("80", "/80 (one side)"), ("150", "/150 (both sides)"), ("160", "/160")), group=g),
-        Field("mmt8.side", "Side tested", "enum", (("right", "right"), ("left", "left"), ("bilateral", "both sides")), "needed with per-muscle grades", group=g),
+        Field(
+            "mmt8.total", "MMT-8 total", "number", (), "a total with its scale, or the grades below", group=g
+        ),
+        Field(
+            "mmt8.scale",
+            "Scale of the total",
+            "integer",
+            (("80", "/80 (one side)"), ("150", "/150 (both sides)"), ("160", "/160")),
+            group=g,
+        ),
+        Field(
+            "mmt8.side",
+            "Side tested",
+            "enum",
+            (("right", "right"), ("left", "left"), ("bilateral", "both sides")),
+            "needed with per-muscle grades",
+            group=g,
+        ),
     ]
     for grp in GROUPS:
         words = grp.replace("_", " ")
@@ -212,7 +260,11 @@ def _visit_fields() -> list[Field]:
         for i in range(3):
             out.append(Field(f"haq.{cat}.items.{i}", f"{name}: item {i + 1}", "integer", answers, group=h))
         devices = haq["devices"].get(cat) or []
-        hint = f"yes, no, or the devices ({', '.join(devices)})" if devices else "no device belongs here; use help"
+        hint = (
+            f"yes, no, or the devices ({', '.join(devices)})"
+            if devices
+            else "no device belongs here; use help"
+        )
         out.append(Field(f"haq.{cat}.aids", f"{name}: aids or devices", "devices", (), hint, group=h))
         out.append(Field(f"haq.{cat}.help", f"{name}: help from another person", "tri", group=h))
     return out
@@ -238,17 +290,46 @@ def sections() -> dict[str, Section]:
             "Each item is yes, no or not known. Not known is never read as no.",
         ),
         Section("exposures", "Statins and other exposures", "fields", tuple(_exposure_fields())),
-        Section("labs", "Labs", "list", tuple(_lab_fields()), "Each result with its unit and the reporting lab's upper limit of normal."),
+        Section(
+            "labs",
+            "Labs",
+            "list",
+            tuple(_lab_fields()),
+            "Each result with its unit and the reporting lab's upper limit of normal.",
+        ),
         Section("antibodies", "Antibodies", "list", tuple(_antibody_fields())),
         Section("emg", "EMG", "block", tuple(model_fields(m.Emg, section="emg"))),
         Section("mri", "Muscle MRI", "block", tuple(model_fields(m.Mri, section="mri"))),
         Section("biopsy", "Muscle biopsy", "block", tuple(_biopsy_fields())),
-        Section("medications", "Medications", "list", tuple(model_fields(m.Medication, section="medication")), none_means=True),
+        Section(
+            "medications",
+            "Medications",
+            "list",
+            tuple(model_fields(m.Medication, section="medication")),
+            none_means=True,
+        ),
         Section("visits", "Visits (MMT-8, HAQ, globals)", "list", tuple(_visit_fields())),
-        Section("pulmonary_function", "Lung function", "list", tuple(model_fields(m.PulmonaryFunction, section="pft"))),
+        Section(
+            "pulmonary_function",
+            "Lung function",
+            "list",
+            tuple(model_fields(m.PulmonaryFunction, section="pft")),
+        ),
         Section("cardiac", "Heart work-up", "list", tuple(model_fields(m.Cardiac, section="cardiac"))),
-        Section("infections", "Infections", "list", tuple(model_fields(m.Infection, section="infection")), none_means=True),
-        Section("vaccinations", "Vaccinations", "list", tuple(model_fields(m.Vaccination, section="vaccination")), none_means=True),
+        Section(
+            "infections",
+            "Infections",
+            "list",
+            tuple(model_fields(m.Infection, section="infection")),
+            none_means=True,
+        ),
+        Section(
+            "vaccinations",
+            "Vaccinations",
+            "list",
+            tuple(model_fields(m.Vaccination, section="vaccination")),
+            none_means=True,
+        ),
     ]
     return {x.id: x for x in s}
 
@@ -256,7 +337,16 @@ def sections() -> dict[str, Section]:
 def _patient_fields() -> list[Field]:
     from imnm.record.model import Record
 
-    names = ("id", "sex", "birth_date", "symptom_onset", "age_at_onset", "diagnosis_date", "weight_kg", "height_cm")
+    names = (
+        "id",
+        "sex",
+        "birth_date",
+        "symptom_onset",
+        "age_at_onset",
+        "diagnosis_date",
+        "weight_kg",
+        "height_cm",
+    )
     by = {f.name: f for f in model_fields(Record, skip=())}
     labels = {
         "id": ("Record id", "your identifier for the record (synthetic or pseudonymous, never a name)"),
@@ -274,9 +364,19 @@ def _patient_fields() -> list[Field]:
 
 def _exposure_fields() -> list[Field]:
     out = []
-    for name, label in (("statin", "Statin"), ("red_yeast_rice", "Red yeast rice"), ("oyster_mushrooms", "Oyster mushrooms")):
+    for name, label in (
+        ("statin", "Statin"),
+        ("red_yeast_rice", "Red yeast rice"),
+        ("oyster_mushrooms", "Oyster mushrooms"),
+    ):
         out += [
-            Field(f"{name}.status", f"{label}: exposure", "enum", (("current", "current"), ("past", "past"), ("never", "never")), group=label),
+            Field(
+                f"{name}.status",
+                f"{label}: exposure",
+                "enum",
+                (("current", "current"), ("past", "past"), ("never", "never")),
+                group=label,
+            ),
             Field(f"{name}.start", f"{label}: start", "date", group=label),
             Field(f"{name}.stop", f"{label}: stop", "date", group=label),
         ]
@@ -289,7 +389,14 @@ def _biopsy_fields() -> list[Field]:
     out = []
     for f in model_fields(Biopsy, section="biopsy"):
         if f.name == "performed":
-            f = Field("performed", "Biopsy done", "tri", (), "yes (findings below), no (not done), or not known (the whole block is unknown)", unknown_label="not known")
+            f = Field(
+                "performed",
+                "Biopsy done",
+                "tri",
+                (),
+                "yes (findings below), no (not done), or not known (the whole block is unknown)",
+                unknown_label="not known",
+            )
         out.append(f)
     return out
 

@@ -64,7 +64,11 @@ def login(
             if user is not None:
                 max_age = timedelta(hours=settings.session_max_hours)
                 token = users.start_session(
-                    s, user, client_address(request), max_age=max_age, previous=request.cookies.get(SESSION_COOKIE)
+                    s,
+                    user,
+                    client_address(request),
+                    max_age=max_age,
+                    previous=request.cookies.get(SESSION_COOKIE),
                 )
                 trail.principal = users.principal_for(s, user)
                 trail.actor = None

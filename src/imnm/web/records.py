@@ -31,7 +31,9 @@ def _teams(ctx: Ctx) -> list[str]:
     from imnm.store.models import Team
 
     with ctx.reader() as s:
-        rows = s.execute(select(Team.name).where(Team.id.in_(sorted(ctx.principal.team_ids) or [-1]))).scalars()
+        rows = s.execute(
+            select(Team.name).where(Team.id.in_(sorted(ctx.principal.team_ids) or [-1]))
+        ).scalars()
         return sorted(rows)
 
 
@@ -72,7 +74,9 @@ def _create(ctx: Ctx, record: Any, team: str | None, reason: str) -> str:
     from imnm.store import patients as store
 
     with ctx.session() as s:
-        p, _rev = store.create(s, ctx.principal, record, team=team or None, reason=reason or "created on the web")
+        p, _rev = store.create(
+            s, ctx.principal, record, team=team or None, reason=reason or "created on the web"
+        )
         assert ctx.trail is not None
         ctx.trail.patient_id, ctx.trail.revision = p.id, 1
         ctx.record(s, 303)
@@ -80,7 +84,9 @@ def _create(ctx: Ctx, record: Any, team: str | None, reason: str) -> str:
 
 
 @router.post("/patients/new")
-async def create(request: Request, ctx: Annotated[Ctx, Depends(need(Perm.PATIENT_WRITE, audit="patient.create"))]) -> Response:
+async def create(
+    request: Request, ctx: Annotated[Ctx, Depends(need(Perm.PATIENT_WRITE, audit="patient.create"))]
+) -> Response:
     from imnm import services
     from imnm.store.users import ConflictError
 
@@ -95,14 +101,26 @@ async def create(request: Request, ctx: Annotated[Ctx, Depends(need(Perm.PATIENT
         problems = list(exc.problems)
         team_problems = [p for p in problems if p.path == "team"]
         loose = forms.attach(bound, [p for p in problems if p.path != "team"], "")
-        return _new_page(request, ctx, bound, problems=loose + team_problems, team=team, reason=reason, status=422)
+        return _new_page(
+            request, ctx, bound, problems=loose + team_problems, team=team, reason=reason, status=422
+        )
     except ConflictError as exc:
-        return _new_page(request, ctx, bound, problems=[Problem("id", str(exc), exc.extra.get("fix"))], team=team, reason=reason, status=409)
+        return _new_page(
+            request,
+            ctx,
+            bound,
+            problems=[Problem("id", str(exc), exc.extra.get("fix"))],
+            team=team,
+            reason=reason,
+            status=409,
+        )
     return RedirectResponse(f"/patients/{pid}?saved=created", status_code=303)
 
 
 @router.post("/patients/upload")
-async def upload(request: Request, ctx: Annotated[Ctx, Depends(need(Perm.PATIENT_WRITE, audit="patient.create"))]) -> Response:
+async def upload(
+    request: Request, ctx: Annotated[Ctx, Depends(need(Perm.PATIENT_WRITE, audit="patient.create"))]
+) -> Response:
     from imnm import services
     from imnm.store.users import ConflictError
 
@@ -112,12 +130,21 @@ async def upload(request: Request, ctx: Annotated[Ctx, Depends(need(Perm.PATIENT
     section = forms.sections()["patient"]
     bound = forms.bind(section.fields, {})
     if not isinstance(file, UploadFile) or not file.filename:
-        problems = [Problem("file", "no file was chosen", "choose a record (.yaml, .json) or a FHIR bundle (.json)")]
+        problems = [
+            Problem("file", "no file was chosen", "choose a record (.yaml, .json) or a FHIR bundle (.json)")
+        ]
         return _new_page(request, ctx, bound, upload_problems=problems, team=team, reason=reason, status=422)
     name = Path(file.filename).name[:200]
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        problems = [Problem("file", f"{name!r} is not a record file", "upload a .yaml, .yml or .json record, or a FHIR .json bundle", name)]
+        problems = [
+            Problem(
+                "file",
+                f"{name!r} is not a record file",
+                "upload a .yaml, .yml or .json record, or a FHIR .json bundle",
+                name,
+            )
+        ]
         return _new_page(request, ctx, bound, upload_problems=problems, team=team, reason=reason, status=422)
     data = await file.read()
     try:
@@ -132,9 +159,19 @@ async def upload(request: Request, ctx: Annotated[Ctx, Depends(need(Perm.PATIENT
                 ) from None
         pid = _create(ctx, record, team, reason or f"uploaded {name}")
     except InputError as exc:
-        return _new_page(request, ctx, bound, upload_problems=list(exc.problems), team=team, reason=reason, status=422)
+        return _new_page(
+            request, ctx, bound, upload_problems=list(exc.problems), team=team, reason=reason, status=422
+        )
     except ConflictError as exc:
-        return _new_page(request, ctx, bound, upload_problems=[Problem("id", str(exc), exc.extra.get("fix"))], team=team, reason=reason, status=409)
+        return _new_page(
+            request,
+            ctx,
+            bound,
+            upload_problems=[Problem("id", str(exc), exc.extra.get("fix"))],
+            team=team,
+            reason=reason,
+            status=409,
+        )
     return RedirectResponse(f"/patients/{pid}?saved=created", status_code=303)
 
 
@@ -226,7 +263,9 @@ def _item_rows(section: forms.Section, items: list[Any]) -> list[str]:
     out = []
     for it in items:
         flat = forms.flatten(it)
-        parts = [f"{k}: {v}" for k, v in flat.items() if k != "ref" and not k.startswith(("mmt8.grades", "haq."))]
+        parts = [
+            f"{k}: {v}" for k, v in flat.items() if k != "ref" and not k.startswith(("mmt8.grades", "haq."))
+        ]
         if any(k.startswith("mmt8.grades") for k in flat):
             parts.append("MMT-8 grades")
         if any(k.startswith("haq.") for k in flat):
@@ -252,7 +291,9 @@ def edit_form(
     return _edit_page(request, patient_id, record_id, sec, doc, base, item=item)
 
 
-def _operations(section: forms.Section, value: dict[str, Any], action: str, item: int | None, doc: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+def _operations(
+    section: forms.Section, value: dict[str, Any], action: str, item: int | None, doc: dict[str, Any]
+) -> tuple[list[dict[str, Any]], str]:
     """The partial-update operations for this form, and the record path its fields live under."""
     from imnm.store.ops import BLOCKS, FIELDS, LIST_SECTIONS
 
@@ -265,13 +306,17 @@ def _operations(section: forms.Section, value: dict[str, Any], action: str, item
         return [{"op": op, "value": value or None}], f"{section.id}."
     items = doc.get(section.id) or []
     if action == "remove" and item is not None:
-        return [{"op": "remove_item", "value": {"section": section.id, "index": item}}], f"{section.id}[{item}]."
+        return [
+            {"op": "remove_item", "value": {"section": section.id, "index": item}}
+        ], f"{section.id}[{item}]."
     if action == "none_recorded":
         return [{"op": "set_section", "value": {"name": section.id, "value": []}}], f"{section.id}."
     if action == "list_unknown":
         return [{"op": "set_section", "value": {"name": section.id, "value": None}}], f"{section.id}."
     if item is not None:
-        return [{"op": "replace_item", "value": {"section": section.id, "index": item, "value": value}}], f"{section.id}[{item}]."
+        return [
+            {"op": "replace_item", "value": {"section": section.id, "index": item, "value": value}}
+        ], f"{section.id}[{item}]."
     op = next(k for k, v in LIST_SECTIONS.items() if v == section.id)
     return [{"op": op, "value": value}], f"{section.id}[{len(items)}]."
 
@@ -284,7 +329,9 @@ def _reason(section: forms.Section, action: str, item: int | None) -> str:
     if action == "list_unknown":
         return f"{section.title}: back to unknown"
     if section.kind == "list":
-        return f"{section.title}: " + ("corrected item " + str((item or 0) + 1) if item is not None else "added an item")
+        return f"{section.title}: " + (
+            "corrected item " + str((item or 0) + 1) if item is not None else "added an item"
+        )
     return f"{section.title}: edited"
 
 
@@ -308,7 +355,10 @@ async def save(
     value, bound = forms.read(sec.fields, form)
     doc, current, record_id = _current(ctx, patient_id)
     if not base_text.isdigit():
-        raise InputError([Problem("base", "the form does not say which revision it was opened on", "open the form again")], what="form")
+        raise InputError(
+            [Problem("base", "the form does not say which revision it was opened on", "open the form again")],
+            what="form",
+        )
     base = int(base_text)
     ops, prefix = _operations(sec, value, action, item, doc)
     try:
@@ -321,10 +371,37 @@ async def save(
             ctx.trail.detail = f"{sec.id} {action}"
             ctx.record(s, 303)
     except UpdateError as exc:
-        shown = [Problem(path, p.message, p.fix, p.value) for p, path in zip(exc.problems, exc.record_paths, strict=True)]
+        shown = [
+            Problem(path, p.message, p.fix, p.value)
+            for p, path in zip(exc.problems, exc.record_paths, strict=True)
+        ]
         loose = forms.attach(bound, shown, prefix)
-        return _edit_page(request, patient_id, record_id, sec, doc, current, item=item, bound=bound, problems=loose, reason=text(form, "reason", 2000), status=422)
+        return _edit_page(
+            request,
+            patient_id,
+            record_id,
+            sec,
+            doc,
+            current,
+            item=item,
+            bound=bound,
+            problems=loose,
+            reason=text(form, "reason", 2000),
+            status=422,
+        )
     except InputError as exc:
-        return _edit_page(request, patient_id, record_id, sec, doc, current, item=item, bound=bound, problems=list(exc.problems), reason=text(form, "reason", 2000), status=422)
+        return _edit_page(
+            request,
+            patient_id,
+            record_id,
+            sec,
+            doc,
+            current,
+            item=item,
+            bound=bound,
+            problems=list(exc.problems),
+            reason=text(form, "reason", 2000),
+            status=422,
+        )
     anchor = f"#section-{sec.id}"
     return RedirectResponse(f"/patients/{patient_id}?saved={sec.id}{anchor}", status_code=303)

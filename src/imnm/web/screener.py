@@ -140,11 +140,11 @@ def result_page(
     request: Request, s: Screener, state: State, *, saved: tuple[str, Any] | None = None, status: int = 200
 ) -> Response:
     from imnm import services
-    from imnm.render.screen import view
+    from imnm.render.screen import result_view
 
     answers = state.answers()
     screening = services.screen(answers)
-    v = view(screening.result, s)
+    v = result_view(screening.result, s)
     d = screening.as_dict()
     qs = s.questions_by_id
     shown = [(qs[q].short(screening.result.child), qs[q].show(answers.value(q))) for q in state.asked]
@@ -153,7 +153,7 @@ def result_page(
         request,
         "screener/result.html",
         {
-            "title": f"{v.title} · your result",
+            "title": f"{v['title']} · your result",
             "t": s.texts,
             "v": v,
             "d": d,

@@ -10,6 +10,7 @@ when the route names one.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -63,18 +64,45 @@ def tri(value: object) -> str:
     return "unknown"
 
 
+_LINK = re.compile(
+    r"(https?://[^\s<>()\"']+[^\s<>()\"'.,;:])|doi:(10\.\d{4,9}/[^\s<>()\"']+[^\s<>()\"'.,;:])|PubMed (\d{5,9})"
+)
+
+
+def linkify(value: object) -> Any:
+    """Text with its web addresses, DOIs and PubMed ids as links (everything else escaped)."""
+    from markupsafe import Markup, escape
+
+    text = str(value)
+    out: list[str] = []
+    last = 0
+    for m in _LINK.finditer(text):
+        out.append(str(escape(text[last : m.start()])))
+        url, doi, pmid = m.groups()
+        href = url or (f"https://doi.org/{doi}" if doi else f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/")
+        out.append(f'<a href="{escape(href)}" rel="noopener noreferrer">{escape(m.group(0))}</a>')
+        last = m.end()
+    out.append(str(escape(text[last:])))
+    return Markup("".join(out))
+
+
 @cache
 def env() -> Any:
     import jinja2
 
+    from imnm.reports import template_dir
+
     e = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        # the web pages' own templates, then the report partials they include (issue 15)
+        loader=jinja2.ChoiceLoader(
+            [jinja2.FileSystemLoader(str(TEMPLATES)), jinja2.FileSystemLoader(str(template_dir()))]
+        ),
         autoescape=jinja2.select_autoescape(["html", "svg"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    e.filters.update(num=num, words=words, tri=tri)
+    e.filters.update(num=num, words=words, tri=tri, linkify=linkify)
     e.globals.update(htmx_config=json.dumps(HTMX_CONFIG, separators=(",", ":")))
     return e
 

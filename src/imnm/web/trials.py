@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -25,7 +25,14 @@ from imnm.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 MAX_CANDIDATES = 1000
-PHASE_TEXT = {"EARLY_PHASE1": "early phase 1", "PHASE1": "phase 1", "PHASE2": "phase 2", "PHASE3": "phase 3", "PHASE4": "phase 4", "NA": "not applicable"}
+PHASE_TEXT = {
+    "EARLY_PHASE1": "early phase 1",
+    "PHASE1": "phase 1",
+    "PHASE2": "phase 2",
+    "PHASE3": "phase 3",
+    "PHASE4": "phase 4",
+    "NA": "not applicable",
+}
 IMNM_TEXT = {
     "imnm_only": "IMNM only",
     "includes_imnm": "includes IMNM",
@@ -78,9 +85,15 @@ def catalog(
             continue
         if imnm and d["imnm"] != imnm:
             continue
-        rows.append({**d, "group": status_group(str(d["status"])), "imnm_text": IMNM_TEXT.get(str(d["imnm"]), d["imnm"])})
+        rows.append(
+            {
+                **d,
+                "group": status_group(str(d["status"])),
+                "imnm_text": IMNM_TEXT.get(str(d["imnm"]), str(d["imnm"])),
+            }
+        )
     order = {"open": 0, "not_open": 1, "closed": 2}
-    rows.sort(key=lambda r: (order.get(r["group"], 3), r["id"]))
+    rows.sort(key=lambda r: (order.get(str(r["group"]), 3), str(r["id"])))
     return render(
         request,
         "trials/catalog.html",
@@ -117,8 +130,22 @@ def _criteria_rows(trial: Any) -> list[dict[str, Any]]:
                     "yaml": rule_yaml(c.rule) if c.rule is not None else None,
                     "extra": {
                         k: v
-                        for k, v in c.model_dump(mode="json", exclude_none=True, exclude_defaults=True).items()
-                        if k not in ("id", "text", "rule", "manual_review", "reason", "assumptions", "assessments", "structured", "truncated", "note")
+                        for k, v in c.model_dump(
+                            mode="json", exclude_none=True, exclude_defaults=True
+                        ).items()
+                        if k
+                        not in (
+                            "id",
+                            "text",
+                            "rule",
+                            "manual_review",
+                            "reason",
+                            "assumptions",
+                            "assessments",
+                            "structured",
+                            "truncated",
+                            "note",
+                        )
                     },
                 }
             )
@@ -198,7 +225,12 @@ def _reviewable(trial: Any, result: Any, latest: dict[tuple[str, str], Any]) -> 
                 "manual": c.criterion.manual_review,
                 "reviewed": None
                 if prior is None
-                else {"met": prior.met, "by": prior.actor, "at": prior.created_at.date().isoformat(), "note": prior.note},
+                else {
+                    "met": prior.met,
+                    "by": prior.actor,
+                    "at": prior.created_at.date().isoformat(),
+                    "note": prior.note,
+                },
             }
         )
     return out
@@ -220,23 +252,32 @@ def candidates(ctx: Ctx, trial: Any, as_of: date) -> list[Candidate]:
             loaded.append((p, team, record, number, store.reviews_of(s, p.id)))
     out: list[Candidate] = []
     for p, team, record, number, reviews in loaded:
-        base = {"patient_id": p.id, "record_id": p.record_id, "team": team, "revision": number}
+        base = Candidate(patient_id=p.id, record_id=p.record_id, team=team, revision=number)
         try:
-            match = services.match_trials(record, as_of=as_of, trial_ids=[trial.id], reviews=compute.reviews(reviews))
+            match = services.match_trials(
+                record, as_of=as_of, trial_ids=[trial.id], reviews=compute.reviews(reviews)
+            )
         except InputError as exc:
-            out.append(Candidate(**base, problems=list(exc.problems)))
+            base.problems = list(exc.problems)
+            out.append(base)
             continue
         latest = store.latest_reviews(reviews)
         for v in match.verdicts:
             r = v.result
             out.append(
-                Candidate(
-                    **base,
+                replace(
+                    base,
                     verdict=r.verdict,
                     pending=r.pending,
                     cohort=r.cohort.label if r.cohort else None,
-                    failed=[{"id": c.criterion.id, "kind": c.kind, "text": " ".join(c.criterion.text.split())} for c in r.failed],
-                    missing=[(ask, "; ".join(details), crits) for ask, (details, crits) in group_missing(r.missing).items()],
+                    failed=[
+                        {"id": c.criterion.id, "kind": c.kind, "text": " ".join(c.criterion.text.split())}
+                        for c in r.failed
+                    ],
+                    missing=[
+                        (ask, "; ".join(details), crits)
+                        for ask, (details, crits) in group_missing(r.missing).items()
+                    ],
                     reviewable=_reviewable(trial, r, latest),
                     checklist="; ".join(f"{i.label}: {i.shown()}" for i in v.checklist),
                 )
@@ -260,7 +301,9 @@ def candidates_page(
     assert ctx.trail is not None
     ctx.trail.detail = f"{t.id}: {len({c.patient_id for c in rows})} patient(s) as of {when.isoformat()}"
     audit_shown(ctx, "trial.candidate", {(c.patient_id, c.revision) for c in rows}, t.id)
-    counts = {k: sum(1 for c in rows if c.verdict == k) for k in ("eligible", "needs_information", "ineligible")}
+    counts = {
+        k: sum(1 for c in rows if c.verdict == k) for k in ("eligible", "needs_information", "ineligible")
+    }
     return render(
         request,
         "trials/candidates.html",
@@ -279,7 +322,9 @@ def candidates_page(
 
 def _csv_cell(value: object) -> str:
     text_ = "" if value is None else str(value)
-    return "'" + text_ if text_[:1] in ("=", "+", "-", "@", "\t", "\r") else text_  # no formulas in spreadsheets
+    return (
+        "'" + text_ if text_[:1] in ("=", "+", "-", "@", "\t", "\r") else text_
+    )  # no formulas in spreadsheets
 
 
 CSV_COLUMNS = (
@@ -365,15 +410,23 @@ async def add_review(
     ctx.trail.patient_id = patient_id or None
     problems = []
     if met_text not in ("yes", "no"):
-        problems.append(Problem("met", "say whether the criterion is met", "choose met or not met", met_text or None))
+        problems.append(
+            Problem("met", "say whether the criterion is met", "choose met or not met", met_text or None)
+        )
     with ctx.session() as s:
         p = store.visible(s, ctx.principal, patient_id)
         compute.check_review(t.id, criterion)
         if problems:
             raise InputError(problems, what="review")
-        store.add_review(s, ctx.principal, p, trial=t.id, criterion=criterion, met=met_text == "yes", note=note)
+        store.add_review(
+            s, ctx.principal, p, trial=t.id, criterion=criterion, met=met_text == "yes", note=note
+        )
         ctx.trail.revision = p.current_revision
         ctx.trail.detail = f"{t.id} {criterion}"
         ctx.record(s, 303)
-    target = f"/trials/{t.id}/candidates?saved={criterion}" + (f"&as_of={as_of}" if as_of else "") + f"#cand-{patient_id}"
+    target = (
+        f"/trials/{t.id}/candidates?saved={criterion}"
+        + (f"&as_of={as_of}" if as_of else "")
+        + f"#cand-{patient_id}"
+    )
     return RedirectResponse(target, status_code=303)
