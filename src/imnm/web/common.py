@@ -17,6 +17,36 @@ from imnm.errors import InputError, Problem
 MAX_FORM_FIELDS = 2000
 
 
+def public(audit: str | None = None) -> Any:
+    """A dependency for the public pages (the screener): anyone may use them, and credentials that are
+    not valid (an ended session, a revoked token) are ignored instead of sending the person to the
+    login page. With `audit` the request writes one audit event, as `need(..., audit=...)` does."""
+    from imnm.api.auth import start_trail
+    from imnm.api.problems import ApiError
+    from imnm.store.principal import Principal
+
+    async def dependency(request: Request) -> Ctx:
+        trail = start_trail(request, audit) if audit else None
+        try:
+            from imnm.api.auth import resolve
+
+            principal = resolve(request)
+        except ApiError:
+            principal = None
+        if trail is not None:
+            trail.principal = principal
+        return Ctx(
+            request=request,
+            db=request.app.state.db,
+            settings=request.app.state.settings,
+            principal=principal or Principal(user_id=None, username="anonymous", roles=frozenset()),
+            trail=trail,
+        )
+
+    dependency.__name__ = f"public_{audit or 'page'}".replace(".", "_")
+    return dependency
+
+
 @dataclass(frozen=True)
 class Loaded:
     """A visible patient's record at one revision, with what the page header shows."""

@@ -125,6 +125,16 @@ async def upload(
     from imnm.store.users import ConflictError
 
     form = await read_form(request, files=1)
+    try:
+        return await _upload(request, ctx, form)
+    finally:
+        await form.close()
+
+
+async def _upload(request: Request, ctx: Ctx, form: FormData) -> Response:
+    from imnm import services
+    from imnm.store.users import ConflictError
+
     file = form.get("file")
     team, reason = text(form, "team", 100), text(form, "reason", 2000)
     section = forms.sections()["patient"]

@@ -17,10 +17,11 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from imnm.api.auth import Ctx, need
+from imnm.api.auth import Ctx
 from imnm.errors import InputError, Problem
 from imnm.screen.answers import DONT_KNOW, Answers, answer_text, parse_answers
 from imnm.screen.screener import CHILD_AGE, Question, Screener, load_screener
+from imnm.web.common import public
 from imnm.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -172,7 +173,7 @@ async def _form(request: Request) -> FormData:
 
 
 @router.get("/screener")
-def start(request: Request, ctx: Annotated[Ctx, Depends(need(None))]) -> Response:
+def start(request: Request, ctx: Annotated[Ctx, Depends(public())]) -> Response:
     s = load_screener()
     days = request.app.state.settings.screener_save_days
     return render(
@@ -189,7 +190,7 @@ def start(request: Request, ctx: Annotated[Ctx, Depends(need(None))]) -> Respons
 
 
 @router.get("/screener/step")
-def first_step(request: Request, ctx: Annotated[Ctx, Depends(need(None))]) -> Response:
+def first_step(request: Request, ctx: Annotated[Ctx, Depends(public())]) -> Response:
     from imnm.screen.interview import next_question
 
     s = load_screener()
@@ -232,7 +233,7 @@ def _read_answer(q: Question, form: FormData, t: dict[str, str]) -> tuple[str | 
 
 
 @router.post("/screener/step")
-async def step(request: Request, ctx: Annotated[Ctx, Depends(need(None))]) -> Response:
+async def step(request: Request, ctx: Annotated[Ctx, Depends(public())]) -> Response:
     from imnm.screen.interview import next_question
 
     s = load_screener()
@@ -292,7 +293,7 @@ async def step(request: Request, ctx: Annotated[Ctx, Depends(need(None))]) -> Re
 
 
 @router.post("/screener/save")
-async def save(request: Request, ctx: Annotated[Ctx, Depends(need(None, audit="screener.save"))]) -> Response:
+async def save(request: Request, ctx: Annotated[Ctx, Depends(public("screener.save"))]) -> Response:
     from imnm.store import screener_saves
 
     s = load_screener()
@@ -305,13 +306,13 @@ async def save(request: Request, ctx: Annotated[Ctx, Depends(need(None, audit="s
 
 
 @router.get("/screener/open")
-def open_form(request: Request, ctx: Annotated[Ctx, Depends(need(None))]) -> Response:
+def open_form(request: Request, ctx: Annotated[Ctx, Depends(public())]) -> Response:
     return start(request, ctx)
 
 
 @router.post("/screener/open")
 async def open_saved(
-    request: Request, ctx: Annotated[Ctx, Depends(need(None, audit="screener.open"))]
+    request: Request, ctx: Annotated[Ctx, Depends(public("screener.open"))]
 ) -> Response:
     from imnm.store import screener_saves
 
