@@ -205,7 +205,8 @@ def _reviewable(trial: Any, result: Any, latest: dict[tuple[str, str], Any]) -> 
 
     out = []
     seen: set[str] = set()
-    items = [*result.manual_review, *(c for c in result.criteria if c.effect == "missing")]
+    reviewed = [c for c in result.criteria if (trial.id, c.criterion.id) in latest]  # settled by a review
+    items = [*reviewed, *result.manual_review, *(c for c in result.criteria if c.effect == "missing")]
     for c in items:
         cid = c.criterion.id
         if cid in seen:
