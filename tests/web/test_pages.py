@@ -163,7 +163,7 @@ def test_a_review_is_stored_audited_and_counts(fresh: World) -> None:
     api = c.get(f"/api/v1/patients/{pid}/reviews").json()["reviews"]
     assert [(x["trial"], x["criterion"], x["met"], x["by"]) for x in api] == [(trial, "exc-1", False, "coordinator")]
     page = c.get(r.headers["location"]).text
-    assert re.search(r"Latest review: <strong>not met</strong>, by coordinator on \d{4}-\d\d-\d\d \("no history"\)", page)
+    assert re.search(r'Latest review: <strong>not met</strong>, by coordinator on \d{4}-\d\d-\d\d \("no history"\)', page)
     trials = c.get(f"/api/v1/patients/{pid}/trials?trial={trial}&as_of={AS_OF.isoformat()}").json()
     crit = next(x for x in trials["trials"][0]["criteria"] if x["id"] == "exc-1")
     assert crit["reviewed"]["met"] is False  # the stored review feeds the matcher
