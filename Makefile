@@ -1,7 +1,7 @@
 # IMNM Navigator — two commands to green on a fresh Debian machine with Python 3.11:
 #   make run    creates .venv, installs, runs the main job on the bundled examples
 #   make test   installs what the tests need; runs ruff, mypy --strict on src/, and every test
-#   make serve  the records service and API on the bundled examples (a fresh SQLite file)
+#   make serve  the web app, records service and API on the bundled examples (a fresh SQLite file)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -53,12 +53,18 @@ lint: $(DEVSTAMP)
 typecheck: $(DEVSTAMP)
 	$(BIN)/mypy --strict src
 
-# System packages the tests need: PostgreSQL (the store suite starts a throwaway cluster itself).
+# System packages the tests need: PostgreSQL (the store suite starts a throwaway cluster itself) and
+# Chromium (the browser tests drive Debian's chromium through Playwright; never `playwright install`).
 system-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "PostgreSQL is missing: sudo apt-get install postgresql"; exit 1; fi; \
 	  echo "installing the Debian package postgresql (store tests)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
+	fi
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "Chromium is missing: sudo apt-get install --no-install-recommends chromium"; exit 1; fi; \
+	  echo "installing the Debian package chromium (browser tests)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 	fi
 
 unit: $(DEVSTAMP) system-deps
@@ -72,6 +78,7 @@ bench: $(DEVSTAMP)
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null 2>&1 || true; fi
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/cds.py
+	$(BIN)/python bench/web.py
 
 serve: $(SERVESTAMP)
 	BIN=$(BIN) PORT=$(PORT) scripts/serve-demo.sh

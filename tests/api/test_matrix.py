@@ -249,7 +249,9 @@ def app_routes(app: Any) -> set[tuple[str, str]]:
         for r in routes:
             inner = getattr(r, "original_router", None)  # a router included lazily (the web pages too)
             if inner is not None:
-                walk(inner.routes, prefix + (getattr(getattr(r, "include_context", None), "prefix", "") or ""))
+                walk(
+                    inner.routes, prefix + (getattr(getattr(r, "include_context", None), "prefix", "") or "")
+                )
             for m in getattr(r, "methods", None) or ():
                 if m != "HEAD":
                     out.add((m, prefix + r.path))

@@ -130,8 +130,16 @@ WEB_MATRIX: dict[tuple[str, str], tuple[dict[str, int], Any, Any]] = {
     ("POST", "/logout"): (row(303, token_compute=403, token_read=403), True, _form_logout),
     ("GET", "/screener"): (PUBLIC, False, lambda w, k: {}),
     ("GET", "/screener/step"): (PUBLIC, False, lambda w, k: {}),
-    ("POST", "/screener/step"): (PUBLIC, False, lambda w, k: {"data": {"go": "next", "q": "answering_for", "answer": "self"}}),
-    ("POST", "/screener/save"): (PUBLIC, True, lambda w, k: {"data": {"asked": "answering_for", "a.answering_for": "self"}}),
+    ("POST", "/screener/step"): (
+        PUBLIC,
+        False,
+        lambda w, k: {"data": {"go": "next", "q": "answering_for", "answer": "self"}},
+    ),
+    ("POST", "/screener/save"): (
+        PUBLIC,
+        True,
+        lambda w, k: {"data": {"asked": "answering_for", "a.answering_for": "self"}},
+    ),
     ("GET", "/screener/open"): (PUBLIC, False, lambda w, k: {}),
     ("POST", "/screener/open"): (PUBLIC, True, lambda w, k: {"data": {"code": _saved_code(w)}}),
     ("GET", "/patients"): (LIST, one_per_patient(20), lambda w, k: {}),
@@ -143,7 +151,11 @@ WEB_MATRIX: dict[tuple[str, str], tuple[dict[str, int], Any, Any]] = {
     ("GET", f"/patients/{P}/activity"): (READ, True, lambda w, k: {}),
     ("GET", f"/patients/{P}/history"): (READ, True, lambda w, k: {}),
     ("GET", f"/patients/{P}/trials"): (READ, True, lambda w, k: {"query": "?as_of=2026-11-25"}),
-    ("GET", f"/patients/{P}/edit/{{section}}"): (WRITE_FORM, True, lambda w, k: {"path": {"section": "findings"}}),
+    ("GET", f"/patients/{P}/edit/{{section}}"): (
+        WRITE_FORM,
+        True,
+        lambda w, k: {"path": {"section": "findings"}},
+    ),
     ("POST", f"/patients/{P}/edit/{{section}}"): (
         WRITE,
         True,

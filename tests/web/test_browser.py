@@ -81,8 +81,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 class Tab:
     """One page of its own browser context, with the console errors it saw."""
 
-    def __init__(self, browser: Any, *, js: bool = True, viewport: dict[str, int] = DESKTOP) -> None:
-        self.context = browser.new_context(viewport=viewport, java_script_enabled=js, accept_downloads=True)
+    def __init__(self, chromium: Any, *, js: bool = True, viewport: dict[str, int] = DESKTOP) -> None:
+        self.context = chromium.new_context(viewport=viewport, java_script_enabled=js, accept_downloads=True)
         self.page = self.context.new_page()
         self.page.set_default_timeout(15_000)
         self.errors: list[str] = []
@@ -94,7 +94,7 @@ class Tab:
 
 
 @pytest.fixture
-def tabs(browser: Any) -> Iterator[Any]:
+def tabs(browser: Any) -> Iterator[Any]:  # noqa: F811 - the shared fixture of tests/browser.py
     opened: list[Tab] = []
 
     def make(**kw: Any) -> Tab:
@@ -169,9 +169,14 @@ def keyboard_screener(page: Any, site: Site, answers: dict[str, Any]) -> str:
             page.keyboard.press("Enter")
             continue
         values = ["yes", "no", "dont_know"] if question.kind == "yes_no" else [*question.values, "dont_know"]
-        want = {True: "yes", False: "no", None: "dont_know"}.get(raw, raw) if not isinstance(raw, str) else raw
+        want = (
+            {True: "yes", False: "no", None: "dont_know"}.get(raw, raw) if not isinstance(raw, str) else raw
+        )
         index = values.index(want)
-        assert focus["tag"] == "INPUT" and focus["type"] == "radio" and focus["value"] == values[0], (q, focus)
+        assert focus["tag"] == "INPUT" and focus["type"] == "radio" and focus["value"] == values[0], (
+            q,
+            focus,
+        )
         if index == 0:
             page.keyboard.press("Space")
         for _ in range(index):
@@ -221,7 +226,9 @@ def test_clinician_creates_a_patient_and_follows_a_ck(site: Site, tabs: Any) -> 
     assert page.get_attribute("#f-symptom-onset", "aria-invalid") == "true"
     assert "f-symptom-onset-error" in (page.get_attribute("#f-symptom-onset", "aria-describedby") or "")
     assert page.is_visible("#error-summary")
-    assert tab.errors == ["Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"]
+    assert tab.errors == [
+        "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+    ]
     tab.errors.clear()  # the browser logs the page's own 422 status (the form came back with its problems)
     page.fill("#f-symptom-onset", "2024-01-10")
     page.click("text=Create the patient")
@@ -247,7 +254,9 @@ def test_clinician_creates_a_patient_and_follows_a_ck(site: Site, tabs: Any) -> 
 
     add_ck("150", "2024-02-01")  # within the ULN
     page.goto(f"{site.url}/patients/{pid}/assessment?as_of=2024-06-01")
-    assert page.get_attribute("#item-11", "data-status") == "unknown"  # LDH, AST, ALT not known: could be high
+    assert (
+        page.get_attribute("#item-11", "data-status") == "unknown"
+    )  # LDH, AST, ALT not known: could be high
     add_ck("4200", "2024-03-01")
     page.goto(f"{site.url}/patients/{pid}/assessment?as_of=2024-06-01")
     assert page.get_attribute("#item-11", "data-status") == "present"
@@ -287,7 +296,10 @@ def test_coordinator_reviews_a_candidate_and_exports_the_csv(site: Site, tabs: A
     page.click(f"{item} button[type=submit]")
     page.wait_for_selector("text=Review of exc-1 saved")
     assert "Latest review: not met, by coord" in page.inner_text(item)
-    shown = {r.get_attribute("id")[5:]: r.get_attribute("data-verdict") for r in page.query_selector_all("tr.candidate")}
+    shown = {
+        r.get_attribute("id")[5:]: r.get_attribute("data-verdict")
+        for r in page.query_selector_all("tr.candidate")
+    }
     with page.expect_download() as dl:
         page.click("#csv-link")
     path = dl.value.path()
@@ -337,14 +349,18 @@ def _check(tab: Tab, name: str, viewport: dict[str, int]) -> None:
     found = axe_violations(page)
     assert not found, f"{name}: {format_violations(found)}"
     wide = page.evaluate("() => document.documentElement.scrollWidth")
-    assert wide <= viewport["width"], f"{name}: the page is {wide} px wide at {viewport['width']} px (no sideways scrolling)"
+    assert wide <= viewport["width"], (
+        f"{name}: the page is {wide} px wide at {viewport['width']} px (no sideways scrolling)"
+    )
     folder = SHOTS / f"{viewport['width']}x{viewport['height']}"
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390x844", "1280x800"])
-def test_every_page_passes_axe_without_console_errors(site: Site, tabs: Any, viewport: dict[str, int]) -> None:
+def test_every_page_passes_axe_without_console_errors(
+    site: Site, tabs: Any, viewport: dict[str, int]
+) -> None:
     visitors: dict[str | None, Tab] = {}
     for name, path, user in _pages(site):
         if user not in visitors:
@@ -365,7 +381,9 @@ def test_every_page_passes_axe_without_console_errors(site: Site, tabs: Any, vie
     doc.click("text=Create the patient")
     doc.wait_for_selector("#error-summary")
     _check(visitors["doc"], "patient-new-errors", viewport)
-    visitors["doc"].errors.remove("Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)")
+    visitors["doc"].errors.remove(
+        "Failed to load resource: the server responded with a status of 422 (Unprocessable Entity)"
+    )
     anon = visitors[None]
     answers = yaml.safe_load((EXAMPLES / "screener" / "urgent-breathing.yaml").read_text())
     keyboard_screener(anon.page, site, answers)

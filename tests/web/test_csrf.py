@@ -33,7 +33,9 @@ def test_a_logged_in_form_post_needs_the_token_in_the_header_or_the_form(web: Wo
     assert r.status_code == 200 and _asked_age(r.text)
     # a forged field, or a forged header next to a good field (the header wins): refused
     assert c.post(STEP, data={**FORM, "csrftoken": "forged"}).status_code == 403
-    assert c.post(STEP, data={**FORM, "csrftoken": token}, headers={"x-csrftoken": "forged"}).status_code == 403
+    assert (
+        c.post(STEP, data={**FORM, "csrftoken": token}, headers={"x-csrftoken": "forged"}).status_code == 403
+    )
 
 
 def test_the_api_keeps_the_header_rule(web: World) -> None:

@@ -55,7 +55,9 @@ def test_the_assessment_page_shows_what_the_service_computes(web: World) -> None
     assert f"Score {ea['score']:g}" in page and ea["category"] in page
     for item in ea["items"]:  # every scored item with its status, expandable to its evidence
         if item["scored"]:
-            assert re.search(rf'id="item-{re.escape(str(item["number"]))}" data-status="{item["status"]}"', r.text)
+            assert re.search(
+                rf'id="item-{re.escape(str(item["number"]))}" data-status="{item["status"]}"', r.text
+            )
             for ev in item["evidence"]:
                 assert printable(ev) in page
     for t in a["next_tests"]:
@@ -77,8 +79,10 @@ def test_a_choice_changes_the_view_only(web: World) -> None:
     r = c.get(url + "&category_basis=probability")
     page = text_of(r.text)
     assert "(not the default)" in page and "probability cut-offs" in page
-    expected = services.assess(_record(web), as_of=AS_OF, settings=Settings.parse({"category_basis": "probability"}))
-    assert f"Category (probability cut-offs" in page and expected.as_dict()["eular_acr"]["category"] in page
+    expected = services.assess(
+        _record(web), as_of=AS_OF, settings=Settings.parse({"category_basis": "probability"})
+    )
+    assert "Category (probability cut-offs" in page and expected.as_dict()["eular_acr"]["category"] in page
     assert "(not the default)" not in text_of(c.get(url).text).split("Choices used")[1].split("Sources")[0]
     bad = c.get(url + "&category_basis=guess")
     assert bad.status_code == 422 and "category_basis" in text_of(bad.text)
@@ -104,7 +108,9 @@ def test_activity_chart_measures_and_the_tis_between_two_visits(web: World) -> N
     assert 'class="activity-chart"' in r.text or "activity-chart" in r.text
     expected = services.response(rec, start=date.fromisoformat(visits[0]), end=date.fromisoformat(visits[-1]))
     tis = expected.result
-    shown = f"TIS {tis.tis:g} / 100" if tis.tis is not None else f"between {tis.tis_min:g} and {tis.tis_max:g}"
+    shown = (
+        f"TIS {tis.tis:g} / 100" if tis.tis is not None else f"between {tis.tis_min:g} and {tis.tis_max:g}"
+    )
     assert shown in text_of(r.text)
     same = c.get(f"/patients/{web.patient}/activity?from={visits[0]}&to={visits[0]}")
     assert same.status_code == 200 and "the two visits are the same" in text_of(same.text)
@@ -151,7 +157,13 @@ def test_a_review_is_stored_audited_and_counts(fresh: World) -> None:
     before = fresh.events()
     r = c.post(
         f"/trials/{trial}/reviews",
-        data={"patient": pid, "criterion": "exc-1", "met": "no", "note": "no history", "csrftoken": csrf_of(c)},
+        data={
+            "patient": pid,
+            "criterion": "exc-1",
+            "met": "no",
+            "note": "no history",
+            "csrftoken": csrf_of(c),
+        },
         follow_redirects=False,
     )
     assert r.status_code == 303 and r.headers["location"].endswith(f"#cand-{pid}")
@@ -161,9 +173,13 @@ def test_a_review_is_stored_audited_and_counts(fresh: World) -> None:
             ("review.create", pid, "coordinator", "allowed")
         ]
     api = c.get(f"/api/v1/patients/{pid}/reviews").json()["reviews"]
-    assert [(x["trial"], x["criterion"], x["met"], x["by"]) for x in api] == [(trial, "exc-1", False, "coordinator")]
+    assert [(x["trial"], x["criterion"], x["met"], x["by"]) for x in api] == [
+        (trial, "exc-1", False, "coordinator")
+    ]
     page = c.get(r.headers["location"]).text
-    assert re.search(r'Latest review: <strong>not met</strong>, by coordinator on \d{4}-\d\d-\d\d \("no history"\)', page)
+    assert re.search(
+        r'Latest review: <strong>not met</strong>, by coordinator on \d{4}-\d\d-\d\d \("no history"\)', page
+    )
     trials = c.get(f"/api/v1/patients/{pid}/trials?trial={trial}&as_of={AS_OF.isoformat()}").json()
     crit = next(x for x in trials["trials"][0]["criteria"] if x["id"] == "exc-1")
     assert crit["reviewed"]["met"] is False  # the stored review feeds the matcher
@@ -218,7 +234,9 @@ def test_the_trial_pages(web: World) -> None:
     assert "latest creatine kinase (CK) > 1000 U/L" in body  # how inc-4 is encoded, in the evaluator's words
     assert "MRC grade 4 = Kendall 8" in body  # its assumption
     assert "University of California Los Angeles" in body  # catalog details (sites) are listed too
-    assert "Candidates" not in page.text.split('aria-label="This trial"')[1].split("</nav>")[0]  # no patients for an auditor
+    assert (
+        "Candidates" not in page.text.split('aria-label="This trial"')[1].split("</nav>")[0]
+    )  # no patients for an auditor
     assert c.get("/trials/NCT00000000").status_code == 404
 
 
@@ -248,7 +266,10 @@ def test_anonymous_visitors_reach_only_the_screener_the_login_page_and_static_fi
             assert r.status_code == 200, path
         else:
             assert r.status_code == 303, path
-            assert r.headers["location"].startswith("/login?next=" + url.split("?")[0]), (path, r.headers["location"])
+            assert r.headers["location"].startswith("/login?next=" + url.split("?")[0]), (
+                path,
+                r.headers["location"],
+            )
     assert c.get("/static/htmx.min.js").status_code == 200
 
 

@@ -59,7 +59,9 @@ def test_a_new_patient_by_form_with_a_problem_fixed(web: World) -> None:
     bad = {"f-id": "web-form-1", "f-sex": "female", "f-birth-date": "1960-05-01", "f-age-at-onset": "130"}
     r = _post(c, "/patients/new", bad)
     assert r.status_code == 422
-    expected = validate_text({"id": "web-form-1", "sex": "female", "birth_date": "1960-05-01", "age_at_onset": 130})
+    expected = validate_text(
+        {"id": "web-form-1", "sex": "female", "birth_date": "1960-05-01", "age_at_onset": 130}
+    )
     assert expected and all(e in h.unescape(r.text) for e in expected)  # the words of imnm validate
     # the field is marked and its error linked to it
     assert re.search(r'id="f-age-at-onset"[^>]*aria-describedby="[^"]*f-age-at-onset-error', r.text)
@@ -88,7 +90,11 @@ def test_findings_are_yes_no_or_not_examined(web: World) -> None:
     assert page.count('name="f-dysphagia"') == 3  # yes / no / not examined
     assert re.search(r'name="f-dysphagia" value=""\s+checked', page)  # unknown until said
     base = str(_revision(web, pid))
-    r = _post(c, f"/patients/{pid}/edit/findings", {"base": base, "f-dysphagia": "no", "f-proximal-weakness-upper": "yes"})
+    r = _post(
+        c,
+        f"/patients/{pid}/edit/findings",
+        {"base": base, "f-dysphagia": "no", "f-proximal-weakness-upper": "yes"},
+    )
     assert r.status_code == 303, r.text
     assert _record(web, pid)["findings"] == {"dysphagia": False, "proximal_weakness_upper": True}
     # every finding left "not examined": nothing is written, nothing reads as no
@@ -104,7 +110,10 @@ def test_a_lab_with_a_wrong_unit_is_refused_in_the_words_of_validate(web: World)
     lab = {"f-test": "ck", "f-value": "4200", "f-unit": "mg", "f-uln": "200", "f-date": "2024-11-02"}
     r = _post(c, f"/patients/{pid}/edit/labs", {"base": base, **lab})
     assert r.status_code == 422
-    doc = {"id": "web-lab", "labs": [{"test": "ck", "value": 4200, "unit": "mg", "uln": 200, "date": "2024-11-02"}]}
+    doc = {
+        "id": "web-lab",
+        "labs": [{"test": "ck", "value": 4200, "unit": "mg", "uln": 200, "date": "2024-11-02"}],
+    }
     expected = validate_text(doc)
     assert len(expected) == 1 and expected[0].startswith("labs[0].unit:")
     assert expected[0] in h.unescape(r.text)
@@ -112,9 +121,15 @@ def test_a_lab_with_a_wrong_unit_is_refused_in_the_words_of_validate(web: World)
     assert _revision(web, pid) == int(base)  # nothing saved
     r = _post(c, f"/patients/{pid}/edit/labs", {"base": base, **lab, "f-unit": "U/L"})
     assert r.status_code == 303
-    assert _record(web, pid)["labs"] == [{"test": "ck", "value": 4200, "unit": "U/L", "uln": 200, "date": "2024-11-02"}]
+    assert _record(web, pid)["labs"] == [
+        {"test": "ck", "value": 4200, "unit": "U/L", "uln": 200, "date": "2024-11-02"}
+    ]
     # a number written as text is the model's problem too, with its words
-    r = _post(c, f"/patients/{pid}/edit/labs", {"base": str(_revision(web, pid)), **lab, "f-unit": "U/L", "f-value": "high"})
+    r = _post(
+        c,
+        f"/patients/{pid}/edit/labs",
+        {"base": str(_revision(web, pid)), **lab, "f-unit": "U/L", "f-value": "high"},
+    )
     assert r.status_code == 422
     bad = validate_text({"id": "web-lab", "labs": [{"test": "ck", "value": "high", "unit": "U/L"}]})
     assert bad[0].split(": ", 1)[1] in h.unescape(r.text)
@@ -137,7 +152,10 @@ def test_list_items_are_corrected_and_removed_as_new_revisions(web: World) -> No
     def save(data: dict[str, str]) -> Any:
         return _post(c, f"/patients/{pid}/edit/antibodies", {"base": str(_revision(web, pid)), **data})
 
-    assert save({"f-target": "HMGCR", "f-result": "positive", "f-method": "ELISA", "f-value": "80"}).status_code == 303
+    assert (
+        save({"f-target": "HMGCR", "f-result": "positive", "f-method": "ELISA", "f-value": "80"}).status_code
+        == 303
+    )
     assert save({"f-target": "SRP", "f-result": "negative"}).status_code == 303
     assert save({"item": "1", "f-target": "SRP", "f-result": "borderline"}).status_code == 303
     assert [a["result"] for a in _record(web, pid)["antibodies"]] == ["positive", "borderline"]
@@ -153,7 +171,9 @@ def test_medications_can_be_recorded_as_none(web: World) -> None:
     c, _ = login(web.app, "clinician")
     pid = _post(c, "/patients/new", {"f-id": "web-meds"}).headers["location"].split("/")[2].split("?")[0]
     assert "medications" not in _record(web, pid)  # unknown
-    r = _post(c, f"/patients/{pid}/edit/medications", {"base": str(_revision(web, pid)), "action": "none_recorded"})
+    r = _post(
+        c, f"/patients/{pid}/edit/medications", {"base": str(_revision(web, pid)), "action": "none_recorded"}
+    )
     assert r.status_code == 303
     assert _record(web, pid)["medications"] == []  # recorded: none
 
@@ -161,7 +181,18 @@ def test_medications_can_be_recorded_as_none(web: World) -> None:
 def test_a_visit_with_mmt8_grades_and_haq_items(web: World) -> None:
     c, _ = login(web.app, "clinician")
     pid = _post(c, "/patients/new", {"f-id": "web-visit"}).headers["location"].split("/")[2].split("?")[0]
-    grades = {f"f-mmt8-grades-{g}-right": "7" for g in ("deltoid", "biceps", "wrist-extensors", "gluteus-maximus", "gluteus-medius", "quadriceps", "ankle-dorsiflexors")}
+    grades = {
+        f"f-mmt8-grades-{g}-right": "7"
+        for g in (
+            "deltoid",
+            "biceps",
+            "wrist-extensors",
+            "gluteus-maximus",
+            "gluteus-medius",
+            "quadriceps",
+            "ankle-dorsiflexors",
+        )
+    }
     data = {
         "base": str(_revision(web, pid)),
         "f-date": "2025-01-14",
@@ -190,7 +221,11 @@ def test_a_visit_with_mmt8_grades_and_haq_items(web: World) -> None:
 
 def test_upload_a_record_file_or_a_fhir_bundle(web: World) -> None:
     c, _ = login(web.app, "clinician")
-    text = (EXAMPLES / "anti-srp-dysphagia.yaml").read_bytes().replace(b"id: example-anti-srp-dysphagia", b"id: web-upload-srp")
+    text = (
+        (EXAMPLES / "anti-srp-dysphagia.yaml")
+        .read_bytes()
+        .replace(b"id: example-anti-srp-dysphagia", b"id: web-upload-srp")
+    )
     r = _post(c, "/patients/upload", {}, files={"file": ("srp.yaml", text, "application/yaml")})
     assert r.status_code == 303
     pid = r.headers["location"].split("/")[2].split("?")[0]
@@ -212,7 +247,26 @@ def test_upload_a_record_file_or_a_fhir_bundle(web: World) -> None:
     assert r.status_code == 422 and "is not a record file" in h.unescape(r.text)
 
 
-@pytest.mark.parametrize("section", ["patient", "findings", "history", "exposures", "labs", "antibodies", "emg", "mri", "biopsy", "medications", "visits", "pulmonary_function", "cardiac", "infections", "vaccinations"])
+@pytest.mark.parametrize(
+    "section",
+    [
+        "patient",
+        "findings",
+        "history",
+        "exposures",
+        "labs",
+        "antibodies",
+        "emg",
+        "mri",
+        "biopsy",
+        "medications",
+        "visits",
+        "pulmonary_function",
+        "cardiac",
+        "infections",
+        "vaccinations",
+    ],
+)
 def test_every_section_has_a_form_and_a_coordinator_cannot_open_it(web: World, section: str) -> None:
     clin, _ = login(web.app, "clinician")
     r = clin.get(f"/patients/{web.patient}/edit/{section}")

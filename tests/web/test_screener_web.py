@@ -67,9 +67,7 @@ def interview_order(answers: dict[str, Any]) -> tuple[list[str], str]:
 
         for q in load_screener().questions:
             if prompt.startswith(q.wording(False, False)) or any(
-                prompt.startswith(w)
-                for w in (q.text_carer, q.text_child, q.text_self_child)
-                if w
+                prompt.startswith(w) for w in (q.text_carer, q.text_child, q.text_self_child) if w
             ):
                 asked.append(q.id)
                 v = answers.get(q.id)
@@ -106,7 +104,9 @@ def answer_sets(draw: Any) -> dict[str, Any]:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(answers=answer_sets())
-def test_the_pages_ask_what_the_interview_asks_and_give_its_level(web: World, answers: dict[str, Any]) -> None:
+def test_the_pages_ask_what_the_interview_asks_and_give_its_level(
+    web: World, answers: dict[str, Any]
+) -> None:
     asked, level, _ = play(TestClient(web.app), answers)
     cli_asked, cli_level = interview_order(answers)
     assert asked == cli_asked
@@ -150,7 +150,9 @@ def test_carer_and_child_wording_and_paediatric_specialists(web: World) -> None:
     form = hidden_fields(html)
     html = c.post("/screener/step", data={**form, "answer": "9", "go": "next"}).text
     assert q["trouble_climbing_stairs"].text_child in html  # "... your child ..."
-    _, level, result = play(TestClient(web.app), yaml.safe_load((EXAMPLES / "screener" / "carer-child.yaml").read_text()))
+    _, level, result = play(
+        TestClient(web.app), yaml.safe_load((EXAMPLES / "screener" / "carer-child.yaml").read_text())
+    )
     assert level == "soon"
     assert "paediatric rheumatologist" in result and "You answered for someone else" in result
 
@@ -168,7 +170,9 @@ def test_a_number_that_could_mean_thousands_is_read_back(web: World) -> None:
     c = TestClient(web.app)
     html = _to(c, "age", {})
     html = c.post("/screener/step", data={**hidden_fields(html), "answer": "58 years", "go": "next"}).text
-    assert 'data-question="trouble_climbing_stairs"' in html and 'name="a.age" value="58"' in html  # unit dropped
+    assert (
+        'data-question="trouble_climbing_stairs"' in html and 'name="a.age" value="58"' in html
+    )  # unit dropped
     html = c.post("/screener/step", data={**hidden_fields(html), "go": "back"}).text
     assert 'data-question="age"' in html and 'value="58"' in html  # the earlier answer is shown again
     html = c.post("/screener/step", data={**hidden_fields(html), "answer": "9.000", "go": "next"}).text
@@ -181,7 +185,9 @@ def test_a_number_that_could_mean_thousands_is_read_back(web: World) -> None:
     html = c.post("/screener/step", data={**hidden_fields(html), "answer": "9.000", "go": "next"}).text
     assert 'data-question="ck_value"' in html and 'name="confirm"' in html and "9000" in html
     html = c.post("/screener/step", data={**hidden_fields(html), "confirm": "yes", "go": "next"}).text
-    assert 'data-question="family_history_muscle_disease"' in html and 'name="a.ck_value" value="9000"' in html
+    assert (
+        'data-question="family_history_muscle_disease"' in html and 'name="a.ck_value" value="9000"' in html
+    )
 
 
 def test_no_answer_chosen_is_an_inline_error_never_a_no(web: World) -> None:

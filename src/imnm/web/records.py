@@ -121,8 +121,6 @@ async def create(
 async def upload(
     request: Request, ctx: Annotated[Ctx, Depends(need(Perm.PATIENT_WRITE, audit="patient.create"))]
 ) -> Response:
-    from imnm import services
-    from imnm.store.users import ConflictError
 
     form = await read_form(request, files=1)
     try:

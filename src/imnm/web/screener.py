@@ -311,9 +311,7 @@ def open_form(request: Request, ctx: Annotated[Ctx, Depends(public())]) -> Respo
 
 
 @router.post("/screener/open")
-async def open_saved(
-    request: Request, ctx: Annotated[Ctx, Depends(public("screener.open"))]
-) -> Response:
+async def open_saved(request: Request, ctx: Annotated[Ctx, Depends(public("screener.open"))]) -> Response:
     from imnm.store import screener_saves
 
     s = load_screener()
