@@ -344,17 +344,16 @@ def _pages(site: Site) -> list[tuple[str, str, str | None]]:
 
 def _check(tab: Tab, name: str, viewport: dict[str, int]) -> None:
     page = tab.page
-    for d in page.query_selector_all("details"):  # open every folded part, so axe sees it all
-        d.evaluate("(e) => e.open = true")
-    found = axe_violations(page)
+    folder = SHOTS / f"{viewport['width']}x{viewport['height']}"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)  # as a person first sees it
+    page.evaluate("() => document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+    found = axe_violations(page)  # with every folded part open, so that axe sees it all
     assert not found, f"{name}: {format_violations(found)}"
     wide = page.evaluate("() => document.documentElement.scrollWidth")
     assert wide <= viewport["width"], (
         f"{name}: the page is {wide} px wide at {viewport['width']} px (no sideways scrolling)"
     )
-    folder = SHOTS / f"{viewport['width']}x{viewport['height']}"
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390x844", "1280x800"])
