@@ -335,6 +335,9 @@ register_trials(app)
 from imnm.cli.fhir import register as register_fhir  # noqa: E402  (issue 14: FHIR in and out)
 
 register_fhir(app)
+from imnm.cli.report import register as register_report  # noqa: E402  (issue 15: printable reports)
+
+register_report(app)
 
 # issue 11: the records service (store, API) -- each module imports only typer at load time
 from imnm.cli import audit as _audit_cli  # noqa: E402
