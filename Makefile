@@ -11,14 +11,14 @@ SERVESTAMP := $(VENV)/.installed-server
 PORT   ?= 8000
 AS_OF  ?= 2026-11-25
 
-.PHONY: run test lint typecheck unit bench clean venv dev serve system-deps
+.PHONY: run test lint typecheck unit bench clean venv dev serve system-deps report-deps report-test-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[plot]"  # plots (imnm activity --plot) work after make run
+	$(BIN)/python -m pip install --quiet -e ".[plot,reports]"  # plots and reports work after make run
 	$(BIN)/python -m compileall -q src  # bytecode for a fast cold start (even with PYTHONDONTWRITEBYTECODE)
 	touch $@
 
@@ -35,7 +35,7 @@ $(SERVESTAMP): $(BIN)/python pyproject.toml
 venv: $(STAMP)
 dev: $(DEVSTAMP)
 
-run: $(STAMP)
+run: $(STAMP) report-deps
 	$(BIN)/imnm validate examples/*.yaml
 	@for f in examples/*.yaml; do $(BIN)/imnm facts "$$f" --as-of $(AS_OF) || exit $$?; done
 	$(BIN)/imnm screen examples/screener/answers.yaml
@@ -45,6 +45,9 @@ run: $(STAMP)
 	$(BIN)/imnm activity examples/anti-srp-grades-haq.yaml
 	$(BIN)/imnm response examples/anti-srp-grades-haq.yaml
 	$(BIN)/imnm trials examples/anti-hmgcr.yaml --as-of $(AS_OF)
+	@mkdir -p out/reports
+	@$(BIN)/imnm report examples/anti-hmgcr.yaml --as-of $(AS_OF) --overwrite -o out/reports/anti-hmgcr-clinician.pdf
+	@$(BIN)/imnm report examples/anti-hmgcr.yaml --for patient --as-of $(AS_OF) --overwrite -o out/reports/anti-hmgcr-patient.pdf
 	@echo "What next: .venv/bin/imnm --help (or . .venv/bin/activate, then imnm screen to answer the screener)."
 
 lint: $(DEVSTAMP)
@@ -53,21 +56,36 @@ lint: $(DEVSTAMP)
 typecheck: $(DEVSTAMP)
 	$(BIN)/mypy --strict src
 
-# System packages the tests need: PostgreSQL (the store suite starts a throwaway cluster itself) and
-# Chromium (the browser tests drive Debian's chromium through Playwright; never `playwright install`).
+# System packages the tests need: PostgreSQL (the store suite starts a throwaway cluster itself).
 system-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "PostgreSQL is missing: sudo apt-get install postgresql"; exit 1; fi; \
 	  echo "installing the Debian package postgresql (store tests)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
 	fi
-	@if [ ! -x /usr/bin/chromium ]; then \
-	  if [ "$$(id -u)" != 0 ]; then echo "Chromium is missing: sudo apt-get install --no-install-recommends chromium"; exit 1; fi; \
-	  echo "installing the Debian package chromium (browser tests)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
-	fi
 
-unit: $(DEVSTAMP) system-deps
+# System packages of the reports (issue 15): Pango and the DejaVu fonts for WeasyPrint (make run and the
+# tests), poppler-utils (pdftotext, pdffonts, pdftoppm) and chromium (axe-core in a real browser) for the
+# tests. Installed only when missing.
+REPORT_PKGS := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+TEST_PKGS := poppler-utils chromium
+
+define apt_missing
+	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing (sudo apt-get install --no-install-recommends$$missing)"; exit 1; fi; \
+	  echo "installing the Debian packages$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+endef
+
+report-deps:
+	$(call apt_missing,$(REPORT_PKGS))
+
+report-test-deps: report-deps
+	$(call apt_missing,$(TEST_PKGS))
+
+unit: $(DEVSTAMP) system-deps report-test-deps
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck unit
@@ -78,6 +96,7 @@ bench: $(DEVSTAMP)
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null 2>&1 || true; fi
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/cds.py
+	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/web.py
 
 serve: $(SERVESTAMP)

@@ -21,7 +21,7 @@ from imnm.store.config import ServerSettings
 from imnm.store.db import Database
 
 API_PREFIX = "/api/v1"
-ROUTERS = ("compute", "patients", "fhir", "auth", "admin", "tokens", "audit")
+ROUTERS = ("compute", "patients", "fhir", "reports", "auth", "admin", "tokens", "audit")
 log = logging.getLogger("imnm.api")
 
 

@@ -223,7 +223,8 @@ def report(
         print_json(info)
         return
     console().print(
-        f"{built.kind} report for {built.patient_id} (as of {day.isoformat()}) written to {output} "
+        f"{'work-up report' if built.kind == 'clinician' else 'patient summary'} for {built.patient_id} "
+        f"(as of {day.isoformat()}) written to {output} "
         f"({fmt.upper()}, {len(data):,} bytes)",
         markup=False,
     )

@@ -485,13 +485,12 @@ def activity_view(result: Activity, response: Response | None, *, title: str | N
 
 
 def status_text(trial: Any) -> str:
-    """The trial's status with the date it was seen (the catalog's status source where it has one)."""
-    status = words(trial.status).lower()
-    as_of = getattr(trial, "status_as_of", None)  # issue 16's structured status source, when present
-    if as_of is not None and hasattr(as_of, "describe"):
-        return f"{status} {as_of.describe()}"
-    seen = trial.status_note or f"registry text of {trial.source.version}"
-    return f"{status} ({seen})"
+    """The trial's status with the date and source it was seen (`imnm trials` wording), and the
+    completion date of a closed trial."""
+    from imnm.render.trials import closing_date, status_line
+
+    closed = closing_date(trial)
+    return status_line(trial) + (f"; {closed}" if closed else "")
 
 
 def trials_view(match: TrialMatch) -> View:
