@@ -28,7 +28,7 @@ $(DEVSTAMP): $(BIN)/python pyproject.toml
 	touch $@ $(STAMP)
 
 $(SERVESTAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[server]"
+	$(BIN)/python -m pip install --quiet -e ".[server,reports,fhir]"  # the web app's PDF reports and FHIR uploads
 	$(BIN)/python -m compileall -q src
 	touch $@ $(STAMP)
 
@@ -99,7 +99,7 @@ bench: $(DEVSTAMP)
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/web.py
 
-serve: $(SERVESTAMP)
+serve: $(SERVESTAMP) report-deps
 	BIN=$(BIN) PORT=$(PORT) scripts/serve-demo.sh
 
 clean:

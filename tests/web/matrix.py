@@ -141,6 +141,11 @@ WEB_MATRIX: dict[tuple[str, str], tuple[dict[str, int], Any, Any]] = {
         lambda w, k: {"data": {"asked": "answering_for", "a.answering_for": "self"}},
     ),
     ("GET", "/screener/open"): (PUBLIC, False, lambda w, k: {}),
+    ("POST", "/screener/summary.pdf"): (
+        PUBLIC,
+        False,
+        lambda w, k: {"data": {"asked": "answering_for,age", "a.answering_for": "self", "a.age": "58"}},
+    ),
     ("POST", "/screener/open"): (PUBLIC, True, lambda w, k: {"data": {"code": _saved_code(w)}}),
     ("GET", "/patients"): (LIST, one_per_patient(20), lambda w, k: {}),
     ("GET", "/patients/new"): (NEW_FORM, False, lambda w, k: {}),

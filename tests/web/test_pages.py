@@ -291,3 +291,15 @@ def test_pages_carry_their_own_policy_and_no_inline_script(web: World) -> None:
         assert not re.search(r"<script(?![^>]*\bsrc=)", text), tpl  # no inline script
         assert not re.search(r"\son[a-z]+=", text), tpl  # no inline event handlers
         assert not re.search(r'<(script|link)[^>]+(src|href)="(https?:)?//', text), tpl  # no CDN
+
+
+def test_the_assessment_page_links_the_printable_reports(web: World) -> None:
+    c, _ = login(web.app, "clinician")
+    page = c.get(f"/patients/{web.patient}/assessment").text
+    links = re.findall(
+        r'<a href="(/api/v1/patients/[^"]+/report\.pdf\?for=(?:clinician|patient)[^"]*)" download>', page
+    )
+    assert len(links) == 2
+    for href in links:
+        r = c.get(h.unescape(href))
+        assert r.status_code == 200 and r.content.startswith(b"%PDF")

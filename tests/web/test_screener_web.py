@@ -243,3 +243,19 @@ def test_saving_gives_a_code_stored_only_as_its_hash_and_it_expires(fresh: World
         s.execute(update(ScreenerSave).values(expires_at=rows[0].created_at - timedelta(seconds=1)))
     r = c.post("/screener/open", data={"code": code})
     assert r.status_code == 404 and "could not find" in r.text
+
+
+def test_the_summary_for_the_doctor_downloads_as_a_pdf(web: World, tmp_path: Path) -> None:
+    import subprocess
+
+    c = TestClient(web.app)
+    _, level, html = play(c, yaml.safe_load((EXAMPLES / "screener" / "urgent-breathing.yaml").read_text()))
+    assert level == "urgent" and 'action="/screener/summary.pdf"' in html
+    r = c.post("/screener/summary.pdf", data=hidden_fields(html))
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF")
+    (tmp_path / "s.pdf").write_bytes(r.content)
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "s.pdf"), "-"], capture_output=True, text=True, check=True
+    )
+    assert "Seek care today" in text.stdout or "Get medical care today" in text.stdout

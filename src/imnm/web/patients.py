@@ -26,12 +26,15 @@ PAGE_SIZE = 20
 READ = Perm.PATIENT_READ
 
 
-def _report_link(request: Request, patient_id: str) -> str | None:
-    """The printable report's address when the reports route is mounted (issue 15)."""
-    for r in request.app.routes:
-        if getattr(r, "path", "") == "/api/v1/patients/{patient_id}/report.pdf":
-            return f"/api/v1/patients/{patient_id}/report.pdf?for=clinician"
-    return None
+def _report_links(patient_id: str, revision: int, current: int) -> list[tuple[str, str]]:
+    """The printable reports of this revision (the API's report routes, issue 15): the clinician's
+    work-up report and the patient's plain-language summary, as PDF."""
+    rev = f"&revision={revision}" if revision != current else ""
+    base = f"/api/v1/patients/{patient_id}/report.pdf"
+    return [
+        ("Work-up report (PDF)", f"{base}?for=clinician{rev}"),
+        ("Summary for the patient (PDF)", f"{base}?for=patient{rev}"),
+    ]
 
 
 def _header(request: Request, ctx: Ctx, loaded: Loaded, tab: str, **extra: Any) -> dict[str, Any]:
@@ -45,7 +48,7 @@ def _header(request: Request, ctx: Ctx, loaded: Loaded, tab: str, **extra: Any) 
         "revision_info": s["revision_info"],
         "tab": tab,
         "can_edit": ctx.principal.can(Perm.PATIENT_WRITE),
-        "report_link": _report_link(request, str(s["id"])),
+        "report_links": _report_links(str(s["id"]), loaded.revision, loaded.current),
         **extra,
     }
 
@@ -316,7 +319,7 @@ def history_page(
             "revision_info": rows[0] if rows else {},
             "tab": "history",
             "can_edit": ctx.principal.can(Perm.PATIENT_WRITE),
-            "report_link": None,
+            "report_links": [],
             "rows": rows,
             "a": store.revision_dict(a),
             "b": store.revision_dict(b),

@@ -305,6 +305,31 @@ async def save(request: Request, ctx: Annotated[Ctx, Depends(public("screener.sa
     return result_page(request, s, state, saved=(code, expires.date().isoformat()))
 
 
+@router.post("/screener/summary.pdf")
+async def summary_pdf(request: Request, ctx: Annotated[Ctx, Depends(public())]) -> Response:
+    """The printable summary of the answers for the doctor (the patient summary of `imnm report`, PDF).
+    Made from the answers in the form; nothing is kept."""
+    from datetime import date
+
+    from starlette.concurrency import run_in_threadpool
+
+    from imnm import reports
+
+    state = read_state(await _form(request))
+    answers = state.answers()
+    data = await run_in_threadpool(
+        lambda: reports.report(answers, kind="patient", as_of=date.today(), fmt="pdf")
+    )
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "content-disposition": 'attachment; filename="imnm-screener-summary.pdf"',
+            "cache-control": "no-store",
+        },
+    )
+
+
 @router.get("/screener/open")
 def open_form(request: Request, ctx: Annotated[Ctx, Depends(public())]) -> Response:
     return start(request, ctx)
