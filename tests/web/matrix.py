@@ -148,6 +148,11 @@ WEB_MATRIX: dict[tuple[str, str], tuple[dict[str, int], Any, Any]] = {
     ),
     ("POST", "/screener/open"): (PUBLIC, True, lambda w, k: {"data": {"code": _saved_code(w)}}),
     ("GET", "/patients"): (LIST, one_per_patient(20), lambda w, k: {}),
+    ("GET", "/ehr/patients/{record_id}"): (
+        row(303, auditor=403, admin=403, token_compute=403),
+        True,
+        lambda w, k: {"path": {"record_id": "example-anti-hmgcr"}},
+    ),
     ("GET", "/patients/new"): (NEW_FORM, False, lambda w, k: {}),
     ("POST", "/patients/new"): (CREATE, True, lambda w, k: _new_record(w)),
     ("POST", "/patients/upload"): (CREATE, True, lambda w, k: _upload(w)),

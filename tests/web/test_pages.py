@@ -303,3 +303,21 @@ def test_the_assessment_page_links_the_printable_reports(web: World) -> None:
     for href in links:
         r = c.get(h.unescape(href))
         assert r.status_code == 200 and r.content.startswith(b"%PDF")
+
+
+def test_a_cds_card_link_lands_on_the_patient_imported_from_the_ehr(web: World) -> None:
+    """The hook's cards link to /ehr/patients/{EHR patient id}: the stored patient with that record id
+    (in the caller's teams) opens at its assessment or trials; anyone else lands on a search."""
+    from imnm.cds import cards
+
+    link = cards._link("http://app.test", "example-anti-hmgcr", "trials", "x")[0]["url"]
+    path = link.removeprefix("http://app.test")
+    c, h = web.clients["clinician"], web.headers["clinician"]
+    r = c.get(path, headers=h, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/patients/{web.patient}/trials"
+    r = c.get("/ehr/patients/example-anti-hmgcr", headers=h, follow_redirects=False)
+    assert r.headers["location"] == f"/patients/{web.patient}/assessment"
+    other = web.clients["other"].get(
+        "/ehr/patients/example-anti-hmgcr", headers=web.headers["other"], follow_redirects=False
+    )
+    assert other.status_code == 303 and other.headers["location"] == "/patients?q=example-anti-hmgcr"

@@ -10,7 +10,7 @@ and the CLI's.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
@@ -106,6 +106,31 @@ def patient_list(
         },
         fragment="patients/_list_table.html",
     )
+
+
+@router.get("/ehr/patients/{record_id}")
+def from_the_ehr(
+    record_id: str,
+    ctx: Annotated[Ctx, Depends(need(READ, audit="patient.lookup"))],
+    then: Annotated[Literal["assessment", "trials"], Query()] = "assessment",
+) -> Response:
+    """Where a CDS Hooks card's link lands: the EHR knows its own patient id, which is the record id of a
+    patient imported from it. Exactly one such patient of your teams → its assessment; otherwise the
+    patient list searched for that id (nothing about other teams' patients is revealed)."""
+    from urllib.parse import quote
+
+    from starlette.responses import RedirectResponse
+
+    from imnm.store import patients as store
+
+    with ctx.reader() as s:
+        rows, _ = store.search(s, ctx.principal, q=record_id, limit=50)
+        exact = [p for p in rows if p.record_id == record_id]
+    if len(exact) == 1:
+        assert ctx.trail is not None
+        ctx.trail.patient_id = exact[0].id
+        return RedirectResponse(f"/patients/{quote(exact[0].id, safe='')}/{then}", status_code=303)
+    return RedirectResponse(f"/patients?q={quote(record_id, safe='')}", status_code=303)
 
 
 # ---------------------------------------------------------------- the record
