@@ -16,6 +16,7 @@ import csv
 import io
 import itertools
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -416,3 +417,46 @@ def test_2_a_report_question_only_when_the_biopsy_on_file_is_inside_the_rule_win
     inc4 = next(c for c in match.results[0].criteria if c.criterion.id == "inc-4")
     biopsy_tests = {m.test for m in inc4.missing if m.fact.startswith("biopsy.")}
     assert biopsy_tests == {test}
+
+
+# ------------------------------------------------------------------ unknown is a value: derived events
+
+
+def _partial_medication_list() -> dict[str, Any]:
+    """A medication list known complete only up to 2026-06-01 (coverage), evaluated on 2026-11-25."""
+    data = copy.deepcopy(_example("anti-hmgcr.yaml"))
+    data["medications"] = [
+        {"name": "prednisone", "dose_mg_per_day": 20, "start": "2025-01-01", "stop": "2026-03-01"}
+    ]
+    data["coverage"] = {"medications": [{"start": "2020-01-01", "end": "2026-06-01"}]}
+    del data["exposures"]
+    return data
+
+
+def test_derived_event_facts_inherit_the_medication_lists_coverage() -> None:
+    from imnm.facts import RecordFacts
+
+    facts = RecordFacts(parse_record(_partial_medication_list()), as_of=AS_OF)
+    assert facts.coverage("medication.glucocorticoid") == ((date(2020, 1, 1), date(2026, 6, 1)),)
+    assert facts.coverage("medication.glucocorticoid.start") == facts.coverage("medication.glucocorticoid")
+    assert facts.coverage("exposure.statin") == facts.coverage("medication.statin")
+    # IMNM01 exc-5: statin use within 30 days before baseline. The list says nothing after June: unknown.
+    match = services.match_trials(
+        parse_record(_partial_medication_list()), as_of=AS_OF, trial_ids=["NCT04025632"]
+    )
+    exc5 = next(c for c in match.results[0].criteria if c.criterion.id == "exc-5")
+    assert exc5.status == "unknown"
+
+
+def test_no_current_course_on_an_incomplete_list_is_an_unknown_dose_not_zero() -> None:
+    from imnm.facts import RecordFacts
+
+    facts = RecordFacts(parse_record(_partial_medication_list()), as_of=AS_OF)
+    assert facts.get("medication.glucocorticoid.dose") is None
+    assert facts.get("medication.glucocorticoid.weeks_on") is None
+    full = _partial_medication_list()
+    del full["coverage"]  # a list without coverage periods is complete at all times
+    assert [
+        o.value
+        for o in RecordFacts(parse_record(full), as_of=AS_OF).get("medication.glucocorticoid.dose") or ()
+    ] == [0.0]

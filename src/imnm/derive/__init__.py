@@ -213,8 +213,35 @@ class PatientFacts:
         return out
 
     def coverage(self, name: str) -> tuple[Period, ...] | None:
-        fn = getattr(self.base, "coverage", None)
-        return fn(name) if fn is not None else None
+        """The periods over which an event fact's list is complete (None: at all times).
+
+        A derived fact inherits its inputs' coverage: it is complete where any input that holds a
+        list (not unknown) is complete — `medication.glucocorticoid.start` where the medication list
+        is, `exposure.statin` where the exposure history or the medication list is."""
+        d = self.derivations.get(name)
+        if d is None:
+            fn = getattr(self.base, "coverage", None)
+            return fn(name) if fn is not None else None
+        if not isinstance(d, Derivation) or not d.inputs:
+            return None
+        periods: list[Period] = []
+        for i in d.inputs:
+            if self.get(i) is None:
+                continue  # an unknown input says nothing about completeness
+            cov = self.coverage(i)
+            if cov is None:
+                return None
+            periods.extend(cov)
+        return tuple(periods)
+
+
+def complete_on(facts: FactView, name: str, day: date) -> bool:
+    """Is the fact's list complete on this day (so that no entry means none)? Sources without
+    completeness periods are complete at all times."""
+    from imnm.core.facts import covered
+
+    fn = getattr(facts, "coverage", None)
+    return covered(day, day, fn(name) if fn is not None else None)
 
 
 def missing_facts(missing: Iterable[Missing]) -> tuple[str, ...]:

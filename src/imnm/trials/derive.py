@@ -28,7 +28,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from imnm.core.facts import Interval, NumRange, Obs, Observation, scalar
-from imnm.derive import Context, Derivation, FactView
+from imnm.derive import Context, Derivation, FactView, complete_on
 from imnm.derive.common import MONTH_DAYS
 from imnm.knowledge.lookups import medication_classes
 
@@ -92,6 +92,8 @@ def _gc_dose(facts: FactView, ctx: Context) -> Obs:
         total += float(dose)
         used.append(o.source)
         since.append(f"{course_name(o)} {float(dose):g} mg/day since {iv.start.isoformat()}")
+    if not since and not complete_on(facts, "medication.glucocorticoid", ctx.as_of):
+        return None  # no current course listed, but the list is not complete on this day
     # a dose is shown with the date it started, never as if measured on the evaluation date
     note = "; ".join(since) if since else "no glucocorticoid course current on the evaluation date"
     return scalar(total, source=", ".join(used) or "medications (none current)", note=note)
@@ -118,6 +120,8 @@ def _weeks_on(cls: str):  # type: ignore[no-untyped-def]
             spans.append((iv.start, iv.stop if iv.stop is not None else ctx.as_of))
         current = [s for s in spans if s[1] >= ctx.as_of]
         if not current:
+            if not complete_on(facts, f"medication.{cls}", ctx.as_of):
+                return None  # none listed as current, but the list is not complete on this day
             return scalar(0.0, source=f"medication.{cls} (none current)", when=ctx.as_of)
         begin = min(s[0] for s in current)
         extended = True
@@ -181,6 +185,7 @@ def _current_dose(cls: str, unit: str):  # type: ignore[no-untyped-def]
             return None
         weight = _weight(facts)
         total, used, by_weight = 0.0, [], False
+        since: list[str] = []
         for o in courses:
             iv = o.value
             assert isinstance(iv, Interval)
@@ -193,15 +198,20 @@ def _current_dose(cls: str, unit: str):  # type: ignore[no-untyped-def]
                 return None
             total += dose
             used.append(o.source)
+            since.append(f"{course_name(o)} since {iv.start.isoformat()}")
             by_weight = by_weight or (
                 unit == "mg/kg/day" and _number_attr(o, "dose_mg_per_kg_per_day") is None
             )
-        note = f"from the mg/day dose and body weight {weight:g} kg" if by_weight and weight else None
+        if not used and not complete_on(facts, f"medication.{cls}", ctx.as_of):
+            return None  # none listed as current, but the list is not complete on this day
+        parts = [*since]
+        if by_weight and weight:
+            parts.append(f"from the mg/day dose and body weight {weight:g} kg")
+        # a dose carries the date it started (in the note), never the evaluation date
         return scalar(
             round(total, 3),
             source=", ".join(used) or f"medication.{cls} (none current)",
-            when=ctx.as_of,
-            note=note,
+            note="; ".join(parts) or None,
         )
 
     return compute
