@@ -212,7 +212,7 @@ class Source:
         """A small helper table (concept sets, unit maps), loaded with bound parameters."""
         cols = ", ".join(f"{c} {t}" for c, t in columns)
         if self.dialect == "duckdb":
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({cols})")
+            self.con.execute(f"CREATE OR REPLACE TABLE main.{name} ({cols})")  # visible to cursors too
             if rows:
                 marks = ", ".join("?" for _ in columns)
                 self.con.executemany(f"INSERT INTO {name} VALUES ({marks})", [list(r) for r in rows])
