@@ -107,6 +107,8 @@ def workup_leaves() -> tuple[r.Expr, ...]:
 
     for table in ("workup", "enmc_224", "eular_acr_2017"):
         walk(knowledge.load(table))
+    # read directly by the work-up (imnm.workup.core): whether a biopsy was done
+    walk({"compare": {"fact": "biopsy.performed", "op": "==", "value": True}})
     try:  # the interned leaves the engine built while assessing a record (belt and braces)
         from imnm.record.load import parse_record
         from imnm.workup.assess import assess
