@@ -277,6 +277,9 @@ app.command("assess")(
 from imnm.cli.trials import register as register_trials  # noqa: E402  (issue 6: trials)
 
 register_trials(app)
+from imnm.cli.cohort import register as register_cohort  # noqa: E402  (issue 13: OMOP registry screening)
+
+register_cohort(app)
 
 # --help lists the commands in the order of the care path, then the record and rule tools.
 _ORDER = ("screen", "assess", "activity", "response", "trials", "validate", "facts", "rule", "schema")

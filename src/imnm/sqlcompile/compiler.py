@@ -97,7 +97,7 @@ class Compiler:
     coverage: str = "observation_periods"  # or "complete"
     params: dict[str, Any] = field(default_factory=dict)
     aggs: dict[str, dict[str, str]] = field(default_factory=lambda: {"L": {}, "A": {}, "M": {}, "C": {}})
-    anchored: set[str] = field(default_factory=set)  # sources whose rows need s_scalar joined
+    joins: dict[str, set[str]] = field(default_factory=dict)  # source -> per-person relations joined to its rows
     leaves: dict[str, Leaf] = field(default_factory=dict)
     unbound: set[str] = field(default_factory=set)
     extra_facts: dict[str, Callable[[Compiler, r.Compare | r.EventSpec], tuple[str, str | None]]] = field(default_factory=dict)
@@ -278,7 +278,7 @@ class Compiler:
             lo, hi = self.bounds(c.window)  # type: ignore[misc]
             win = f"{base} AND d >= {lo} AND d <= {hi}"
             if c.window.anchor != "as_of":
-                self.anchored.add(source)
+                self.joins.setdefault(source, set()).add("S")
         n = self.agg(source, f"COUNT(*) FILTER (WHERE {win})")
         if c.select in ("latest", "earliest", "max", "min"):
             key = "{'d': d, 'e': -erank, 'r': -rid}" if source == "L" else "{'d': d, 'r': -rid}"
@@ -315,7 +315,7 @@ class Compiler:
     def covered(self, lo: str, hi: str) -> str:
         """Is [lo, hi] inside one merged observation period?"""
         if "S." in lo or "S." in hi:
-            self.anchored.add("C")
+            self.joins.setdefault("C", set()).add("S")
         col = self.agg("C", f"BOOL_OR(cov_start <= {lo} AND cov_end >= {hi})")
         return f"COALESCE({col}, FALSE)"
 
@@ -341,7 +341,7 @@ class Compiler:
             return self._unbound(e.fact, self.spec(e.fact))
         cls, kind = med
         if anchor:
-            self.anchored.add("M")
+            self.joins.setdefault("M", set()).add("S")
         cls_sql = f"cls = {self.p(cls)}"
         if b is None:
             hit = f"{cls_sql} AND start_d <= {AS_OF}"

@@ -37,7 +37,12 @@ def _p(plan: Plan, value: Any) -> str:
 def _aggregate_cte(plan: Plan, source: str, relation: str) -> str:
     cols = plan.comp.aggs[source]
     body = ", ".join(f"{sql} AS {name}" for name, sql in cols.items()) or "COUNT(*) AS _n"
-    join = " LEFT JOIN s_scalar S ON S.person_id = x.person_id" if source in plan.comp.anchored else ""
+    rels = plan.comp.joins.get(source, set())
+    join = "".join(
+        f" LEFT JOIN {rel} {alias} ON {alias}.person_id = x.person_id"
+        for alias, rel in (("S", "s_scalar"), ("SS", "SS"))
+        if alias in rels
+    )
     return f"SELECT x.person_id, {body} FROM {relation} x{join} GROUP BY x.person_id"
 
 
@@ -60,6 +65,10 @@ def _sig_sql(plan: Plan) -> str:
 def leaf_ctes(plan: Plan, src: Source, *, persons: str | None = None) -> list[tuple[str, str]]:
     sig = _sig_sql(plan) if plan.python_leaves else "''"  # before the aggregates are rendered
     out = staging.ctes(src, persons=persons)
+    if any("SS" in j for j in plan.comp.joins.values()):
+        from imnm.adapters.omop.case_facts import SS_CTE
+
+        out.append(SS_CTE)
     out += [
         ("L", _aggregate_cte(plan, "L", "s_lab")),
         ("A", _aggregate_cte(plan, "A", "s_ab")),

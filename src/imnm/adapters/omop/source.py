@@ -255,12 +255,11 @@ def _pg_type(t: str) -> str:
 
 def _used(text: str, params: dict[str, Any], style: str) -> dict[str, Any]:
     """Only the parameters the statement refers to (drivers refuse unused named parameters)."""
-    out = {}
-    for k, v in params.items():
-        mark = {"$": f"${k}", "%(": f"%({k})s", ":": f":{k}"}[style]
-        if mark in text:
-            out[k] = v
-    return out
+    import re
+
+    pattern = {"$": r"\$(\w+)", "%(": r"%\((\w+)\)s", ":": r"(?<![:\w]):([A-Za-z_]\w*)"}[style]
+    used = set(re.findall(pattern, text))
+    return {k: v for k, v in params.items() if k in used}
 
 
 # -------------------------------------------------------------------- opening
