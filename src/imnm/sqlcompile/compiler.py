@@ -96,7 +96,7 @@ class Compiler:
     as_of: date
     coverage: str = "observation_periods"  # or "complete"
     params: dict[str, Any] = field(default_factory=dict)
-    aggs: dict[str, dict[str, str]] = field(default_factory=lambda: {"L": {}, "A": {}, "M": {}, "C": {}})
+    aggs: dict[str, dict[str, str]] = field(default_factory=dict)  # source -> column -> aggregate SQL
     joins: dict[str, set[str]] = field(default_factory=dict)  # source -> per-person relations joined to its rows
     leaves: dict[str, Leaf] = field(default_factory=dict)
     unbound: set[str] = field(default_factory=set)
@@ -113,7 +113,10 @@ class Compiler:
         return f"${name}"
 
     def agg(self, source: str, sql: str) -> str:
-        cols = self.aggs[source]
+        """A per-person aggregate over one source's rows: `A` antibodies, `M` medications, `C` observation
+        periods, `L<test>` one lab test's rows (`Lenz`: the five muscle enzymes), so each row is only
+        tested by the aggregates of its own test."""
+        cols = self.aggs.setdefault(source, {})
         for name, have in cols.items():
             if have == sql:
                 return f"{source}.{name}"
@@ -217,7 +220,8 @@ class Compiler:
             return self._scalar(c, value, None, _plain(c.op, target))
         lab = _lab_fact(c.fact)
         if lab is not None:
-            return self._rows("L", c, target, *lab)
+            where, x, rounding, part = lab
+            return self._rows(part, c, target, where, x, rounding)
         if c.fact.startswith("antibody.") and c.fact[9:] in ANTIBODIES_SQL:
             return self._rows("A", c, target, f"target = {self.p(c.fact[9:])}", "result", None)
         return self._unbound(c.fact, spec)
@@ -281,7 +285,7 @@ class Compiler:
                 self.joins.setdefault(source, set()).add("S")
         n = self.agg(source, f"COUNT(*) FILTER (WHERE {win})")
         if c.select in ("latest", "earliest", "max", "min"):
-            key = "{'d': d, 'e': -erank, 'r': -rid}" if source == "L" else "{'d': d, 'r': -rid}"
+            key = "{'d': d, 'e': -erank, 'r': -rid}" if source.startswith("L") else "{'d': d, 'r': -rid}"
             fn = {
                 "latest": f"ARG_MAX({x}, {key})",
                 "earliest": f"ARG_MIN({x}, {key.replace('-erank', 'erank').replace('-rid', 'rid')})",
@@ -425,17 +429,17 @@ def _shift_sql(col: str, duration: str | None, sign: int) -> str:
     return f"CAST({col} {op} INTERVAL {months} MONTH AS DATE)"
 
 
-def _lab_fact(fact: str) -> tuple[str, str, int | None] | None:
-    """(row filter, value, rounding) for a lab fact over s_lab."""
+def _lab_fact(fact: str) -> tuple[str, str, int | None, str] | None:
+    """(row filter, value, rounding, source partition) for a lab fact over s_lab."""
     parts = fact.split(".")
     if parts[0] != "lab":
         return None
     if fact == "lab.muscle_enzyme.fold":
-        return "test IN ('ck', 'aldolase', 'ast', 'alt', 'ldh') AND uln IS NOT NULL", "(value / uln)", 3
+        return "test IN ('ck', 'aldolase', 'ast', 'alt', 'ldh') AND uln IS NOT NULL", "(value / uln)", 3, "Lenz"
     if len(parts) == 2 and parts[1] in LAB_TESTS_SQL:
-        return f"test = '{parts[1]}'", "(value * factor)", None
+        return f"test = '{parts[1]}'", "(value * factor)", None, f"L{parts[1]}"
     if len(parts) == 3 and parts[2] == "fold" and parts[1] in (*ENZYMES, "tsh"):
-        return f"test = '{parts[1]}' AND uln IS NOT NULL", "(value / uln)", 3
+        return f"test = '{parts[1]}' AND uln IS NOT NULL", "(value / uln)", 3, f"L{parts[1]}"
     return None
 
 

@@ -62,6 +62,19 @@ def _sig_sql(plan: Plan) -> str:
     return " || ".join(parts) if parts else "''"
 
 
+def _relation(source: str) -> str:
+    if source == "A":
+        return "s_ab"
+    if source == "M":
+        return "s_medcls"
+    if source == "C":
+        return "s_cov"
+    if source == "Lenz":
+        return "(SELECT * FROM s_lab WHERE test IN ('ck', 'aldolase', 'ast', 'alt', 'ldh'))"
+    assert source.startswith("L")
+    return f"(SELECT * FROM s_lab WHERE test = '{source[1:]}')"  # a test id of our own table
+
+
 def leaf_ctes(plan: Plan, src: Source, *, persons: str | None = None) -> list[tuple[str, str]]:
     sig = _sig_sql(plan) if plan.python_leaves else "''"  # before the aggregates are rendered
     out = staging.ctes(src, persons=persons)
@@ -69,12 +82,8 @@ def leaf_ctes(plan: Plan, src: Source, *, persons: str | None = None) -> list[tu
         from imnm.adapters.omop.case_facts import SS_CTE
 
         out.append(SS_CTE)
-    out += [
-        ("L", _aggregate_cte(plan, "L", "s_lab")),
-        ("A", _aggregate_cte(plan, "A", "s_ab")),
-        ("M", _aggregate_cte(plan, "M", "s_medcls")),
-        ("C", _aggregate_cte(plan, "C", "s_cov")),
-    ]
+    sources = [k for k in plan.comp.aggs if plan.comp.aggs[k]]
+    out += [(k, _aggregate_cte(plan, k, _relation(k))) for k in sources]
     cols = []
     for leaf in plan.comp.leaves.values():
         if leaf.python:
@@ -86,9 +95,8 @@ def leaf_ctes(plan: Plan, src: Source, *, persons: str | None = None) -> list[tu
     out.append(
         (
             "Q1",
-            "SELECT S.person_id, " + ", ".join(cols) + " FROM s_scalar S "
-            "LEFT JOIN L ON L.person_id = S.person_id LEFT JOIN A ON A.person_id = S.person_id "
-            "LEFT JOIN M ON M.person_id = S.person_id LEFT JOIN C ON C.person_id = S.person_id",
+            "SELECT S.person_id, " + ", ".join(cols) + " FROM s_scalar S"
+            + "".join(f" LEFT JOIN {k} ON {k}.person_id = S.person_id" for k in sources),
         )
     )
     return out
@@ -132,14 +140,24 @@ def y_relation(plan: Plan, py: PyResults | None) -> str:
     return "imnm_y"
 
 
-def q2_cte(plan: Plan, crits: list[Crit], py: PyResults | None) -> tuple[str, str]:
+def q2_cte(plan: Plan, crits: list[Crit], py: PyResults | None, q1: str = "imnm_q1") -> tuple[str, str]:
     cols = crit_columns(plan, crits, py)
     y = y_relation(plan, py)
     ycols = ""
     if py is None or not py.leaves:
         ycols = "".join(f", CAST(NULL AS BOOLEAN) AS t{lf.index}" for lf in plan.python_leaves)
         y = f"(SELECT CAST(NULL AS VARCHAR) AS sig{ycols} WHERE 1 = 0)"
-    return ("Q2", f"SELECT Q1.person_id, {', '.join(cols) or 'TRUE AS _x'} FROM Q1 LEFT JOIN {y} Y ON Y.sig = Q1.sig")
+    return ("Q2", f"SELECT Q1.person_id, {', '.join(cols) or 'TRUE AS _x'} FROM {q1} Q1 LEFT JOIN {y} Y ON Y.sig = Q1.sig")
+
+
+Q1_TABLE = "imnm_q1"
+Q2_TABLE = "imnm_q2"
+
+
+def materialize_leaves(plan: Plan, src: Source, *, persons: str | None = None) -> None:
+    """Compute every leaf for every person once (one scan of each table) and keep it as a table."""
+    ctes = leaf_ctes(plan, src, persons=persons)
+    src.materialize(Q1_TABLE, "WITH " + ",\n".join(f"{n} AS ({q})" for n, q in ctes) + "\nSELECT * FROM Q1", plan.comp.params)
 
 
 def _failed(c: Crit) -> str:
@@ -206,37 +224,24 @@ def group_columns(plan: Plan, g: Group, gi: int, py: PyResults | None) -> list[s
     ]
 
 
-def screen_sql(plan: Plan, src: Source, py: PyResults | None, *, persons: str | None = None) -> str:
-    ctes = leaf_ctes(plan, src, persons=persons)
-    ctes.append(q2_cte(plan, plan.crits, py))
-    gcols: list[str] = []
+def screen_sql(plan: Plan, src: Source, py: PyResults | None) -> str:
+    """One row per person × trial (cohort), from the materialized criteria table (one SELECT per trial)."""
+    cte = q2_cte(plan, plan.crits, py)
+    src.materialize(Q2_TABLE, cte[1], plan.comp.params)
+    parts = []
     for gi, g in enumerate(plan.groups):
-        gcols += group_columns(plan, g, gi, py)
-    ctes.append(("Q3", "SELECT Q2.person_id, " + ", ".join(gcols) + " FROM Q2"))
-    groups = " UNION ALL ".join(
-        f"SELECT {gi} AS gi, {_p(plan, g.trial)} AS trial, "
-        + (f"{_p(plan, g.cohort)}" if g.cohort else "CAST(NULL AS VARCHAR)")
-        + " AS cohort"
-        for gi, g in enumerate(plan.groups)
-    )
-    ctes.append(("G", groups))
-
-    def pick(prefix: str) -> str:
-        return "CASE G.gi " + " ".join(f"WHEN {gi} THEN Q3.{prefix}{gi}" for gi in range(len(plan.groups))) + " END"
-
-    body = (
-        "SELECT Q3.person_id, G.trial, G.cohort, "
-        f"{pick('v')} AS verdict, {pick('pe')} AS pending, {pick('f')} AS failed, {pick('mi')} AS missing, "
-        f"{pick('te')} AS tests, {pick('nt')} AS n_tests, {pick('nr')} AS n_review, {pick('de')} AS deferred "
-        "FROM Q3 CROSS JOIN G"
-    )
-    return "WITH " + ",\n".join(f"{n} AS ({q})" for n, q in ctes) + "\n" + body
+        v, pe, f, mi, te, nt, nr, de = (x.rsplit(" AS ", 1)[0] for x in group_columns(plan, g, gi, py))
+        cohort = _p(plan, g.cohort) if g.cohort else "CAST(NULL AS VARCHAR)"
+        parts.append(
+            f"SELECT Q2.person_id, {_p(plan, g.trial)} AS trial, {cohort} AS cohort, {v} AS verdict, {pe} AS pending, "
+            f"{f} AS failed, {mi} AS missing, {te} AS tests, {nt} AS n_tests, {nr} AS n_review, {de} AS deferred FROM {Q2_TABLE} Q2"
+        )
+    return "\nUNION ALL\n".join(parts)
 
 
-def detail_sql(plan: Plan, src: Source, py: PyResults | None, crits: list[Crit], *, persons: str | None = None) -> str:
+def detail_sql(plan: Plan, src: Source, py: PyResults | None, crits: list[Crit]) -> str:
     """Per person: every criterion's truth and its missing facts (for agreement checks and --detail)."""
-    ctes = leaf_ctes(plan, src, persons=persons)
-    ctes.append(q2_cte(plan, crits, py))
+    ctes = [q2_cte(plan, crits, py)]
     cols = []
     for c in crits:
         if c.rule is None:
@@ -253,16 +258,13 @@ def detail_sql(plan: Plan, src: Source, py: PyResults | None, crits: list[Crit],
 # ------------------------------------------------------------------ Python fallback
 
 
-def python_pass(
-    plan: Plan, src: Source, *, fallback: str = "verdict", progress: Progress = _noop, persons: str | None = None
-) -> PyResults | None:
+def python_pass(plan: Plan, src: Source, *, fallback: str = "verdict", progress: Progress = _noop) -> PyResults | None:
     """Evaluate the leaves that cannot be compiled, once per signature of the persons whose verdict
     depends on them (`fallback='all'`: of every person where they are still open)."""
     leaves = plan.python_leaves
     if not leaves:
         return None
-    ctes = leaf_ctes(plan, src, persons=persons)
-    ctes.append(q2_cte(plan, plan.crits, None))
+    ctes = [q2_cte(plan, plan.crits, None)]
     conds = []
     for g in plan.groups:
         pys = [c for c in g.crits if c.python]
@@ -281,7 +283,7 @@ def python_pass(
         return None
     ctes[-1] = q2_cte(plan, [*plan.crits, *plan.extra_rules.values()], None)
     ctes.append(("D", "SELECT Q2.person_id FROM Q2 WHERE " + " OR ".join(conds)))
-    body = "SELECT Q1.sig, MIN(Q1.person_id), COUNT(*) FROM Q1 JOIN D ON D.person_id = Q1.person_id GROUP BY Q1.sig"
+    body = f"SELECT Q1.sig, MIN(Q1.person_id), COUNT(*) FROM {Q1_TABLE} Q1 JOIN D ON D.person_id = Q1.person_id GROUP BY Q1.sig"
     sql = "WITH " + ",\n".join(f"{n} AS ({q})" for n, q in ctes) + "\n" + body
     progress("finding persons whose verdict needs the Python work-up", None)
     groups = src.execute(sql, plan.comp.params)
@@ -333,20 +335,16 @@ def python_pass(
     return py
 
 
-def stream_screen(plan: Plan, src: Source, py: PyResults | None, batch: int = 100_000) -> Iterator[list[tuple[Any, ...]]]:
-    yield from src.stream(screen_sql(plan, src, py), plan.comp.params, batch=batch)
-
-
 SCREEN_COLUMNS = ("person_id", "trial", "cohort", "verdict", "pending", "failed", "missing", "tests", "n_tests", "n_review", "deferred")
 
 
 def criteria_results(
-    plan: Plan, src: Source, py: PyResults | None, *, persons: str | None = None, crits: list[Crit] | None = None
+    plan: Plan, src: Source, py: PyResults | None, *, crits: list[Crit] | None = None
 ) -> dict[int, dict[str, tuple[bool | None, frozenset[str], bool]]]:
     """person → 'trial/criterion' → (truth, missing facts, deferred)."""
     crits = [c for c in (crits or plan.crits) if c.rule is not None]
     out: dict[int, dict[str, tuple[bool | None, frozenset[str], bool]]] = {}
-    sql = detail_sql(plan, src, py, crits, persons=persons)
+    sql = detail_sql(plan, src, py, crits)
     for rows in src.stream(sql, plan.comp.params):
         for row in rows:
             pid = int(row[0])

@@ -151,7 +151,7 @@ def sql_facts(days: int) -> dict[str, Any]:
     def on_two_dates(comp: Compiler, c: r.Compare) -> tuple[str, str | None]:
         t = float(_target(c, comp.spec(c.fact)))  # type: ignore[arg-type]
         rows = f"test = 'ck' AND uln IS NOT NULL AND d <= {AS_OF}"
-        n = comp.agg("L", f"COUNT(DISTINCT d) FILTER (WHERE {rows})")
+        n = comp.agg("Lck", f"COUNT(DISTINCT d) FILTER (WHERE {rows})")
         f3 = functools.partial(_round, nd=3)
         if c.op in (">=", "<"):
             cond = comp._cond(float_condition(f3, ">=", t))
@@ -161,19 +161,19 @@ def sql_facts(days: int) -> dict[str, Any]:
             from imnm.sqlcompile.compiler import NotCompilable
 
             raise NotCompilable(c.fact)
-        hits = comp.agg("L", f"COUNT(DISTINCT d) FILTER (WHERE {rows} AND {cond('(value / uln)')})")
+        hits = comp.agg("Lck", f"COUNT(DISTINCT d) FILTER (WHERE {rows} AND {cond('(value / uln)')})")
         at_least_two = f"(COALESCE({hits}, 0) >= 2)"
         truth = at_least_two if c.op in (">=", ">") else f"(NOT {at_least_two})"
         return f"(CASE WHEN COALESCE({n}, 0) >= 2 THEN {truth} END)", None
 
     def after_statin(comp: Compiler, c: r.Compare) -> tuple[str, str | None]:
         target = _target(c, comp.spec(c.fact))
-        comp.joins.setdefault("L", set()).add("SS")
+        comp.joins.setdefault("Lck", set()).add("SS")
         where = (
             f"test = 'ck' AND uln IS NOT NULL AND SS.st_n > 0 AND SS.st_open = 0 "
             f"AND DATE_DIFF('day', SS.st_last, d) > {comp.p(days)}"
         )
-        return comp._rows("L", c, target, where, "(value / uln)", 3)
+        return comp._rows("Lck", c, target, where, "(value / uln)", 3)
 
     def flag(sql: str) -> Any:
         def fn(comp: Compiler, c: r.Compare) -> tuple[str, str | None]:

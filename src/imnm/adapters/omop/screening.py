@@ -70,7 +70,7 @@ def _batches(src: Source, sql: str, params: dict[str, Any], columns: Sequence[st
         text = src.sql(sql)
         from imnm.adapters.omop.source import _used
 
-        reader = src.con.execute(text, _used(text, params, "$")).to_arrow_reader(200_000)
+        reader = src.con.sql(text, params=_used(text, params, "$")).to_arrow_reader(200_000)
         for b in reader:
             yield b
         return
@@ -186,7 +186,7 @@ def screen(
 ) -> ScreenResult:
     from imnm.adapters.omop.staging import quality
     from imnm.sqlcompile.plan import build_plan
-    from imnm.sqlcompile.run import SCREEN_COLUMNS, python_pass, screen_sql
+    from imnm.sqlcompile.run import SCREEN_COLUMNS, materialize_leaves, python_pass, screen_sql
 
     if coverage not in ("observation_periods", "complete"):
         raise InputError([Problem("--coverage", f"{coverage!r} is not an option", "use observation_periods or complete", coverage)], what="command line")
@@ -207,6 +207,8 @@ def screen(
     try:
         t1 = time.perf_counter()
         plan = build_plan(catalog, registry=_registry(), as_of=as_of, coverage=coverage)
+        progress("computing every rule leaf for every person", None)
+        materialize_leaves(plan, src)
         py = python_pass(plan, src, fallback=fallback, progress=progress)
         t2 = time.perf_counter()
         target = out or Path(tempfile.mkdtemp(prefix="imnm-screen-")) / "results.parquet"
@@ -275,13 +277,25 @@ def summarize(path: Path, plan: Any) -> dict[str, Any]:
         trials[-1][verdict] += int(k)
         if pending == "manual_review":
             trials[-1]["manual_review_only"] += int(k)
-    tests = [
-        {"test": t, "person_trials": int(k), "persons": int(p)}
-        for t, k, p in con.execute(
-            f"SELECT t, COUNT(*), COUNT(DISTINCT person_id) FROM (SELECT person_id, UNNEST(string_split(tests, ',')) AS t "
-            f"FROM {rel} WHERE verdict = 'needs_information' AND tests <> '') GROUP BY t ORDER BY 2 DESC, 1 LIMIT 10"
-        ).fetchall()
-    ]
+    all_tests = sorted(set(plan.tests.values())) if plan is not None else []
+    sums = ", ".join(
+        f"COUNT(*) FILTER (WHERE verdict = 'needs_information' AND contains(',' || tests || ',', ',{t},'))" for t in all_tests
+    )
+    counts = con.execute(f"SELECT {sums} FROM {rel}").fetchall()[0] if all_tests else []
+    ranked = sorted(((int(k), t) for k, t in zip(counts, all_tests, strict=True) if k), reverse=True)[:10]
+    persons = (
+        con.execute(
+            "SELECT "
+            + ", ".join(
+                f"COUNT(DISTINCT person_id) FILTER (WHERE verdict = 'needs_information' AND contains(',' || tests || ',', ',{t},'))"
+                for _k, t in ranked
+            )
+            + f" FROM {rel}"
+        ).fetchall()[0]
+        if ranked
+        else []
+    )
+    tests = [{"test": t, "person_trials": k, "persons": int(p)} for (k, t), p in zip(ranked, persons, strict=True)]
     closest = [
         {"person_id": int(p), "trial": t, "cohort": c, "verdict": v, "tests": (te or "").split(",") if te else [], "n_review": int(nr)}
         for p, t, c, v, te, nr in con.execute(
@@ -358,21 +372,21 @@ def cases_sql(plan: Any, src: Source, n_fold: float) -> str:
     ck = f"test = 'ck' AND uln IS NOT NULL AND d <= {AS_OF}"
     at_n = comp._cond(float_condition(functools.partial(_round, nd=3), ">=", n_fold))("(value / uln)")
     ev = {
-        "ck_max_fold": comp.agg("L", f"ROUND(MAX(value / uln) FILTER (WHERE {ck}), 3)"),
-        "ck_dates_at_n": comp.agg("L", f"COUNT(DISTINCT d) FILTER (WHERE {ck} AND {at_n})"),
-        "ck_first": comp.agg("L", f"MIN(d) FILTER (WHERE {ck})"),
-        "ck_last": comp.agg("L", f"MAX(d) FILTER (WHERE {ck})"),
-        "ck_max_ref": comp.agg("L", f"ARG_MAX(rid, value / uln) FILTER (WHERE {ck})"),
+        "ck_max_fold": comp.agg("Lck", f"ROUND(MAX(value / uln) FILTER (WHERE {ck}), 3)"),
+        "ck_dates_at_n": comp.agg("Lck", f"COUNT(DISTINCT d) FILTER (WHERE {ck} AND {at_n})"),
+        "ck_first": comp.agg("Lck", f"MIN(d) FILTER (WHERE {ck})"),
+        "ck_last": comp.agg("Lck", f"MAX(d) FILTER (WHERE {ck})"),
+        "ck_max_ref": comp.agg("Lck", f"ARG_MAX(rid, value / uln) FILTER (WHERE {ck})"),
     }
-    comp.joins.setdefault("L", set()).add("SS")
+    comp.joins.setdefault("Lck", set()).add("SS")
     from imnm.adapters.omop.case_facts import washout_days
 
     ev["ck_after_washout_max"] = comp.agg(
-        "L",
+        "Lck",
         f"ROUND(MAX(value / uln) FILTER (WHERE {ck} AND SS.st_n > 0 AND SS.st_open = 0 AND DATE_DIFF('day', SS.st_last, d) > {comp.p(washout_days())}), 3)",
     )
     ctes = leaf_ctes(plan, src)
-    ctes.append(q2_cte(plan, [crit], None))
+    ctes.append(q2_cte(plan, [crit], None, q1="Q1"))
     cid = _cid(crit)
     exp_ = _expand(crit, None)
     missing = "CONCAT_WS(',', " + ", ".join(f"CASE WHEN Q2.m{cid}_{j} THEN {_p(plan, f)} END" for j, (f, _c) in enumerate(exp_)) + ")" if exp_ else "''"
@@ -382,7 +396,7 @@ def cases_sql(plan: Any, src: Source, n_fold: float) -> str:
         + ", ".join(f"{sql} AS {name}" for name, sql in ev.items() if name != "ck_after_washout_max")
         + ", S.symptom_onset, SS.st_last AS statin_last_stop, "
         + f"{ev['ck_after_washout_max']} AS ck_after_washout_max "
-        "FROM Q2 JOIN s_scalar S ON S.person_id = Q2.person_id LEFT JOIN L ON L.person_id = Q2.person_id "
+        "FROM Q2 JOIN s_scalar S ON S.person_id = Q2.person_id LEFT JOIN Lck ON Lck.person_id = Q2.person_id "
         f"LEFT JOIN SS ON SS.person_id = Q2.person_id WHERE Q2.c{cid} IS NOT FALSE "
         f"ORDER BY Q2.c{cid} IS NULL, {ev['ck_max_fold']} DESC NULLS LAST, Q2.person_id"
     )

@@ -151,6 +151,8 @@ class Source:
         import sqlglot
 
         if isinstance(expression, str):
+            if self.dialect == "duckdb" and not os.environ.get("IMNM_SQLGLOT_ROUNDTRIP"):
+                return expression  # written in DuckDB's dialect already (tests check the round trip)
             expression = sqlglot.parse_one(expression, read="duckdb")
         from imnm.sqlcompile.dialects import prepare
 
@@ -207,6 +209,23 @@ class Source:
                 cur.execute(f"SELECT * FROM ({text}) q LIMIT 0", _used(text, params, "%("))
                 return [d.name for d in cur.description]
         return list(self.con.sql(text, args=_used(text, params, ":") or None).columns)
+
+    def materialize(self, name: str, expression: Any, params: dict[str, Any] | None = None) -> None:
+        """Keep a query's result as a table for the following statements (DuckDB table, PostgreSQL temp
+        table, Spark cached view)."""
+        text = self.sql(expression)
+        params = params or {}
+        if self.dialect == "duckdb":
+            self.con.execute(f"CREATE OR REPLACE TABLE main.{name} AS {text}", _used(text, params, "$"))
+        elif self.dialect == "postgres":
+            with self.con.cursor() as cur:
+                cur.execute(f"DROP TABLE IF EXISTS {name}")
+                cur.execute(f"CREATE TEMP TABLE {name} AS {text}", _used(text, params, "%("))
+        else:
+            df = self.con.sql(text, args=_used(text, params, ":") or None).cache()
+            df.createOrReplaceTempView(name)
+        if name not in self.temp:
+            self.temp.append(name)
 
     def register(self, name: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> None:
         """A small helper table (concept sets, unit maps), loaded with bound parameters."""
