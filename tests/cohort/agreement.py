@@ -51,7 +51,16 @@ class Run:
     unbound: set[str] = field(default_factory=set)
 
 
-def sql_cells(path: str | Path, as_of: date, *, coverage: str, fallback: str = "all", engine: str = "duckdb", with_docs: bool = True) -> Run:
+def sql_cells(
+    path: str | Path,
+    as_of: date,
+    *,
+    coverage: str,
+    fallback: str = "all",
+    engine: str = "duckdb",
+    with_docs: bool = True,
+    trials: tuple[str, ...] | None = None,
+) -> Run:
     from imnm.adapters.omop.record import build_records
     from imnm.adapters.omop.screening import open_db
     from imnm.facts import REGISTRY
@@ -61,7 +70,8 @@ def sql_cells(path: str | Path, as_of: date, *, coverage: str, fallback: str = "
 
     src, _res = open_db(path, engine)
     try:
-        plan = build_plan(catalog(), registry=REGISTRY, as_of=as_of, coverage=coverage)
+        chosen = [t for t in catalog() if trials is None or t.id in trials]
+        plan = build_plan(chosen, registry=REGISTRY, as_of=as_of, coverage=coverage)
         materialize_leaves(plan, src)
         py = python_pass(plan, src, fallback=fallback)
         sql = criteria_results(plan, src, py)
