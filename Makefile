@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 AS_OF  ?= 2026-11-25
 
-.PHONY: run test lint typecheck unit bench clean venv dev
+.PHONY: run test lint typecheck unit bench clean venv dev sysdeps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,13 +44,18 @@ lint: $(DEVSTAMP)
 typecheck: $(DEVSTAMP)
 	$(BIN)/mypy --strict src
 
-unit: $(DEVSTAMP)
-	$(BIN)/python -m pytest -q
+# System packages the tests need (installed only when missing; we run as root on Debian).
+sysdeps:
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jre-headless)
+
+unit: $(DEVSTAMP) sysdeps
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/python -m pytest -q -m "not slow"
 
 test: lint typecheck unit
 
 bench: $(DEVSTAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/cohort.py    # OMOP registry screening, 1 M persons (see README for 10 M)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-Cell = tuple[bool | None | str, frozenset[str]]
+Cell = tuple[bool | str | None, frozenset[str]]
 
 
 def _py_one(args: tuple[dict[str, Any], date]) -> tuple[int, dict[str, Cell]]:
@@ -28,12 +28,14 @@ def _py_one(args: tuple[dict[str, Any], date]) -> tuple[int, dict[str, Cell]]:
         for c in tr.criteria:
             if c.criterion.rule is None:
                 continue
-            t: bool | None | str = {"met": True, "not_met": False, "unknown": None}.get(c.status, c.status)
+            t: bool | str | None = {"met": True, "not_met": False, "unknown": None}.get(c.status, c.status)
             out[f"{tr.trial.id}/{c.criterion.id}"] = (t, frozenset(m.fact for m in c.missing))
     return int(doc["id"]), out
 
 
-def python_cells(docs: Iterable[dict[str, Any]], as_of: date, processes: int = 2) -> dict[int, dict[str, Cell]]:
+def python_cells(
+    docs: Iterable[dict[str, Any]], as_of: date, processes: int = 2
+) -> dict[int, dict[str, Cell]]:
     items = [(d, as_of) for d in docs]
     if len(items) < 500 or processes <= 1:
         return dict(map(_py_one, items))
@@ -100,7 +102,13 @@ def python_has_coverage() -> bool:
     from imnm.facts import REGISTRY, RecordFacts
     from imnm.record.load import parse_record
 
-    rec = parse_record({"id": "probe", "medications": [], "coverage": {"medications": [{"start": "2020-01-01", "end": "2020-12-31"}]}})
+    rec = parse_record(
+        {
+            "id": "probe",
+            "medications": [],
+            "coverage": {"medications": [{"start": "2020-01-01", "end": "2020-12-31"}]},
+        }
+    )
     node = r.parse_rule({"event": {"fact": "medication.rituximab", "window": {"before": "6mo"}}})
     day = date(2026, 1, 1)
     truth, _m = assess(node, RecordFacts(rec, as_of=day), as_of=day, registry=REGISTRY)

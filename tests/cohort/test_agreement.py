@@ -38,7 +38,12 @@ def _check(path: Path, as_of: date, *, fallback: str = "all") -> dict[str, int]:
             assert st is None, (pid, key)
             assert any(f.startswith(("medication.", "exposure.")) for f in sm), (pid, key, sm)
     cells = sum(len(c) for c in py.values())
-    return {"persons": len(py), "cells": cells, "coverage_dependent": len(cov_diffs), "python": complete.python_evaluations}
+    return {
+        "persons": len(py),
+        "cells": cells,
+        "coverage_dependent": len(cov_diffs),
+        "python": complete.python_evaluations,
+    }
 
 
 def test_synthea27nj_agrees(synthea27nj: Path) -> None:
@@ -70,7 +75,11 @@ def test_default_fallback_defers_only_where_the_verdict_is_settled(synth_small: 
 
     out = synth_small.parent / "screen-600.parquet"
     screen(synth_small, as_of=AS_OF, out=out, coverage="complete")
-    deferred = duckdb.connect().execute(f"SELECT DISTINCT verdict FROM read_parquet('{out}') WHERE deferred <> ''").fetchall()
+    deferred = (
+        duckdb.connect()
+        .execute(f"SELECT DISTINCT verdict FROM read_parquet('{out}') WHERE deferred <> ''")
+        .fetchall()
+    )
     assert {v for (v,) in deferred} <= {"ineligible"}
 
 
@@ -90,7 +99,9 @@ def test_facts_without_an_omop_source_are_unknown_in_python_too(synth_small: Pat
 
 
 @pytest.mark.parametrize("dialect_roundtrip", [True])
-def test_sqlglot_round_trip_gives_the_same_results(synthea27nj: Path, monkeypatch: pytest.MonkeyPatch, dialect_roundtrip: bool) -> None:
+def test_sqlglot_round_trip_gives_the_same_results(
+    synthea27nj: Path, monkeypatch: pytest.MonkeyPatch, dialect_roundtrip: bool
+) -> None:
     """DuckDB runs the compiled text as written; parsing it with sqlglot and generating it again (the
     path every other dialect takes) must not change one cell."""
     direct = sql_cells(synthea27nj, SYNTHEA_AS_OF, coverage="observation_periods", with_docs=False)

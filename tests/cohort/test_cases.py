@@ -27,9 +27,13 @@ def _sql_and_python(src: Any, as_of: date) -> tuple[dict[int, Any], dict[int, An
     reg, rule = case_facts.registry(), case_facts.rule()
     py = {}
     for pid, doc in docs.items():
-        out = evaluate(rule, RecordFacts(parse_record(doc), as_of=as_of, registry=reg), as_of=as_of, registry=reg)
+        out = evaluate(
+            rule, RecordFacts(parse_record(doc), as_of=as_of, registry=reg), as_of=as_of, registry=reg
+        )
         py[pid] = (out.truth.as_bool(), frozenset(m.fact for m in out.missing))
-    return {p: (c["case_finding/case_finding"][0], c["case_finding/case_finding"][1]) for p, c in sql.items()}, py
+    return {
+        p: (c["case_finding/case_finding"][0], c["case_finding/case_finding"][1]) for p, c in sql.items()
+    }, py
 
 
 def test_case_finding_sql_equals_python_on_10k(synth10k: Path) -> None:
@@ -47,25 +51,67 @@ def test_case_finding_sql_equals_python_on_10k(synth10k: Path) -> None:
 
 def test_hand_made_persons() -> None:
     d = lambda n: AS_OF - timedelta(days=n)  # noqa: E731
-    person = lambda pid: {"person_id": pid, "gender_concept_id": 8532, "year_of_birth": 1970, "month_of_birth": 3, "day_of_birth": 4}  # noqa: E731
+
+    def person(pid):
+        return {
+            "person_id": pid,
+            "gender_concept_id": 8532,
+            "year_of_birth": 1970,
+            "month_of_birth": 3,
+            "day_of_birth": 4,
+        }
 
     def ck(mid: int, pid: int, days: int, value: float) -> dict[str, Any]:
-        return {"measurement_id": mid, "person_id": pid, "measurement_concept_id": 3007220, "measurement_date": d(days),
-                "value_as_number": value, "unit_concept_id": 8645, "range_high": 200.0, "measurement_source_value": "2157-6"}
+        return {
+            "measurement_id": mid,
+            "person_id": pid,
+            "measurement_concept_id": 3007220,
+            "measurement_date": d(days),
+            "value_as_number": value,
+            "unit_concept_id": 8645,
+            "range_high": 200.0,
+            "measurement_source_value": "2157-6",
+        }
 
-    weakness = lambda cid, pid: {"condition_occurrence_id": cid, "person_id": pid, "condition_concept_id": 79908, "condition_start_date": d(200)}  # noqa: E731
+    def weakness(cid, pid):
+        return {
+            "condition_occurrence_id": cid,
+            "person_id": pid,
+            "condition_concept_id": 79908,
+            "condition_start_date": d(200),
+        }
+
     tables = {
         "person": [person(1), person(2), person(3), person(4), person(5)],
         "measurement": [
-            ck(1, 1, 100, 3000.0), ck(2, 1, 40, 2600.0),  # 15× and 13× ULN on two dates, weakness code: hit
-            ck(3, 2, 100, 3000.0), ck(4, 2, 40, 2600.0),  # same, but anti-HMGCR tested: not a hit
-            {"measurement_id": 5, "person_id": 2, "measurement_concept_id": 2000000101, "measurement_date": d(30), "value_as_concept_id": 9189, "measurement_source_value": "93493-5"},
+            ck(1, 1, 100, 3000.0),
+            ck(2, 1, 40, 2600.0),  # 15× and 13× ULN on two dates, weakness code: hit
+            ck(3, 2, 100, 3000.0),
+            ck(4, 2, 40, 2600.0),  # same, but anti-HMGCR tested: not a hit
+            {
+                "measurement_id": 5,
+                "person_id": 2,
+                "measurement_concept_id": 2000000101,
+                "measurement_date": d(30),
+                "value_as_concept_id": 9189,
+                "measurement_source_value": "93493-5",
+            },
             ck(6, 3, 100, 3000.0),  # one CK only: possible (needs a repeat CK)
-            ck(7, 4, 100, 3000.0), ck(8, 4, 40, 300.0),  # second date only 1.5×: not persistent
-            ck(9, 5, 30, 3000.0), ck(10, 5, 20, 2800.0),  # no weakness code, but statin stopped 5 months ago: hit
+            ck(7, 4, 100, 3000.0),
+            ck(8, 4, 40, 300.0),  # second date only 1.5×: not persistent
+            ck(9, 5, 30, 3000.0),
+            ck(10, 5, 20, 2800.0),  # no weakness code, but statin stopped 5 months ago: hit
         ],
         "condition_occurrence": [weakness(1, 1), weakness(2, 2), weakness(3, 3), weakness(4, 4)],
-        "drug_exposure": [{"drug_exposure_id": 1, "person_id": 5, "drug_concept_id": 1545959, "drug_exposure_start_date": d(900), "drug_exposure_end_date": d(150)}],
+        "drug_exposure": [
+            {
+                "drug_exposure_id": 1,
+                "person_id": 5,
+                "drug_concept_id": 1545959,
+                "drug_exposure_start_date": d(900),
+                "drug_exposure_end_date": d(150),
+            }
+        ],
     }
     src = source(tables)
     try:

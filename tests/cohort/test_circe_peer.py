@@ -34,9 +34,7 @@ def _circe_sql() -> str:
     codeset = text[i : text.index("UNION ALL", i)]
     a = text.index("-- Begin Measurement Criteria")
     measurement = text[a : text.index("-- End Measurement Criteria")]
-    rendered = (
-        f"WITH circe_codesets AS ({codeset}) SELECT DISTINCT person_id FROM ({measurement}) q"
-    )
+    rendered = f"WITH circe_codesets AS ({codeset}) SELECT DISTINCT person_id FROM ({measurement}) q"
     for ph, table in (
         ("@vocabulary_database_schema.CONCEPT_ANCESTOR", "c_concept_ancestor"),
         ("@vocabulary_database_schema.CONCEPT", "c_concept"),
@@ -53,7 +51,9 @@ def _ours(folder: Path) -> set[int]:
     from imnm.sqlcompile.plan import build_plan
     from imnm.sqlcompile.run import criteria_results, materialize_leaves
 
-    rule = r.parse_rule({"compare": {"fact": "lab.ck.fold", "op": ">", "value": 5, "unit": "xULN", "select": "any"}})
+    rule = r.parse_rule(
+        {"compare": {"fact": "lab.ck.fold", "op": ">", "value": 5, "unit": "xULN", "select": "any"}}
+    )
     src, _ = open_db(folder)
     try:
         plan = build_plan([], registry=REGISTRY, as_of=AS_OF, extra_rules={"ck5": rule})
@@ -67,14 +67,22 @@ def _ours(folder: Path) -> set[int]:
 def test_ck_over_5_uln_matches_circe(synth10k: Path) -> None:
     con = duckdb.connect()
     f = str(synth10k)
-    con.execute(f"CREATE TABLE c_measurement AS SELECT *, CAST(NULL AS BIGINT) AS visit_occurrence_id, CAST(NULL AS DOUBLE) AS range_low FROM read_parquet('{f}/measurement.parquet')")
+    con.execute(
+        f"CREATE TABLE c_measurement AS SELECT *, CAST(NULL AS BIGINT) AS visit_occurrence_id, CAST(NULL AS DOUBLE) AS range_low FROM read_parquet('{f}/measurement.parquet')"
+    )
     # the vocabulary subset plus PhenotypeLibrary 218's CK concepts and their real hierarchy link
     con.execute(f"CREATE TABLE c_concept AS SELECT * FROM read_parquet('{f}/concept.parquet')")
-    con.execute("INSERT INTO c_concept (concept_id, concept_name, domain_id, vocabulary_id, concept_code) VALUES "
-                "(40782593, 'Creatine kinase', 'Measurement', 'LOINC', 'LP15510-8'), "
-                "(4265595, 'Creatine kinase measurement', 'Measurement', 'SNOMED', '397798009')")
-    con.execute(f"CREATE TABLE c_concept_ancestor AS SELECT ancestor_concept_id, descendant_concept_id FROM read_parquet('{f}/concept_ancestor.parquet')")
-    con.execute("INSERT INTO c_concept_ancestor VALUES (40782593, 3007220), (40782593, 40782593), (4265595, 4265595)")
+    con.execute(
+        "INSERT INTO c_concept (concept_id, concept_name, domain_id, vocabulary_id, concept_code) VALUES "
+        "(40782593, 'Creatine kinase', 'Measurement', 'LOINC', 'LP15510-8'), "
+        "(4265595, 'Creatine kinase measurement', 'Measurement', 'SNOMED', '397798009')"
+    )
+    con.execute(
+        f"CREATE TABLE c_concept_ancestor AS SELECT ancestor_concept_id, descendant_concept_id FROM read_parquet('{f}/concept_ancestor.parquet')"
+    )
+    con.execute(
+        "INSERT INTO c_concept_ancestor VALUES (40782593, 3007220), (40782593, 40782593), (4265595, 4265595)"
+    )
     circe = {int(p) for (p,) in con.execute(_circe_sql()).fetchall()}
     ours = _ours(synth10k)
     assert len(circe) > 100 and len(ours) > 100
@@ -88,7 +96,10 @@ def test_ck_over_5_uln_matches_circe(synth10k: Path) -> None:
         rows.setdefault(int(pid), []).append((cid, unit, v, rh, d))
 
     def clean(pid: int) -> bool:
-        return all(cid == 3007220 and unit == 8645 and (rh is None or rh > 100) for cid, unit, _v, rh, _d in rows.get(pid, []))
+        return all(
+            cid == 3007220 and unit == 8645 and (rh is None or rh > 100)
+            for cid, unit, _v, rh, _d in rows.get(pid, [])
+        )
 
     r3 = functools.partial(round, ndigits=3)
     clean_persons = {p for p in rows if clean(p)}

@@ -16,12 +16,23 @@ from tests.cohort.conftest import AS_OF, SYNTHEA_AS_OF
 
 
 def imnm(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "imnm.cli.main", *args], capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "imnm.cli.main", *args], capture_output=True, text=True, timeout=600
+    )
 
 
 def test_screen_json_and_parquet(synthea27nj: Path, tmp_path: Path) -> None:
     out = tmp_path / "r.parquet"
-    p = imnm("cohort", "screen", str(synthea27nj), "--as-of", SYNTHEA_AS_OF.isoformat(), "--out", str(out), "--json")
+    p = imnm(
+        "cohort",
+        "screen",
+        str(synthea27nj),
+        "--as-of",
+        SYNTHEA_AS_OF.isoformat(),
+        "--out",
+        str(out),
+        "--json",
+    )
     assert p.returncode == 0, p.stderr
     s = json.loads(p.stdout)
     groups = sum(1 for _ in s["trials"])
@@ -29,14 +40,27 @@ def test_screen_json_and_parquet(synthea27nj: Path, tmp_path: Path) -> None:
     assert sum(t["eligible"] + t["needs_information"] + t["ineligible"] for t in s["trials"]) == s["rows"]
     assert s["data_quality"]["lab_range_high_null"] == s["data_quality"]["lab_rows"]  # trap 2: no range_high
     assert "visit.mmt8_150" in s["facts_without_omop_source"]
-    rows = duckdb.connect().execute(f"SELECT verdict, COUNT(*) FROM read_parquet('{out}') GROUP BY 1").fetchall()
+    rows = (
+        duckdb.connect().execute(f"SELECT verdict, COUNT(*) FROM read_parquet('{out}') GROUP BY 1").fetchall()
+    )
     assert sum(n for _v, n in rows) == s["rows"]
 
 
 @pytest.mark.parametrize("ext", ["csv", "jsonl"])
 def test_screen_other_formats_one_trial(synth_small: Path, tmp_path: Path, ext: str) -> None:
     out = tmp_path / f"r.{ext}"
-    p = imnm("cohort", "screen", str(synth_small), "--trial", "NCT06599697", "--as-of", AS_OF.isoformat(), "--out", str(out), "--json")
+    p = imnm(
+        "cohort",
+        "screen",
+        str(synth_small),
+        "--trial",
+        "NCT06599697",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--out",
+        str(out),
+        "--json",
+    )
     assert p.returncode == 0, p.stderr
     lines = out.read_text().splitlines()
     assert len(lines) == 600 + (1 if ext == "csv" else 0)
@@ -64,8 +88,15 @@ def test_record_is_a_valid_record_with_refs_and_coverage(synthea27nj: Path, tmp_
     assert rec.id == "4" and rec.coverage is not None and rec.coverage.medications
     assert all(m.ref and m.ref.startswith("drug_exposure/") for m in rec.medications or [])
     f = tmp_path / "p4.yaml"
-    assert imnm("cohort", "record", str(synthea27nj), "4", "--as-of", SYNTHEA_AS_OF.isoformat(), "-o", str(f)).returncode == 0
-    assert imnm("trials", str(f), "--as-of", SYNTHEA_AS_OF.isoformat(), "--json").returncode == 0  # every other command runs on it
+    assert (
+        imnm(
+            "cohort", "record", str(synthea27nj), "4", "--as-of", SYNTHEA_AS_OF.isoformat(), "-o", str(f)
+        ).returncode
+        == 0
+    )
+    assert (
+        imnm("trials", str(f), "--as-of", SYNTHEA_AS_OF.isoformat(), "--json").returncode == 0
+    )  # every other command runs on it
 
 
 def test_synth_is_seeded(tmp_path: Path) -> None:
@@ -74,10 +105,15 @@ def test_synth_is_seeded(tmp_path: Path) -> None:
     assert a.returncode == 0 and b.returncode == 0
     con = duckdb.connect()
     q = "SELECT SUM(hash(person_id, measurement_id, value_as_number, measurement_date)) FROM read_parquet('{}')"
-    assert con.execute(q.format(tmp_path / "a" / "measurement.parquet")).fetchall() == con.execute(q.format(tmp_path / "b" / "measurement.parquet")).fetchall()
+    assert (
+        con.execute(q.format(tmp_path / "a" / "measurement.parquet")).fetchall()
+        == con.execute(q.format(tmp_path / "b" / "measurement.parquet")).fetchall()
+    )
 
 
-def test_either_case_of_table_names_and_a_duckdb_file(synthea27nj: Path, synth_small: Path, tmp_path: Path) -> None:
+def test_either_case_of_table_names_and_a_duckdb_file(
+    synthea27nj: Path, synth_small: Path, tmp_path: Path
+) -> None:
     from imnm.adapters.omop.source import unpack_zip
 
     lower = tmp_path / "lower"
@@ -85,7 +121,16 @@ def test_either_case_of_table_names_and_a_duckdb_file(synthea27nj: Path, synth_s
     for f in unpack_zip(synthea27nj).iterdir():
         if f.suffix == ".csv":
             shutil.copy(f, lower / f.name.lower())
-    p = imnm("cohort", "screen", str(lower), "--trial", "NCT06599697", "--as-of", SYNTHEA_AS_OF.isoformat(), "--json")
+    p = imnm(
+        "cohort",
+        "screen",
+        str(lower),
+        "--trial",
+        "NCT06599697",
+        "--as-of",
+        SYNTHEA_AS_OF.isoformat(),
+        "--json",
+    )
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["persons"] == 28
     db = tmp_path / "omop.duckdb"

@@ -37,7 +37,9 @@ def test_spark_equals_duckdb_one_trial(synthea27nj: Path) -> None:
     folder = unpack_zip(synthea27nj)  # Spark reads the unpacked CSVs (the archive is left as it is)
     trials = ("NCT06599697",)
     duck = sql_cells(folder, SYNTHEA_AS_OF, coverage="observation_periods", with_docs=False, trials=trials)
-    spark = sql_cells(folder, SYNTHEA_AS_OF, coverage="observation_periods", with_docs=False, trials=trials, engine="spark")
+    spark = sql_cells(
+        folder, SYNTHEA_AS_OF, coverage="observation_periods", with_docs=False, trials=trials, engine="spark"
+    )
     assert len(duck.sql) == 28
     assert spark.sql == duck.sql
 

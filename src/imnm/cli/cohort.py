@@ -9,7 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from imnm.cli.common import DISCLAIMER, JsonOpt, AsOfOpt, console, err_console, handle_errors, parse_as_of, print_json
+from imnm.cli.common import (
+    DISCLAIMER,
+    AsOfOpt,
+    JsonOpt,
+    console,
+    err_console,
+    handle_errors,
+    parse_as_of,
+    print_json,
+)
 
 app = typer.Typer(
     name="cohort",
@@ -28,7 +37,9 @@ OmopArg = Annotated[
         metavar="OMOP",
     ),
 ]
-EngineOpt = typer.Option("duckdb", "--engine", help="duckdb (default), postgres (for a PostgreSQL URL) or spark (local).")
+EngineOpt = typer.Option(
+    "duckdb", "--engine", help="duckdb (default), postgres (for a PostgreSQL URL) or spark (local)."
+)
 OutOpt = typer.Option("--out", "-o", help="Write one row per result to .parquet, .csv or .jsonl (streamed).")
 MemOpt = typer.Option("--memory-limit", help="DuckDB memory limit, e.g. 6GB (default: DuckDB's).")
 
@@ -51,8 +62,12 @@ class _Bar:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>5.1f}%"),
-                TimeElapsedColumn(), console=err_console(), transient=True,
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>5.1f}%"),
+                TimeElapsedColumn(),
+                console=err_console(),
+                transient=True,
             )
             self.progress.start()
             self.task = self.progress.add_task("starting", total=1.0)
@@ -72,7 +87,9 @@ class _Bar:
 @handle_errors()
 def screen_cmd(
     omop: OmopArg,
-    trial: Annotated[list[str] | None, typer.Option("--trial", metavar="ID", help="Only these trial ids (repeatable).")] = None,
+    trial: Annotated[
+        list[str] | None, typer.Option("--trial", metavar="ID", help="Only these trial ids (repeatable).")
+    ] = None,
     as_of: str | None = AsOfOpt,
     engine: str = EngineOpt,
     out: Annotated[Path | None, OutOpt] = None,
@@ -92,7 +109,9 @@ def screen_cmd(
             "(verdict, default) or wherever they are open (all).",
         ),
     ] = "verdict",
-    screening_window: Annotated[str, typer.Option("--screening-window", help="How recent 'at screening' is (⚠️ choice).")] = "30d",
+    screening_window: Annotated[
+        str, typer.Option("--screening-window", help="How recent 'at screening' is (⚠️ choice).")
+    ] = "30d",
     memory_limit: Annotated[str | None, MemOpt] = None,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -104,8 +123,16 @@ def screen_cmd(
     day = parse_as_of(as_of)
     with _Bar(not as_json and err_console().is_terminal) as bar:
         res = screen(
-            omop, as_of=day, engine=engine, trials=trial, out=out, coverage=coverage, fallback=python_fallback,
-            screening_window=screening_window, memory_limit=memory_limit, progress=bar,
+            omop,
+            as_of=day,
+            engine=engine,
+            trials=trial,
+            out=out,
+            coverage=coverage,
+            fallback=python_fallback,
+            screening_window=screening_window,
+            memory_limit=memory_limit,
+            progress=bar,
         )
     if as_json:
         print_json(res.as_dict())
@@ -117,23 +144,37 @@ def _print_screen(res: Any) -> None:
     from rich.table import Table
 
     c = console()
-    c.print(f"[bold]Registry screening[/] — {res.source}, {res.persons:,} persons, as of {res.as_of.isoformat()} ({res.engine})")
+    c.print(
+        f"[bold]Registry screening[/] — {res.source}, {res.persons:,} persons, as of {res.as_of.isoformat()} ({res.engine})"
+    )
     t = Table(show_header=True, header_style="bold", box=None)
     for col in ("trial", "cohort", "eligible", "needs info", "(review only)", "ineligible"):
         t.add_column(col, justify="left" if col in ("trial", "cohort") else "right")
     for row in res.trials:
         name = row["trial"] + (f" ({row['acronym']})" if row.get("acronym") else "")
-        t.add_row(name, row["cohort"] or "", f"{row['eligible']:,}", f"{row['needs_information']:,}", f"{row['manual_review_only']:,}", f"{row['ineligible']:,}")
+        t.add_row(
+            name,
+            row["cohort"] or "",
+            f"{row['eligible']:,}",
+            f"{row['needs_information']:,}",
+            f"{row['manual_review_only']:,}",
+            f"{row['ineligible']:,}",
+        )
     c.print(t)
     if res.top_missing_tests:
         c.print("\n[bold]Tests most often missing[/] (person × trial rows that need information):")
         for m in res.top_missing_tests:
-            c.print(f"  {m['test']:<24} {m['person_trials']:>9,} rows, {m['persons']:>8,} persons", markup=False)
+            c.print(
+                f"  {m['test']:<24} {m['person_trials']:>9,} rows, {m['persons']:>8,} persons", markup=False
+            )
     if res.closest:
         c.print("\n[bold]Closest to eligible[/]:")
         for p in res.closest:
             need = ", ".join(p["tests"]) or ("manual review only" if p["n_review"] else "nothing")
-            c.print(f"  person {p['person_id']:<10} {p['trial']}{'/' + p['cohort'] if p['cohort'] else ''}: {p['verdict']}; needs {need}", markup=False)
+            c.print(
+                f"  person {p['person_id']:<10} {p['trial']}{'/' + p['cohort'] if p['cohort'] else ''}: {p['verdict']}; needs {need}",
+                markup=False,
+            )
     py = res.python
     c.print(
         f"\nPython work-up ({', '.join(py['facts']) or 'none'}): {py['persons_needing_python']:,} persons, "
@@ -149,7 +190,11 @@ def _print_screen(res: Any) -> None:
     )
     fb = res.concepts.get("fallbacks") or {}
     if fb:
-        c.print(f"Concept fallbacks (vocabulary: {res.concepts['vocabulary']}): " + "; ".join(f"{k} {v}" for k, v in sorted(fb.items())), markup=False)
+        c.print(
+            f"Concept fallbacks (vocabulary: {res.concepts['vocabulary']}): "
+            + "; ".join(f"{k} {v}" for k, v in sorted(fb.items())),
+            markup=False,
+        )
     if res.out:
         c.print(f"Results: {res.rows:,} rows → {res.out}", markup=False)
     c.print(f"\n{DISCLAIMER}", markup=False)
@@ -162,8 +207,16 @@ def cases_cmd(
     as_of: str | None = AsOfOpt,
     engine: str = EngineOpt,
     out: Annotated[Path | None, OutOpt] = None,
-    ck_fold: Annotated[str | None, typer.Option("--ck-fold", help="N: CK ≥ N × ULN on ≥ 2 dates (⚠️ choice ck_fold_n: 1.5, 3, 5, 10; default 3).")] = None,
-    washout_weeks: Annotated[str | None, typer.Option("--washout-weeks", help="Weeks after a statin stop (⚠️ choice: 8 or 12; default 8).")] = None,
+    ck_fold: Annotated[
+        str | None,
+        typer.Option(
+            "--ck-fold", help="N: CK ≥ N × ULN on ≥ 2 dates (⚠️ choice ck_fold_n: 1.5, 3, 5, 10; default 3)."
+        ),
+    ] = None,
+    washout_weeks: Annotated[
+        str | None,
+        typer.Option("--washout-weeks", help="Weeks after a statin stop (⚠️ choice: 8 or 12; default 8)."),
+    ] = None,
     memory_limit: Annotated[str | None, MemOpt] = None,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -174,7 +227,16 @@ def cases_cmd(
 
     day = parse_as_of(as_of)
     with _Bar(not as_json and err_console().is_terminal) as bar:
-        res = cases(omop, as_of=day, engine=engine, out=out, n=ck_fold, weeks=washout_weeks, memory_limit=memory_limit, progress=bar)
+        res = cases(
+            omop,
+            as_of=day,
+            engine=engine,
+            out=out,
+            n=ck_fold,
+            weeks=washout_weeks,
+            memory_limit=memory_limit,
+            progress=bar,
+        )
     if as_json:
         print_json(res.as_dict())
         return
@@ -203,7 +265,9 @@ def record_cmd(
     omop: OmopArg,
     person_id: Annotated[int, typer.Argument(help="PERSON.person_id", metavar="PERSON_ID")],
     as_of: str | None = AsOfOpt,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the record to this file (.yaml or .json).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Write the record to this file (.yaml or .json).")
+    ] = None,
     engine: str = EngineOpt,
     as_json: bool = JsonOpt,
 ) -> None:
@@ -216,7 +280,11 @@ def record_cmd(
     from imnm.adapters.omop.screening import person_record
 
     doc = person_record(omop, person_id, as_of=parse_as_of(as_of), engine=engine)
-    text = json.dumps(doc, indent=2) + "\n" if as_json or (output and output.suffix == ".json") else yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    text = (
+        json.dumps(doc, indent=2) + "\n"
+        if as_json or (output and output.suffix == ".json")
+        else yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    )
     if output:
         output.write_text(text, encoding="utf-8")
         if not as_json:
@@ -249,7 +317,9 @@ def synth_cmd(
         counts = generate(out, persons=persons, seed=seed, fmt=fmt, progress=bar)
     secs = round(time.perf_counter() - t0, 3)
     if as_json:
-        print_json({"ok": True, "out": str(out), "seed": seed, "format": fmt, "rows": counts, "seconds": secs})
+        print_json(
+            {"ok": True, "out": str(out), "seed": seed, "format": fmt, "rows": counts, "seconds": secs}
+        )
         return
     c = console()
     c.print(f"Synthetic OMOP ({persons:,} persons, seed {seed}) → {out} in {secs} s", markup=False)

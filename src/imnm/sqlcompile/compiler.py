@@ -38,7 +38,20 @@ from imnm.sqlcompile.bounds import Cond, float_condition, int_condition
 AS_OF = "CAST($as_of AS DATE)"
 ENZYMES = ("ck", "aldolase", "ast", "alt", "ldh")
 LAB_TESTS_SQL = ("ck", "aldolase", "ast", "alt", "ldh", "tsh", "crp")
-ANTIBODIES_SQL = ("HMGCR", "SRP", "Jo-1", "EJ", "OJ", "PL-7", "PL-12", "TIF1-gamma", "Mi-2", "MDA5", "NXP2", "SAE")
+ANTIBODIES_SQL = (
+    "HMGCR",
+    "SRP",
+    "Jo-1",
+    "EJ",
+    "OJ",
+    "PL-7",
+    "PL-12",
+    "TIF1-gamma",
+    "Mi-2",
+    "MDA5",
+    "NXP2",
+    "SAE",
+)
 
 # one value per person, from s_scalar (alias S): fact -> (column, dated-by column or None)
 SCALAR: dict[str, tuple[str, str | None]] = {
@@ -55,7 +68,12 @@ SCALAR: dict[str, tuple[str, str | None]] = {
     "weight_kg": ("S.weight_kg", None),
     "exposure.statin.status": ("S.st_status", None),
 }
-DATE_ANCHORS = {"birth_date": "S.birth_date", "symptom_onset": "S.symptom_onset", "diagnosis_date": "S.diagnosis_date", "biopsy.date": "S.biopsy_date"}
+DATE_ANCHORS = {
+    "birth_date": "S.birth_date",
+    "symptom_onset": "S.symptom_onset",
+    "diagnosis_date": "S.diagnosis_date",
+    "biopsy.date": "S.biopsy_date",
+}
 
 PYTHON_FACTS: frozenset[str] = frozenset(
     {
@@ -97,10 +115,14 @@ class Compiler:
     coverage: str = "observation_periods"  # or "complete"
     params: dict[str, Any] = field(default_factory=dict)
     aggs: dict[str, dict[str, str]] = field(default_factory=dict)  # source -> column -> aggregate SQL
-    joins: dict[str, set[str]] = field(default_factory=dict)  # source -> per-person relations joined to its rows
+    joins: dict[str, set[str]] = field(
+        default_factory=dict
+    )  # source -> per-person relations joined to its rows
     leaves: dict[str, Leaf] = field(default_factory=dict)
     unbound: set[str] = field(default_factory=set)
-    extra_facts: dict[str, Callable[[Compiler, r.Compare | r.EventSpec], tuple[str, str | None]]] = field(default_factory=dict)
+    extra_facts: dict[str, Callable[[Compiler, r.Compare | r.EventSpec], tuple[str, str | None]]] = field(
+        default_factory=dict
+    )
 
     # ---------------------------------------------------------------- helpers
     def p(self, value: Any) -> str:
@@ -327,7 +349,9 @@ class Compiler:
         if e.fact in self.extra_facts:
             return self.extra_facts[e.fact](self, e)
         b = self.bounds(e.window)
-        anchor = DATE_ANCHORS.get(e.window.anchor) if e.window is not None and e.window.anchor != "as_of" else None
+        anchor = (
+            DATE_ANCHORS.get(e.window.anchor) if e.window is not None and e.window.anchor != "as_of" else None
+        )
         if e.fact == "exposure.statin":
             if b is None:
                 truth = f"(CASE WHEN S.st_start IS NOT NULL THEN S.st_start <= {AS_OF} END)"
@@ -371,6 +395,7 @@ class Compiler:
 
 
 # ------------------------------------------------------------------ fact families
+
 
 def _is_true(fact: str) -> r.Compare:
     return r.Compare(fact=fact, op="==", value=True)
@@ -435,7 +460,12 @@ def _lab_fact(fact: str) -> tuple[str, str, int | None, str] | None:
     if parts[0] != "lab":
         return None
     if fact == "lab.muscle_enzyme.fold":
-        return "test IN ('ck', 'aldolase', 'ast', 'alt', 'ldh') AND uln IS NOT NULL", "(value / uln)", 3, "Lenz"
+        return (
+            "test IN ('ck', 'aldolase', 'ast', 'alt', 'ldh') AND uln IS NOT NULL",
+            "(value / uln)",
+            3,
+            "Lenz",
+        )
     if len(parts) == 2 and parts[1] in LAB_TESTS_SQL:
         return f"test = '{parts[1]}'", "(value * factor)", None, f"L{parts[1]}"
     if len(parts) == 3 and parts[2] == "fold" and parts[1] in (*ENZYMES, "tsh"):

@@ -23,11 +23,18 @@ def _pg_argmax(node: exp.Expression) -> exp.Expression:
         return node
     desc = isinstance(inner, exp.ArgMax)
     key = inner.expression
-    keys = [e.expression if isinstance(e, exp.PropertyEQ) else e for e in key.expressions] if isinstance(key, exp.Struct) else [key]
+    keys = (
+        [e.expression if isinstance(e, exp.PropertyEQ) else e for e in key.expressions]
+        if isinstance(key, exp.Struct)
+        else [key]
+    )
     order = exp.Order(
-        this=inner.this.copy(), expressions=[exp.Ordered(this=k.copy(), desc=desc, nulls_first=not desc) for k in keys]
+        this=inner.this.copy(),
+        expressions=[exp.Ordered(this=k.copy(), desc=desc, nulls_first=not desc) for k in keys],
     )
     agg: exp.Expression = exp.ArrayAgg(this=order)
     if isinstance(node, exp.Filter):
         agg = exp.Filter(this=agg, expression=node.expression.copy())
-    return exp.Bracket(this=exp.Paren(this=agg), expressions=[exp.Literal.number(0)])  # sqlglot indexes from 0 and adds 1 for PostgreSQL
+    return exp.Bracket(
+        this=exp.Paren(this=agg), expressions=[exp.Literal.number(0)]
+    )  # sqlglot indexes from 0 and adds 1 for PostgreSQL

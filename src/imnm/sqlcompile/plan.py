@@ -25,7 +25,6 @@ of one of them, and its truths and missing facts go back into SQL as a small tab
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -34,7 +33,7 @@ from typing import Any
 
 from imnm.core import rules as r
 from imnm.core.facts import Registry
-from imnm.sqlcompile.compiler import AS_OF, Compiler, Leaf, PYTHON_FACTS
+from imnm.sqlcompile.compiler import Compiler, Leaf
 
 REVIEW = "manual_review"
 
@@ -69,7 +68,13 @@ class Group:
         return f"{self.trial}/{self.cohort}" if self.cohort else self.trial
 
 
-def _paths(node: r.Expr, comp: Compiler, ancestors: tuple[str, ...], out: list[tuple[Leaf, tuple[str, ...]]], ref: Any) -> None:
+def _paths(
+    node: r.Expr,
+    comp: Compiler,
+    ancestors: tuple[str, ...],
+    out: list[tuple[Leaf, tuple[str, ...]]],
+    ref: Any,
+) -> None:
     """Every leaf occurrence with the SQL of its ancestors (to test 'every ancestor unknown')."""
     if isinstance(node, r.All | r.AnyOf | r.Not | r.AtLeast):
         here = comp.node(node, ref)
@@ -124,7 +129,14 @@ def workup_leaves() -> tuple[r.Expr, ...]:
     from imnm.facts import REGISTRY
 
     for node in found.values():
-        fact = node.is_true if isinstance(node, r.IsTrue) else (node.compare.fact if isinstance(node, r.CompareNode) else node.event.fact)  # type: ignore[union-attr]
+        if isinstance(node, r.IsTrue):
+            fact = node.is_true
+        elif isinstance(node, r.CompareNode):
+            fact = node.compare.fact
+        elif isinstance(node, r.Event):
+            fact = node.event.fact
+        else:
+            continue
         if fact in REGISTRY:
             out.append(node)
     return tuple(out)

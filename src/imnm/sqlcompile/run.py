@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -95,7 +95,9 @@ def leaf_ctes(plan: Plan, src: Source, *, persons: str | None = None) -> list[tu
     out.append(
         (
             "Q1",
-            "SELECT S.person_id, " + ", ".join(cols) + " FROM s_scalar S"
+            "SELECT S.person_id, "
+            + ", ".join(cols)
+            + " FROM s_scalar S"
             + "".join(f" LEFT JOIN {k} ON {k}.person_id = S.person_id" for k in sources),
         )
     )
@@ -147,7 +149,10 @@ def q2_cte(plan: Plan, crits: list[Crit], py: PyResults | None, q1: str = "imnm_
     if py is None or not py.leaves:
         ycols = "".join(f", CAST(NULL AS BOOLEAN) AS t{lf.index}" for lf in plan.python_leaves)
         y = f"(SELECT CAST(NULL AS VARCHAR) AS sig{ycols} WHERE 1 = 0)"
-    return ("Q2", f"SELECT Q1.person_id, {', '.join(cols) or 'TRUE AS _x'} FROM {q1} Q1 LEFT JOIN {y} Y ON Y.sig = Q1.sig")
+    return (
+        "Q2",
+        f"SELECT Q1.person_id, {', '.join(cols) or 'TRUE AS _x'} FROM {q1} Q1 LEFT JOIN {y} Y ON Y.sig = Q1.sig",
+    )
 
 
 Q1_TABLE = "imnm_q1"
@@ -157,7 +162,11 @@ Q2_TABLE = "imnm_q2"
 def materialize_leaves(plan: Plan, src: Source, *, persons: str | None = None) -> None:
     """Compute every leaf for every person once (one scan of each table) and keep it as a table."""
     ctes = leaf_ctes(plan, src, persons=persons)
-    src.materialize(Q1_TABLE, "WITH " + ",\n".join(f"{n} AS ({q})" for n, q in ctes) + "\nSELECT * FROM Q1", plan.comp.params)
+    src.materialize(
+        Q1_TABLE,
+        "WITH " + ",\n".join(f"{n} AS ({q})" for n, q in ctes) + "\nSELECT * FROM Q1",
+        plan.comp.params,
+    )
 
 
 def _failed(c: Crit) -> str:
@@ -182,7 +191,9 @@ def group_columns(plan: Plan, g: Group, gi: int, py: PyResults | None) -> list[s
     missing = [f"({_missing_any(c, py)} AND NOT {_deferred(c)})" for c in g.crits]
     deferred = [_deferred(c) for c in g.crits]
     review = [
-        "TRUE" if c.rule is None else f"(Q2.c{_cid(c)} IS NULL AND NOT {_missing_any(c, py)} AND NOT {_deferred(c)})"
+        "TRUE"
+        if c.rule is None
+        else f"(Q2.c{_cid(c)} IS NULL AND NOT {_missing_any(c, py)} AND NOT {_deferred(c)})"
         for c in g.crits
     ]
     any_f = " OR ".join(failed)
@@ -193,8 +204,18 @@ def group_columns(plan: Plan, g: Group, gi: int, py: PyResults | None) -> list[s
         f"WHEN {any_r} THEN 'needs_information' ELSE 'eligible' END"
     )
     pending = f"CASE WHEN NOT ({any_f}) AND NOT ({any_m}) AND ({any_r}) THEN 'manual_review' END"
-    failed_list = "CONCAT_WS(',', " + ", ".join(f"CASE WHEN {f} THEN {_p(plan, c.id)} END" for f, c in zip(failed, g.crits, strict=True)) + ")"
-    deferred_list = "CONCAT_WS(',', " + ", ".join(f"CASE WHEN {d} THEN {_p(plan, c.id)} END" for d, c in zip(deferred, g.crits, strict=True)) + ")"
+    failed_list = (
+        "CONCAT_WS(',', "
+        + ", ".join(f"CASE WHEN {f} THEN {_p(plan, c.id)} END" for f, c in zip(failed, g.crits, strict=True))
+        + ")"
+    )
+    deferred_list = (
+        "CONCAT_WS(',', "
+        + ", ".join(
+            f"CASE WHEN {d} THEN {_p(plan, c.id)} END" for d, c in zip(deferred, g.crits, strict=True)
+        )
+        + ")"
+    )
     facts: dict[str, list[str]] = {}
     for c in g.crits:
         if c.rule is None:
@@ -204,12 +225,24 @@ def group_columns(plan: Plan, g: Group, gi: int, py: PyResults | None) -> list[s
                 continue
             facts.setdefault(f, []).append(f"(Q2.c{_cid(c)} IS NULL AND Q2.m{_cid(c)}_{j})")
     fact_any = {f: "(" + " OR ".join(cs) + ")" for f, cs in facts.items()}
-    missing_list = "CONCAT_WS(',', " + ", ".join(f"CASE WHEN {cond} THEN {_p(plan, f)} END" for f, cond in fact_any.items()) + ")" if fact_any else "''"
+    missing_list = (
+        "CONCAT_WS(',', "
+        + ", ".join(f"CASE WHEN {cond} THEN {_p(plan, f)} END" for f, cond in fact_any.items())
+        + ")"
+        if fact_any
+        else "''"
+    )
     tests: dict[str, list[str]] = {}
     for f, cond in fact_any.items():
         tests.setdefault(plan.tests.get(f, "history"), []).append(cond)
     test_any = {t: "(" + " OR ".join(cs) + ")" for t, cs in tests.items()}
-    tests_list = "CONCAT_WS(',', " + ", ".join(f"CASE WHEN {cond} THEN {_p(plan, t)} END" for t, cond in test_any.items()) + ")" if test_any else "''"
+    tests_list = (
+        "CONCAT_WS(',', "
+        + ", ".join(f"CASE WHEN {cond} THEN {_p(plan, t)} END" for t, cond in test_any.items())
+        + ")"
+        if test_any
+        else "''"
+    )
     n_tests = " + ".join(f"(CASE WHEN {cond} THEN 1 ELSE 0 END)" for cond in test_any.values()) or "0"
     n_review = " + ".join(f"(CASE WHEN {rv} THEN 1 ELSE 0 END)" for rv in review) or "0"
     return [
@@ -247,7 +280,16 @@ def detail_sql(plan: Plan, src: Source, py: PyResults | None, crits: list[Crit])
         if c.rule is None:
             continue
         exp_ = _expand(c, py)
-        mlist = "CONCAT_WS(',', " + ", ".join(f"CASE WHEN Q2.c{_cid(c)} IS NULL AND Q2.m{_cid(c)}_{j} THEN {_p(plan, f)} END" for j, (f, _x) in enumerate(exp_)) + ")" if exp_ else "''"
+        mlist = (
+            "CONCAT_WS(',', "
+            + ", ".join(
+                f"CASE WHEN Q2.c{_cid(c)} IS NULL AND Q2.m{_cid(c)}_{j} THEN {_p(plan, f)} END"
+                for j, (f, _x) in enumerate(exp_)
+            )
+            + ")"
+            if exp_
+            else "''"
+        )
         cols.append(f"Q2.c{_cid(c)} AS c{_cid(c)}")
         cols.append(f"{mlist} AS mf{_cid(c)}")
         cols.append(f"{_deferred(c)} AS d{_cid(c)}")
@@ -258,7 +300,9 @@ def detail_sql(plan: Plan, src: Source, py: PyResults | None, crits: list[Crit])
 # ------------------------------------------------------------------ Python fallback
 
 
-def python_pass(plan: Plan, src: Source, *, fallback: str = "verdict", progress: Progress = _noop) -> PyResults | None:
+def python_pass(
+    plan: Plan, src: Source, *, fallback: str = "verdict", progress: Progress = _noop
+) -> PyResults | None:
     """Evaluate the leaves that cannot be compiled, once per signature of the persons whose verdict
     depends on them (`fallback='all'`: of every person where they are still open)."""
     leaves = plan.python_leaves
@@ -309,7 +353,10 @@ def python_pass(plan: Plan, src: Source, *, fallback: str = "verdict", progress:
             out = {}
             for leaf in leaves:
                 truth, missing = assess(leaf.node, facts, as_of=plan.as_of, registry=plan.registry)
-                out[leaf.index] = (truth.as_bool(), list(dict.fromkeys(m.fact for m in missing if m.fact != REVIEW)))
+                out[leaf.index] = (
+                    truth.as_bool(),
+                    list(dict.fromkeys(m.fact for m in missing if m.fact != REVIEW)),
+                )
             results[reps[pid]] = out
         progress("Python work-up for the open persons", min(1.0, (start + len(chunk)) / len(batch)))
     for leaf in leaves:
@@ -326,16 +373,28 @@ def python_pass(plan: Plan, src: Source, *, fallback: str = "verdict", progress:
     for sig, out in results.items():
         row: list[Any] = [sig]
         for leaf in leaves:
-            truth, missing = out[leaf.index]
-            row.append(truth)
-            row += [f in missing for f in py.facts[leaf.index]]
+            known, needed = out[leaf.index]
+            row.append(known)
+            row += [f in needed for f in py.facts[leaf.index]]
         rows.append(tuple(row))
     src.register("imnm_y", columns, rows)
     py.rows = rows
     return py
 
 
-SCREEN_COLUMNS = ("person_id", "trial", "cohort", "verdict", "pending", "failed", "missing", "tests", "n_tests", "n_review", "deferred")
+SCREEN_COLUMNS = (
+    "person_id",
+    "trial",
+    "cohort",
+    "verdict",
+    "pending",
+    "failed",
+    "missing",
+    "tests",
+    "n_tests",
+    "n_review",
+    "deferred",
+)
 
 
 def criteria_results(

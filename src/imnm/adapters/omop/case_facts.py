@@ -43,7 +43,14 @@ def choice(choice_id: str, value: str | None = None) -> str:
                 from imnm.errors import InputError, Problem
 
                 raise InputError(
-                    [Problem(f"--{choice_id.replace('_', '-')}", f"{chosen!r} is not an option", f"use one of {', '.join(map(str, c['options']))}", chosen)],
+                    [
+                        Problem(
+                            f"--{choice_id.replace('_', '-')}",
+                            f"{chosen!r} is not an option",
+                            f"use one of {', '.join(map(str, c['options']))}",
+                            chosen,
+                        )
+                    ],
                     what="command line",
                 )
             return chosen
@@ -82,7 +89,9 @@ def _after_statin(rec: Record, ctx: Context, *, days: int) -> Obs:
     last = max(m.stop for m in statins if m.stop is not None)
     limit = last + timedelta(days=days)
     out = tuple(
-        Observation(f, d, f"labs[{i}]", f"{(d - last).days} days after the statin stopped on {last.isoformat()}")
+        Observation(
+            f, d, f"labs[{i}]", f"{(d - last).days} days after the statin stopped on {last.isoformat()}"
+        )
         for d, f, i in _ck_folds(rec)
         if d > limit
     )
@@ -90,7 +99,9 @@ def _after_statin(rec: Record, ctx: Context, *, days: int) -> Obs:
 
 
 def _tested(rec: Record, ctx: Context) -> Obs:
-    hit = any(a.target in ("HMGCR", "SRP") and (a.date is None or a.date <= ctx.as_of) for a in rec.antibodies or [])
+    hit = any(
+        a.target in ("HMGCR", "SRP") and (a.date is None or a.date <= ctx.as_of) for a in rec.antibodies or []
+    )
     return (Observation(hit, None, "antibodies"),)
 
 
@@ -103,21 +114,61 @@ def registry(weeks: str | None = None) -> Registry:
     for spec in REGISTRY.specs():
         reg.register(spec)
     days = washout_days(weeks)
-    reg.register(FactSpec("lab.ck.fold.on_two_dates", "number", "CK × ULN reached on at least two dates",
-                          "a repeat CK (blood test) with the lab's upper limit of normal", "ck", unit="xULN",
-                          resolve=_on_two_dates, description=table()["facts"]["lab.ck.fold.on_two_dates"]))
-    reg.register(FactSpec("lab.ck.fold.after_statin_stop", "number", "CK × ULN after the statin washout",
-                          "CK (blood test) more than the washout after the statin was stopped, and the statin stop date",
-                          "ck", unit="xULN", dated=True, resolve=functools.partial(_after_statin, days=days),
-                          description=table()["facts"]["lab.ck.fold.after_statin_stop"]))
-    reg.register(FactSpec("condition.muscle_symptom_on_file", "bool", "weakness or myopathy code on file",
-                          "muscle symptoms (question)", "history",
-                          resolve=lambda rec, ctx: (Observation(rec.symptom_onset is not None, None, "symptom_onset"),)))
-    reg.register(FactSpec("diagnosis.myositis_on_file", "bool", "myositis diagnosis on file",
-                          "diagnosis (question)", "history",
-                          resolve=lambda rec, ctx: (Observation(rec.diagnosis_date is not None, None, "diagnosis_date"),)))
-    reg.register(FactSpec("antibody.hmgcr_or_srp_tested", "bool", "anti-HMGCR / anti-SRP result on file",
-                          "anti-HMGCR and anti-SRP antibodies (blood test)", "anti_hmgcr", resolve=_tested))
+    reg.register(
+        FactSpec(
+            "lab.ck.fold.on_two_dates",
+            "number",
+            "CK × ULN reached on at least two dates",
+            "a repeat CK (blood test) with the lab's upper limit of normal",
+            "ck",
+            unit="xULN",
+            resolve=_on_two_dates,
+            description=table()["facts"]["lab.ck.fold.on_two_dates"],
+        )
+    )
+    reg.register(
+        FactSpec(
+            "lab.ck.fold.after_statin_stop",
+            "number",
+            "CK × ULN after the statin washout",
+            "CK (blood test) more than the washout after the statin was stopped, and the statin stop date",
+            "ck",
+            unit="xULN",
+            dated=True,
+            resolve=functools.partial(_after_statin, days=days),
+            description=table()["facts"]["lab.ck.fold.after_statin_stop"],
+        )
+    )
+    reg.register(
+        FactSpec(
+            "condition.muscle_symptom_on_file",
+            "bool",
+            "weakness or myopathy code on file",
+            "muscle symptoms (question)",
+            "history",
+            resolve=lambda rec, ctx: (Observation(rec.symptom_onset is not None, None, "symptom_onset"),),
+        )
+    )
+    reg.register(
+        FactSpec(
+            "diagnosis.myositis_on_file",
+            "bool",
+            "myositis diagnosis on file",
+            "diagnosis (question)",
+            "history",
+            resolve=lambda rec, ctx: (Observation(rec.diagnosis_date is not None, None, "diagnosis_date"),),
+        )
+    )
+    reg.register(
+        FactSpec(
+            "antibody.hmgcr_or_srp_tested",
+            "bool",
+            "anti-HMGCR / anti-SRP result on file",
+            "anti-HMGCR and anti-SRP antibodies (blood test)",
+            "anti_hmgcr",
+            resolve=_tested,
+        )
+    )
     return reg
 
 

@@ -42,7 +42,15 @@ ANTIBODY_SETS = {
     "ab_nxp2": "NXP2",
     "ab_sae": "SAE",
 }
-CONDITION_SETS = ("iim_diagnosis", "muscle_symptom", "dysphagia", "ild", "cancer", "hypothyroidism", "muscular_dystrophy")
+CONDITION_SETS = (
+    "iim_diagnosis",
+    "muscle_symptom",
+    "dysphagia",
+    "ild",
+    "cancer",
+    "hypothyroidism",
+    "muscular_dystrophy",
+)
 PROCEDURE_SETS = ("muscle_biopsy", "emg", "muscle_mri", "plasmapheresis")
 SOURCE_VOCABULARIES = ("ICD10CM", "ICD10", "ICD9CM")  # not standard: matched through *_source_value only
 
@@ -79,7 +87,9 @@ class Resolution:
     vocabulary: str = ""
 
     def as_dict(self) -> dict[str, object]:
-        fallbacks = {s: {k: v for k, v in hows.items() if k in ("name", "listed")} for s, hows in self.sets.items()}
+        fallbacks = {
+            s: {k: v for k, v in hows.items() if k in ("name", "listed")} for s, hows in self.sets.items()
+        }
         return {
             "vocabulary": self.vocabulary,
             "concept_sets": self.sets,
@@ -93,7 +103,11 @@ def _all_sets() -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = dict(t["concept_sets"])
     for ing in t["ingredients"]:
         code = ing.get("code")
-        codes = [{"vocabulary": "RxNorm", "code": code, "concept_id": ing.get("concept_id"), "descendants": True}] if code else []
+        codes = (
+            [{"vocabulary": "RxNorm", "code": code, "concept_id": ing.get("concept_id"), "descendants": True}]
+            if code
+            else []
+        )
         out[ingredient_set(ing["name"])] = {"label": ing["name"], "codes": codes, "drug_name": ing["name"]}
     return out
 
@@ -108,27 +122,37 @@ def resolve(src: Source) -> Resolution:
         src.execute(f"SELECT COUNT(*) FROM {src.tables['concept_ancestor']}")[0][0]
     )
     res.vocabulary = (
-        "CONCEPT and CONCEPT_ANCESTOR" if has_ancestor else ("CONCEPT only (no hierarchy)" if has_concept else "none (listed ids)")
+        "CONCEPT and CONCEPT_ANCESTOR"
+        if has_ancestor
+        else ("CONCEPT only (no hierarchy)" if has_concept else "none (listed ids)")
     )
     wanted: list[tuple[str, str, str, bool, int | None]] = []
     for set_id, s in sets.items():
         for c in s.get("codes") or []:
             if c["vocabulary"] in SOURCE_VOCABULARIES:
                 continue
-            wanted.append((set_id, c["vocabulary"], str(c["code"]), bool(c.get("descendants")), c.get("concept_id")))
+            wanted.append(
+                (set_id, c["vocabulary"], str(c["code"]), bool(c.get("descendants")), c.get("concept_id"))
+            )
     for kind, items in t["answers"].items():
         for c in items:
             wanted.append((f"answer:{kind}", c["vocabulary"], str(c["code"]), False, c.get("concept_id")))
     src.register(
         "imnm_wanted",
-        [("set_id", "VARCHAR"), ("vocabulary_id", "VARCHAR"), ("concept_code", "VARCHAR"), ("descendants", "BOOLEAN"), ("listed_id", "BIGINT")],
+        [
+            ("set_id", "VARCHAR"),
+            ("vocabulary_id", "VARCHAR"),
+            ("concept_code", "VARCHAR"),
+            ("descendants", "BOOLEAN"),
+            ("listed_id", "BIGINT"),
+        ],
         wanted,
     )
     rows: list[tuple[str, int, str]] = []
     found: set[tuple[str, str]] = set()
     if has_concept:
         c = src.tables["concept"]
-        for set_id, vocab, code, cid in src.execute(
+        for set_id, _vocab, code, cid in src.execute(
             f"SELECT w.set_id, w.vocabulary_id, w.concept_code, c.concept_id FROM imnm_wanted w "
             f"JOIN {c} c ON c.vocabulary_id = w.vocabulary_id AND c.concept_code = w.concept_code"
         ):
@@ -156,7 +180,11 @@ def resolve(src: Source) -> Resolution:
             if s.get("drug_name") and set_id not in with_desc
         }
         if need_names:
-            src.register("imnm_names", [("name", "VARCHAR"), ("pattern", "VARCHAR")], [(n, f"%{n}%") for n in need_names])
+            src.register(
+                "imnm_names",
+                [("name", "VARCHAR"), ("pattern", "VARCHAR")],
+                [(n, f"%{n}%") for n in need_names],
+            )
             cands = src.execute(
                 f"SELECT n.name, c.concept_id, LOWER(c.concept_name) FROM {src.tables['concept']} c "
                 f"JOIN imnm_names n ON LOWER(c.concept_name) LIKE n.pattern WHERE c.domain_id = 'Drug'"
@@ -195,7 +223,11 @@ def _helper_tables(src: Source) -> None:
     from imnm.record.vocabulary import lab_unit_factor
 
     t = table()
-    src.register("imnm_unit", [("concept_id", "BIGINT"), ("unit", "VARCHAR")], [(u["concept_id"], u["unit"]) for u in t["units"]])
+    src.register(
+        "imnm_unit",
+        [("concept_id", "BIGINT"), ("unit", "VARCHAR")],
+        [(u["concept_id"], u["unit"]) for u in t["units"]],
+    )
     spell = t["unit_source_value_fallback"]["spellings"]
     src.register("imnm_unit_src", [("spelling", "VARCHAR"), ("unit", "VARCHAR")], list(spell.items()))
     units = {u["unit"] for u in t["units"]} | set(spell.values())
@@ -209,7 +241,11 @@ def _helper_tables(src: Source) -> None:
     answers = src.execute(
         "SELECT SUBSTRING(set_id, 8), concept_id FROM imnm_codeset WHERE set_id LIKE 'answer:%'"
     )
-    src.register("imnm_answer", [("concept_id", "BIGINT"), ("result", "VARCHAR")], [(int(c), str(r)) for r, c in answers])
+    src.register(
+        "imnm_answer",
+        [("concept_id", "BIGINT"), ("result", "VARCHAR")],
+        [(int(c), str(r)) for r, c in answers],
+    )
     src.register(
         "imnm_medclass",
         [("name", "VARCHAR"), ("cls", "VARCHAR")],

@@ -40,7 +40,25 @@ def build_records(src: Source, person_ids: Iterable[int], as_of: date) -> dict[i
         "SELECT person_id, sex, birth_date, symptom_onset, diagnosis_date, dysphagia, cancer, ild, hypothyroidism, "
         "biopsy_date, emg_date, mri_date, st_start, st_stop, st_status, weight_kg, height_cm FROM s_scalar"
     ):
-        (pid, sex, birth, onset, dx, dys, cancer, ild, hypo, biopsy, emg, mri, st_start, st_stop, st_status, w, h) = row
+        (
+            pid,
+            sex,
+            birth,
+            onset,
+            dx,
+            dys,
+            cancer,
+            ild,
+            hypo,
+            biopsy,
+            emg,
+            mri,
+            st_start,
+            st_stop,
+            st_status,
+            w,
+            h,
+        ) = row
         doc: dict[str, Any] = {"id": str(pid)}
         if sex:
             doc["sex"] = sex
@@ -52,7 +70,11 @@ def build_records(src: Source, person_ids: Iterable[int], as_of: date) -> dict[i
             doc["diagnosis_date"] = _iso(dx)
         if dys:
             doc["findings"] = {"dysphagia": True}
-        history = {k: True for k, v in (("cancer", cancer), ("interstitial_lung_disease", ild), ("hypothyroidism", hypo)) if v}
+        history = {
+            k: True
+            for k, v in (("cancer", cancer), ("interstitial_lung_disease", ild), ("hypothyroidism", hypo))
+            if v
+        }
         if history:
             doc["history"] = history
         if st_status:

@@ -39,12 +39,17 @@ def _registry() -> Any:
     return REGISTRY
 
 
-def open_db(location: str | Path, engine: str = "duckdb", memory_limit: str | None = None) -> tuple[Source, Any]:
+def open_db(
+    location: str | Path, engine: str = "duckdb", memory_limit: str | None = None
+) -> tuple[Source, Any]:
     """Open the database and resolve the concept sets against its vocabulary."""
     from imnm.adapters.omop.concepts import resolve
 
     if engine not in ("duckdb", "postgres", "spark"):
-        raise InputError([Problem("--engine", f"{engine!r} is not an engine", "use duckdb, postgres or spark", engine)], what="command line")
+        raise InputError(
+            [Problem("--engine", f"{engine!r} is not an engine", "use duckdb, postgres or spark", engine)],
+            what="command line",
+        )
     src = open_source(location, engine=engine, memory_limit=memory_limit)
     return src, resolve(src)
 
@@ -58,7 +63,14 @@ def output_format(path: Path) -> str:
         if name.endswith(ext):
             return fmt
     raise InputError(
-        [Problem("--out", f"{path.name!r} has no known extension", "end the file name in .parquet, .csv or .jsonl", str(path))],
+        [
+            Problem(
+                "--out",
+                f"{path.name!r} has no known extension",
+                "end the file name in .parquet, .csv or .jsonl",
+                str(path),
+            )
+        ],
         what="command line",
     )
 
@@ -71,12 +83,11 @@ def _batches(src: Source, sql: str, params: dict[str, Any], columns: Sequence[st
         from imnm.adapters.omop.source import _used
 
         reader = src.con.sql(text, params=_used(text, params, "$")).to_arrow_reader(200_000)
-        for b in reader:
-            yield b
+        yield from reader
         return
     for rows in src.stream(sql, params):
-        cols = list(zip(*rows, strict=True)) if rows else [[] for _ in columns]
-        yield pa.RecordBatch.from_arrays([pa.array(list(c)) for c in cols], names=list(columns))
+        cols: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in columns]
+        yield pa.RecordBatch.from_arrays([pa.array(c) for c in cols], names=list(columns))
 
 
 def write_rows(batches: Iterator[Any], path: Path, *, on_rows: Callable[[int], None] | None = None) -> int:
@@ -126,7 +137,11 @@ def write_rows(batches: Iterator[Any], path: Path, *, on_rows: Callable[[int], N
 def _reader(path: Path) -> str:
     fmt = output_format(path)
     p = str(path).replace("'", "''")
-    return {"parquet": f"read_parquet('{p}')", "csv": f"read_csv('{p}', header = true)", "jsonl": f"read_json('{p}', format = 'newline_delimited')"}[fmt]
+    return {
+        "parquet": f"read_parquet('{p}')",
+        "csv": f"read_csv('{p}', header = true)",
+        "jsonl": f"read_json('{p}', format = 'newline_delimited')",
+    }[fmt]
 
 
 # ------------------------------------------------------------------ screen
@@ -189,9 +204,22 @@ def screen(
     from imnm.sqlcompile.run import SCREEN_COLUMNS, materialize_leaves, python_pass, screen_sql
 
     if coverage not in ("observation_periods", "complete"):
-        raise InputError([Problem("--coverage", f"{coverage!r} is not an option", "use observation_periods or complete", coverage)], what="command line")
+        raise InputError(
+            [
+                Problem(
+                    "--coverage",
+                    f"{coverage!r} is not an option",
+                    "use observation_periods or complete",
+                    coverage,
+                )
+            ],
+            what="command line",
+        )
     if fallback not in ("verdict", "all"):
-        raise InputError([Problem("--python-fallback", f"{fallback!r} is not an option", "use verdict or all", fallback)], what="command line")
+        raise InputError(
+            [Problem("--python-fallback", f"{fallback!r} is not an option", "use verdict or all", fallback)],
+            what="command line",
+        )
     t0 = time.perf_counter()
     catalog = list(_catalog(screening_window))
     if trials:
@@ -199,7 +227,11 @@ def screen(
         bad = [t for t in trials if t not in known]
         if bad:
             raise InputError(
-                [Problem("--trial", f"{b!r} is not in the catalog", "see `imnm trials list`", b) for b in bad], what="command line"
+                [
+                    Problem("--trial", f"{b!r} is not in the catalog", "see `imnm trials list`", b)
+                    for b in bad
+                ],
+                what="command line",
             )
         catalog = [t for t in catalog if t.id in set(trials)]
     progress("opening the database and resolving concept sets", None)
@@ -246,8 +278,17 @@ def screen(
             data_quality=dq,
             concepts=res.as_dict(),
             unbound_facts=sorted(plan.comp.unbound),
-            settings={"coverage": coverage, "python_fallback": fallback, "screening_window": screening_window},
-            seconds={"open": round(t1 - t0, 3), "python": round(t2 - t1, 3), "sql_and_write": round(t3 - t2, 3), "summary": round(t4 - t3, 3)},
+            settings={
+                "coverage": coverage,
+                "python_fallback": fallback,
+                "screening_window": screening_window,
+            },
+            seconds={
+                "open": round(t1 - t0, 3),
+                "python": round(t2 - t1, 3),
+                "sql_and_write": round(t3 - t2, 3),
+                "summary": round(t4 - t3, 3),
+            },
         )
         if out is None:
             os.unlink(target)
@@ -261,8 +302,8 @@ def summarize(path: Path, plan: Any) -> dict[str, Any]:
 
     con = duckdb.connect()
     rel = _reader(path)
-    trials = []
-    titles = {}
+    trials: list[dict[str, Any]] = []
+    titles: dict[str, tuple[str | None, str]] = {}
     from imnm.trials.load import catalog
 
     for t in catalog():
@@ -273,13 +314,25 @@ def summarize(path: Path, plan: Any) -> dict[str, Any]:
         key = (trial, cohort)
         if not trials or (trials[-1]["trial"], trials[-1]["cohort"]) != key:
             acr, status = titles.get(trial, (None, None))
-            trials.append({"trial": trial, "cohort": cohort, "acronym": acr, "status": status, "eligible": 0, "needs_information": 0, "manual_review_only": 0, "ineligible": 0})
+            trials.append(
+                {
+                    "trial": trial,
+                    "cohort": cohort,
+                    "acronym": acr,
+                    "status": status,
+                    "eligible": 0,
+                    "needs_information": 0,
+                    "manual_review_only": 0,
+                    "ineligible": 0,
+                }
+            )
         trials[-1][verdict] += int(k)
         if pending == "manual_review":
             trials[-1]["manual_review_only"] += int(k)
     all_tests = sorted(set(plan.tests.values())) if plan is not None else []
     sums = ", ".join(
-        f"COUNT(*) FILTER (WHERE verdict = 'needs_information' AND contains(',' || tests || ',', ',{t},'))" for t in all_tests
+        f"COUNT(*) FILTER (WHERE verdict = 'needs_information' AND contains(',' || tests || ',', ',{t},'))"
+        for t in all_tests
     )
     counts = con.execute(f"SELECT {sums} FROM {rel}").fetchall()[0] if all_tests else []
     ranked = sorted(((int(k), t) for k, t in zip(counts, all_tests, strict=True) if k), reverse=True)[:10]
@@ -295,9 +348,18 @@ def summarize(path: Path, plan: Any) -> dict[str, Any]:
         if ranked
         else []
     )
-    tests = [{"test": t, "person_trials": k, "persons": int(p)} for (k, t), p in zip(ranked, persons, strict=True)]
+    tests = [
+        {"test": t, "person_trials": k, "persons": int(p)} for (k, t), p in zip(ranked, persons, strict=True)
+    ]
     closest = [
-        {"person_id": int(p), "trial": t, "cohort": c, "verdict": v, "tests": (te or "").split(",") if te else [], "n_review": int(nr)}
+        {
+            "person_id": int(p),
+            "trial": t,
+            "cohort": c,
+            "verdict": v,
+            "tests": (te or "").split(",") if te else [],
+            "n_review": int(nr),
+        }
         for p, t, c, v, te, nr in con.execute(
             f"SELECT person_id, trial, cohort, verdict, tests, n_review FROM {rel} WHERE verdict <> 'ineligible' "
             "ORDER BY verdict = 'eligible' DESC, n_tests, n_review, person_id, trial LIMIT 10"
@@ -343,8 +405,18 @@ class CasesResult:
 
 
 CASE_COLUMNS = (
-    "person_id", "status", "missing", "tests_to_order", "ck_max_fold", "ck_dates_at_n", "ck_first", "ck_last",
-    "ck_max_ref", "symptom_onset", "statin_last_stop", "ck_after_washout_max",
+    "person_id",
+    "status",
+    "missing",
+    "tests_to_order",
+    "ck_max_fold",
+    "ck_dates_at_n",
+    "ck_first",
+    "ck_last",
+    "ck_max_ref",
+    "symptom_onset",
+    "statin_last_stop",
+    "ck_after_washout_max",
 )
 
 
@@ -355,17 +427,21 @@ def case_plan(as_of: date, n: str | None, weeks: str | None, coverage: str = "ob
     reg = case_facts.registry(weeks)
     rule = case_facts.rule(n)
     return build_plan(
-        [], registry=reg, as_of=as_of, coverage=coverage, extra_rules={"case_finding": rule},
+        [],
+        registry=reg,
+        as_of=as_of,
+        coverage=coverage,
+        extra_rules={"case_finding": rule},
         extra_facts=case_facts.sql_facts(case_facts.washout_days(weeks)),
     )
 
 
 def cases_sql(plan: Any, src: Source, n_fold: float) -> str:
+    import functools
+
     from imnm.sqlcompile.bounds import float_condition
     from imnm.sqlcompile.compiler import AS_OF, _round
     from imnm.sqlcompile.run import _cid, _expand, _p, leaf_ctes, q2_cte
-
-    import functools
 
     comp = plan.comp
     crit = plan.extra_rules["case_finding"]
@@ -389,7 +465,13 @@ def cases_sql(plan: Any, src: Source, n_fold: float) -> str:
     ctes.append(q2_cte(plan, [crit], None, q1="Q1"))
     cid = _cid(crit)
     exp_ = _expand(crit, None)
-    missing = "CONCAT_WS(',', " + ", ".join(f"CASE WHEN Q2.m{cid}_{j} THEN {_p(plan, f)} END" for j, (f, _c) in enumerate(exp_)) + ")" if exp_ else "''"
+    missing = (
+        "CONCAT_WS(',', "
+        + ", ".join(f"CASE WHEN Q2.m{cid}_{j} THEN {_p(plan, f)} END" for j, (f, _c) in enumerate(exp_))
+        + ")"
+        if exp_
+        else "''"
+    )
     status = f"CASE WHEN Q2.c{cid} THEN 'hit' WHEN Q2.c{cid} IS NULL THEN 'possible' END"
     body = (
         f"SELECT Q2.person_id, {status} AS status, {missing} AS missing, {_p(plan, 'anti_hmgcr,anti_srp')} AS tests_to_order, "
@@ -433,22 +515,48 @@ def cases(
 
         con = duckdb.connect()
         rel = _reader(target)
-        hits = int(con.execute(f"SELECT COUNT(*) FROM {rel} WHERE status = 'hit'").fetchall()[0][0]) if target.stat().st_size else 0
-        possible = int(con.execute(f"SELECT COUNT(*) FROM {rel} WHERE status = 'possible'").fetchall()[0][0]) if target.stat().st_size else 0
+        hits = (
+            int(con.execute(f"SELECT COUNT(*) FROM {rel} WHERE status = 'hit'").fetchall()[0][0])
+            if target.stat().st_size
+            else 0
+        )
+        possible = (
+            int(con.execute(f"SELECT COUNT(*) FROM {rel} WHERE status = 'possible'").fetchall()[0][0])
+            if target.stat().st_size
+            else 0
+        )
         top = []
         if hits:
-            cols = ["person_id", "ck_max_fold", "ck_dates_at_n", "ck_first", "ck_last", "ck_max_ref", "symptom_onset", "statin_last_stop", "ck_after_washout_max"]
-            for row in con.execute(f"SELECT {', '.join(cols)} FROM {rel} WHERE status = 'hit' ORDER BY ck_max_fold DESC, person_id LIMIT 10").fetchall():
+            cols = [
+                "person_id",
+                "ck_max_fold",
+                "ck_dates_at_n",
+                "ck_first",
+                "ck_last",
+                "ck_max_ref",
+                "symptom_onset",
+                "statin_last_stop",
+                "ck_after_washout_max",
+            ]
+            for row in con.execute(
+                f"SELECT {', '.join(cols)} FROM {rel} WHERE status = 'hit' ORDER BY ck_max_fold DESC, person_id LIMIT 10"
+            ).fetchall():
                 d = dict(zip(cols, row, strict=True))
                 d["ck_max_ref"] = f"measurement/{d['ck_max_ref']}" if d["ck_max_ref"] is not None else None
                 top.append({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in d.items()})
         con.close()
         persons = int(src.execute(f"SELECT COUNT(*) FROM {src.tables['person']}")[0][0])
         result = CasesResult(
-            source=src.description, as_of=as_of, persons=persons, hits=hits, possible=possible,
-            out=str(out) if out else None, top=top,
+            source=src.description,
+            as_of=as_of,
+            persons=persons,
+            hits=hits,
+            possible=possible,
+            out=str(out) if out else None,
+            top=top,
             settings={"ck_fold_n": chosen_n, "statin_washout_weeks": chosen_w},
-            tests_to_order=list(case_facts.table()["tests_to_order"]), data_quality=quality(src, as_of),
+            tests_to_order=list(case_facts.table()["tests_to_order"]),
+            data_quality=quality(src, as_of),
             seconds=round(time.perf_counter() - t0, 3),
         )
         if out is None:
@@ -461,7 +569,9 @@ def cases(
 # ------------------------------------------------------------------ one person
 
 
-def person_record(location: str | Path, person_id: int, *, as_of: date, engine: str = "duckdb") -> dict[str, Any]:
+def person_record(
+    location: str | Path, person_id: int, *, as_of: date, engine: str = "duckdb"
+) -> dict[str, Any]:
     from imnm.adapters.omop.record import build_record
     from imnm.record.load import parse_record
 
@@ -471,6 +581,16 @@ def person_record(location: str | Path, person_id: int, *, as_of: date, engine: 
     finally:
         src.close()
     if doc is None:
-        raise InputError([Problem("PERSON_ID", f"no person {person_id} in the database", "check the id (PERSON.person_id)", person_id)], what="command line")
+        raise InputError(
+            [
+                Problem(
+                    "PERSON_ID",
+                    f"no person {person_id} in the database",
+                    "check the id (PERSON.person_id)",
+                    person_id,
+                )
+            ],
+            what="command line",
+        )
     parse_record(doc)  # the document is a valid record by construction; fail loudly if not
     return doc

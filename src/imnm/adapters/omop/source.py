@@ -127,9 +127,8 @@ def table_files(folder: Path) -> dict[str, Path]:
         stem, _, ext = p.name.partition(".")
         if ext.lower() in ("csv", "tsv", "parquet", "csv.gz") or (p.is_dir() and ext == ""):
             key = stem.lower()
-            if p.is_dir():  # a folder of parquet parts (Spark output)
-                if not any(q.suffix == ".parquet" for q in p.iterdir()):
-                    continue
+            if p.is_dir() and not any(q.suffix == ".parquet" for q in p.iterdir()):
+                continue  # a folder counts only when it holds parquet parts (Spark output)
             found.setdefault(key, p)
     return found
 
@@ -293,21 +292,35 @@ def open_source(location: str | Path, *, engine: str = "duckdb", memory_limit: s
         return _open_postgres(text)
     path = Path(text)
     if not path.exists():
-        raise _bad(text, "no such file or folder", "give a folder of OMOP tables, a .zip, a .duckdb file or a URL")
+        raise _bad(
+            text, "no such file or folder", "give a folder of OMOP tables, a .zip, a .duckdb file or a URL"
+        )
     if path.is_file() and path.suffix.lower() == ".zip":
         path = unpack_zip(path)
     if engine == "postgres":
-        raise _bad(text, "the postgres engine needs a PostgreSQL URL", "use --engine duckdb or spark for files")
+        raise _bad(
+            text, "the postgres engine needs a PostgreSQL URL", "use --engine duckdb or spark for files"
+        )
     if path.is_file() and path.suffix.lower() in (".duckdb", ".db", ".ddb"):
         if engine == "spark":
-            raise _bad(text, "Spark cannot read a DuckDB file", "export the tables to Parquet, or use --engine duckdb")
+            raise _bad(
+                text,
+                "Spark cannot read a DuckDB file",
+                "export the tables to Parquet, or use --engine duckdb",
+            )
         return _open_duckdb_file(path, memory_limit)
     if not path.is_dir():
-        raise _bad(text, "not a folder, zip, DuckDB file or URL", "give a folder of OMOP CSV or Parquet tables")
+        raise _bad(
+            text, "not a folder, zip, DuckDB file or URL", "give a folder of OMOP CSV or Parquet tables"
+        )
     files = table_files(path)
     missing = [t for t in REQUIRED if t not in files]
     if missing:
-        raise _bad(text, f"no {', '.join(t.upper() for t in missing)} table found", "the folder needs PERSON.csv or person.parquet")
+        raise _bad(
+            text,
+            f"no {', '.join(t.upper() for t in missing)} table found",
+            "the folder needs PERSON.csv or person.parquet",
+        )
     if engine == "spark":
         return _open_spark_folder(path, files)
     return _open_duckdb_folder(path, files, memory_limit)
@@ -394,11 +407,14 @@ def _open_postgres(url: str) -> Source:
     try:
         con = psycopg.connect(clean, autocommit=True)
     except Exception as exc:
-        raise _bad(url.split("@")[-1], f"cannot connect: {exc}", "check the URL, the server and the credentials") from None
+        raise _bad(
+            url.split("@")[-1], f"cannot connect: {exc}", "check the URL, the server and the credentials"
+        ) from None
     src = Source("postgres", f"PostgreSQL {parts.hostname}:{parts.port}{parts.path} schema {schema}", con)
     with con.cursor() as cur:
         cur.execute(
-            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s", (schema,)
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = %s",
+            (schema,),
         )
         cols: dict[str, set[str]] = {}
         names: dict[str, str] = {}
@@ -411,7 +427,9 @@ def _open_postgres(url: str) -> Source:
             parts_sql = []
             for col, typ in COLUMNS[table].items():
                 pg = _pg_type(typ)
-                parts_sql.append(f"CAST({col} AS {pg}) AS {col}" if col in have else f"CAST(NULL AS {pg}) AS {col}")
+                parts_sql.append(
+                    f"CAST({col} AS {pg}) AS {col}" if col in have else f"CAST(NULL AS {pg}) AS {col}"
+                )
             view = f"omop_{table}"
             with con.cursor() as cur:
                 cur.execute(
@@ -420,7 +438,9 @@ def _open_postgres(url: str) -> Source:
             src.tables[table] = view
             src.columns[table] = have
     if "person" not in src.tables:
-        raise _bad(url.split("@")[-1], f"schema {schema!r} has no PERSON table", "add ?schema=NAME to the URL")
+        raise _bad(
+            url.split("@")[-1], f"schema {schema!r} has no PERSON table", "add ?schema=NAME to the URL"
+        )
     return src
 
 

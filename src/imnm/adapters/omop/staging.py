@@ -45,6 +45,7 @@ def _in(values: tuple[str, ...] | list[str]) -> str:
 
 def ctes(src: Source, *, persons: str | None = None) -> list[tuple[str, str]]:
     """The staged relations as (name, DuckDB SQL) pairs. `persons` restricts to a helper table of ids."""
+
     def pf(alias: str = "") -> str:
         col = f"{alias}.person_id" if alias else "person_id"
         return f" AND {col} IN (SELECT person_id FROM {persons})" if persons else ""
@@ -78,11 +79,11 @@ FROM {person} WHERE person_id IS NOT NULL{p_filter}""",
         (
             "s_meas",
             f"""SELECT m.*, cs.set_id FROM {meas} m JOIN imnm_codeset cs ON cs.concept_id = m.measurement_concept_id
-WHERE cs.set_id IN {_in(meas_sets)}{pf('m')}
+WHERE cs.set_id IN {_in(meas_sets)}{pf("m")}
 UNION ALL
 SELECT m.*, sc.set_id FROM {meas} m JOIN imnm_srccode sc
   ON sc.code = UPPER(REPLACE(m.measurement_source_value, '.', ''))
-WHERE COALESCE(m.measurement_concept_id, 0) = 0 AND sc.set_id IN {_in(meas_sets)}{pf('m')}""",
+WHERE COALESCE(m.measurement_concept_id, 0) = 0 AND sc.set_id IN {_in(meas_sets)}{pf("m")}""",
         )
     )
     out.append(
@@ -132,12 +133,12 @@ WHERE m.measurement_date IS NOT NULL AND m.measurement_date <= $as_of AND m.meas
             "s_cond",
             f"""SELECT co.person_id, cs.set_id, co.condition_start_date AS d, co.condition_occurrence_id AS rid
 FROM {cond} co JOIN imnm_codeset cs ON cs.concept_id = co.condition_concept_id
-WHERE cs.set_id IN {_in(CONDITION_SETS)} AND co.condition_start_date <= $as_of{pf('co')}
+WHERE cs.set_id IN {_in(CONDITION_SETS)} AND co.condition_start_date <= $as_of{pf("co")}
 UNION ALL
 SELECT co.person_id, sc.set_id, co.condition_start_date AS d, co.condition_occurrence_id AS rid
 FROM {cond} co JOIN imnm_srccode sc ON sc.code = UPPER(REPLACE(co.condition_source_value, '.', ''))
 WHERE COALESCE(co.condition_concept_id, 0) = 0 AND sc.set_id IN {_in(CONDITION_SETS)}
-  AND co.condition_start_date <= $as_of{pf('co')}""",
+  AND co.condition_start_date <= $as_of{pf("co")}""",
         )
     )
     out.append(
@@ -145,12 +146,12 @@ WHERE COALESCE(co.condition_concept_id, 0) = 0 AND sc.set_id IN {_in(CONDITION_S
             "s_proc",
             f"""SELECT po.person_id, cs.set_id, po.procedure_date AS d, po.procedure_occurrence_id AS rid
 FROM {proc} po JOIN imnm_codeset cs ON cs.concept_id = po.procedure_concept_id
-WHERE cs.set_id IN {_in(PROCEDURE_SETS)} AND po.procedure_date IS NOT NULL{pf('po')}
+WHERE cs.set_id IN {_in(PROCEDURE_SETS)} AND po.procedure_date IS NOT NULL{pf("po")}
 UNION ALL
 SELECT po.person_id, sc.set_id, po.procedure_date AS d, po.procedure_occurrence_id AS rid
 FROM {proc} po JOIN imnm_srccode sc ON sc.code = UPPER(REPLACE(po.procedure_source_value, '.', ''))
 WHERE COALESCE(po.procedure_concept_id, 0) = 0 AND sc.set_id IN {_in(PROCEDURE_SETS)}
-  AND po.procedure_date IS NOT NULL{pf('po')}""",
+  AND po.procedure_date IS NOT NULL{pf("po")}""",
         )
     )
     out.append(
@@ -160,7 +161,7 @@ WHERE COALESCE(po.procedure_concept_id, 0) = 0 AND sc.set_id IN {_in(PROCEDURE_S
   CASE WHEN de.drug_exposure_end_date < de.drug_exposure_start_date THEN de.drug_exposure_start_date
     ELSE de.drug_exposure_end_date END AS stop_d, de.drug_exposure_id AS rid, 'drug_exposure' AS tbl
 FROM {drug} de JOIN imnm_codeset cs ON cs.concept_id = de.drug_concept_id
-WHERE cs.set_id LIKE 'ing:%' AND de.drug_exposure_start_date IS NOT NULL AND de.drug_exposure_id IS NOT NULL{pf('de')}
+WHERE cs.set_id LIKE 'ing:%' AND de.drug_exposure_start_date IS NOT NULL AND de.drug_exposure_id IS NOT NULL{pf("de")}
 UNION ALL
 SELECT person_id, 'plasmapheresis' AS name, d AS start_d, d AS stop_d, rid, 'procedure_occurrence' AS tbl
 FROM s_proc WHERE set_id = 'plasmapheresis'""",
@@ -189,7 +190,10 @@ WHERE observation_period_start_date IS NOT NULL AND observation_period_end_date 
         )
     )
     out.append(
-        ("s_cov", "SELECT person_id, MIN(s) AS cov_start, MAX(e) AS cov_end FROM s_op3 GROUP BY person_id, grp")
+        (
+            "s_cov",
+            "SELECT person_id, MIN(s) AS cov_start, MAX(e) AS cov_end FROM s_op3 GROUP BY person_id, grp",
+        )
     )
     # one row per person: the record's single-valued fields
     out.append(
@@ -249,7 +253,9 @@ LEFT JOIN s_bodyagg b ON b.person_id = p.person_id""",
     return out
 
 
-def with_clause(src: Source, body: str, *, persons: str | None = None, extra: list[tuple[str, str]] | None = None) -> str:
+def with_clause(
+    src: Source, body: str, *, persons: str | None = None, extra: list[tuple[str, str]] | None = None
+) -> str:
     parts = ctes(src, persons=persons) + (extra or [])
     return "WITH " + ",\n".join(f"{n} AS ({q})" for n, q in parts) + "\n" + body
 

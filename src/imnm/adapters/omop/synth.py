@@ -39,15 +39,79 @@ LOCAL = {
 
 # (concept_id, name, domain, vocabulary, class, standard, code)
 CONCEPTS: list[tuple[int, str, str, str, str, str, str]] = [
-    (3007220, "Creatine kinase [Enzymatic activity/volume] in Serum or Plasma", "Measurement", "LOINC", "Lab Test", "S", "2157-6"),
-    (3013721, "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma", "Measurement", "LOINC", "Lab Test", "S", "1920-8"),
-    (3006923, "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma", "Measurement", "LOINC", "Lab Test", "S", "1742-6"),
-    (3016436, "Lactate dehydrogenase [Enzymatic activity/volume] in Serum or Plasma", "Measurement", "LOINC", "Lab Test", "S", "2532-0"),
-    (3009201, "Thyrotropin [Units/volume] in Serum or Plasma", "Measurement", "LOINC", "Lab Test", "S", "3016-3"),
-    (LOCAL["aldolase"], "Aldolase [Enzymatic activity/volume] in Serum or Plasma (local id)", "Measurement", "LOINC", "Lab Test", "S", "1761-6"),
+    (
+        3007220,
+        "Creatine kinase [Enzymatic activity/volume] in Serum or Plasma",
+        "Measurement",
+        "LOINC",
+        "Lab Test",
+        "S",
+        "2157-6",
+    ),
+    (
+        3013721,
+        "Aspartate aminotransferase [Enzymatic activity/volume] in Serum or Plasma",
+        "Measurement",
+        "LOINC",
+        "Lab Test",
+        "S",
+        "1920-8",
+    ),
+    (
+        3006923,
+        "Alanine aminotransferase [Enzymatic activity/volume] in Serum or Plasma",
+        "Measurement",
+        "LOINC",
+        "Lab Test",
+        "S",
+        "1742-6",
+    ),
+    (
+        3016436,
+        "Lactate dehydrogenase [Enzymatic activity/volume] in Serum or Plasma",
+        "Measurement",
+        "LOINC",
+        "Lab Test",
+        "S",
+        "2532-0",
+    ),
+    (
+        3009201,
+        "Thyrotropin [Units/volume] in Serum or Plasma",
+        "Measurement",
+        "LOINC",
+        "Lab Test",
+        "S",
+        "3016-3",
+    ),
+    (
+        LOCAL["aldolase"],
+        "Aldolase [Enzymatic activity/volume] in Serum or Plasma (local id)",
+        "Measurement",
+        "LOINC",
+        "Lab Test",
+        "S",
+        "1761-6",
+    ),
     (LOCAL["hmgcr"], "HMG CoA reductase Ab (local id)", "Measurement", "LOINC", "Lab Test", "S", "93493-5"),
-    (LOCAL["srp"], "Signal recognition particle Ab (local id)", "Measurement", "LOINC", "Lab Test", "S", "33921-8"),
-    (3013023, "Jo-1 extractable nuclear Ab [Presence] in Serum", "Measurement", "LOINC", "Lab Test", "S", "8076-2"),
+    (
+        LOCAL["srp"],
+        "Signal recognition particle Ab (local id)",
+        "Measurement",
+        "LOINC",
+        "Lab Test",
+        "S",
+        "33921-8",
+    ),
+    (
+        3013023,
+        "Jo-1 extractable nuclear Ab [Presence] in Serum",
+        "Measurement",
+        "LOINC",
+        "Lab Test",
+        "S",
+        "8076-2",
+    ),
     (3025315, "Body weight", "Measurement", "LOINC", "Clinical Observation", "S", "29463-7"),
     (3036277, "Body height", "Measurement", "LOINC", "Clinical Observation", "S", "8302-2"),
     (3004501, "Glucose [Mass/volume] in Serum or Plasma", "Measurement", "LOINC", "Lab Test", "S", "2345-7"),
@@ -64,7 +128,15 @@ CONCEPTS: list[tuple[int, str, str, str, str, str, str]] = [
     (79908, "Muscle weakness", "Condition", "SNOMED", "Clinical Finding", "S", "26544005"),
     (442752, "Muscle pain", "Condition", "SNOMED", "Clinical Finding", "S", "68962001"),
     (31317, "Dysphagia", "Condition", "SNOMED", "Clinical Finding", "S", "40739000"),
-    (LOCAL["ild"], "Interstitial lung disease (local id)", "Condition", "SNOMED", "Clinical Finding", "S", "233703007"),
+    (
+        LOCAL["ild"],
+        "Interstitial lung disease (local id)",
+        "Condition",
+        "SNOMED",
+        "Clinical Finding",
+        "S",
+        "233703007",
+    ),
     (443392, "Malignant neoplastic disease", "Condition", "SNOMED", "Clinical Finding", "S", "363346000"),
     (73001, "Myositis", "Condition", "SNOMED", "Clinical Finding", "S", "26889001"),
     (80800, "Polymyositis", "Condition", "SNOMED", "Clinical Finding", "S", "31384009"),
@@ -82,8 +154,24 @@ CONCEPTS: list[tuple[int, str, str, str, str, str, str]] = [
     (19014878, "azathioprine", "Drug", "RxNorm", "Ingredient", "S", "1256"),
     (LOCAL["biopsy"], "Biopsy, muscle; deep (local id)", "Procedure", "CPT4", "CPT4", "S", "20205"),
     (LOCAL["emg"], "Needle EMG, each extremity (local id)", "Procedure", "CPT4", "CPT4", "S", "95886"),
-    (LOCAL["mri"], "MRI lower extremity other than joint (local id)", "Procedure", "CPT4", "CPT4", "S", "73718"),
-    (LOCAL["plex"], "Therapeutic apheresis; for plasma pheresis (local id)", "Procedure", "CPT4", "CPT4", "S", "36514"),
+    (
+        LOCAL["mri"],
+        "MRI lower extremity other than joint (local id)",
+        "Procedure",
+        "CPT4",
+        "CPT4",
+        "S",
+        "73718",
+    ),
+    (
+        LOCAL["plex"],
+        "Therapeutic apheresis; for plasma pheresis (local id)",
+        "Procedure",
+        "CPT4",
+        "CPT4",
+        "S",
+        "36514",
+    ),
 ]
 ANCESTORS = [(1545958, 1545959), (1539403, 1539411), (73001, 80800)]
 
@@ -100,14 +188,14 @@ def _u(k: str) -> str:
 
 BASE = f"""
 base AS (
-  SELECT person_id, {_u('0')} AS u0, {_ARCH} AS arch,
-    DATE '2016-01-01' + CAST(floor({_u('1')} * 3400) AS INTEGER) AS t0,
-    CASE WHEN {_u('2')} < 0.5 THEN 8532 ELSE 8507 END AS gender,
-    1940 + CAST(floor({_u('3')} * 62) AS INTEGER) AS yob,
-    1 + CAST(floor({_u('4')} * 12) AS INTEGER) AS mob,
-    1 + CAST(floor({_u('5')} * 28) AS INTEGER) AS dob,
-    {_u('6')} < 0.02 AS year_only,
-    {_u('7')} AS u_test, {_u('8')} AS u_statin, {_u('9')} AS u_b, {_u('10')} AS u_c, {_u('11')} AS u_d
+  SELECT person_id, {_u("0")} AS u0, {_ARCH} AS arch,
+    DATE '2016-01-01' + CAST(floor({_u("1")} * 3400) AS INTEGER) AS t0,
+    CASE WHEN {_u("2")} < 0.5 THEN 8532 ELSE 8507 END AS gender,
+    1940 + CAST(floor({_u("3")} * 62) AS INTEGER) AS yob,
+    1 + CAST(floor({_u("4")} * 12) AS INTEGER) AS mob,
+    1 + CAST(floor({_u("5")} * 28) AS INTEGER) AS dob,
+    {_u("6")} < 0.02 AS year_only,
+    {_u("7")} AS u_test, {_u("8")} AS u_statin, {_u("9")} AS u_b, {_u("10")} AS u_c, {_u("11")} AS u_d
   FROM (SELECT range + 1 AS person_id FROM range($n)) r
 ),
 b AS (
@@ -182,7 +270,7 @@ lab AS (
 ),
 m_lab AS (
   SELECT person_id, person_id * 1000 + 100 + kind * 10 + j AS measurement_id,
-    CASE kind WHEN 0 THEN 3013721 WHEN 1 THEN 3006923 WHEN 2 THEN 3016436 WHEN 3 THEN {LOCAL['aldolase']} ELSE 3009201 END AS measurement_concept_id,
+    CASE kind WHEN 0 THEN 3013721 WHEN 1 THEN 3006923 WHEN 2 THEN 3016436 WHEN 3 THEN {LOCAL["aldolase"]} ELSE 3009201 END AS measurement_concept_id,
     t0 + 45 * j - CASE WHEN muscle THEN 0 ELSE CAST(floor(u_d * 1200) AS INTEGER) END AS measurement_date,
     round(CASE kind WHEN 4 THEN 0.5 + 4 * ux ELSE
       (CASE WHEN muscle AND arch <> 'statin_myopathy' THEN 2 + 4 * ux ELSE 0.3 + 0.8 * ux END)
@@ -195,7 +283,7 @@ m_lab AS (
 ),
 m_ab AS (
   SELECT person_id, person_id * 1000 + 200 + k AS measurement_id,
-    CASE k WHEN 0 THEN {LOCAL['hmgcr']} WHEN 1 THEN {LOCAL['srp']} ELSE 3013023 END AS measurement_concept_id,
+    CASE k WHEN 0 THEN {LOCAL["hmgcr"]} WHEN 1 THEN {LOCAL["srp"]} ELSE 3013023 END AS measurement_concept_id,
     t0 + 14 + k AS measurement_date,
     CASE WHEN k = 0 AND arch = 'imnm_hmgcr' AND u_b < 0.5 THEN round(40 + 250 * u_c, 0) END AS value_as_number,
     CASE
@@ -234,9 +322,8 @@ m_fill AS (
 
 def _sql_measurement() -> str:
     cols = "person_id, measurement_id, measurement_concept_id, measurement_date, value_as_number, value_as_concept_id, unit_concept_id, range_high, measurement_source_value"
-    return (
-        f"WITH {BASE},{_meas_rows()}\n"
-        + " UNION ALL ".join(f"SELECT {cols} FROM {t}" for t in ("m_ck", "m_lab", "m_ab", "m_body", "m_fill"))
+    return f"WITH {BASE},{_meas_rows()}\n" + " UNION ALL ".join(
+        f"SELECT {cols} FROM {t}" for t in ("m_ck", "m_lab", "m_ab", "m_body", "m_fill")
     )
 
 
@@ -244,7 +331,7 @@ def _sql_condition() -> str:
     return f"""WITH {BASE}
 SELECT person_id * 100 + k AS condition_occurrence_id, person_id,
   CASE k WHEN 0 THEN CASE WHEN arch = 'statin_myopathy' THEN 442752 ELSE 79908 END
-    WHEN 1 THEN 31317 WHEN 2 THEN {LOCAL['ild']} WHEN 3 THEN 443392
+    WHEN 1 THEN 31317 WHEN 2 THEN {LOCAL["ild"]} WHEN 3 THEN 443392
     WHEN 4 THEN CASE arch WHEN 'polymyositis' THEN 80800 WHEN 'dystrophy' THEN 4247802
       WHEN 'statin_myopathy' THEN 4347287 ELSE 73001 END
     ELSE 140673 END AS condition_concept_id,
@@ -285,7 +372,7 @@ FROM d"""
 def _sql_procedure() -> str:
     return f"""WITH {BASE}
 SELECT person_id * 10 + k AS procedure_occurrence_id, person_id,
-  CASE k WHEN 0 THEN {LOCAL['biopsy']} WHEN 1 THEN {LOCAL['emg']} WHEN 2 THEN {LOCAL['mri']} ELSE {LOCAL['plex']} END AS procedure_concept_id,
+  CASE k WHEN 0 THEN {LOCAL["biopsy"]} WHEN 1 THEN {LOCAL["emg"]} WHEN 2 THEN {LOCAL["mri"]} ELSE {LOCAL["plex"]} END AS procedure_concept_id,
   t0 + CASE k WHEN 0 THEN 20 WHEN 1 THEN 10 WHEN 2 THEN 15 ELSE 150 END AS procedure_date,
   CASE k WHEN 0 THEN '20205' WHEN 1 THEN '95886' WHEN 2 THEN '73718' ELSE '36514' END AS procedure_source_value
 FROM b, (SELECT CAST(range AS INTEGER) AS k FROM range(4)) ks
@@ -303,14 +390,19 @@ TABLES = {
 }
 
 
-def generate(out: str | Path, *, persons: int, seed: int = 42, fmt: str = "parquet", progress: Any = None) -> dict[str, int]:
+def generate(
+    out: str | Path, *, persons: int, seed: int = 42, fmt: str = "parquet", progress: Any = None
+) -> dict[str, int]:
     """Write the synthetic tables into `out` (one file per table); returns row counts."""
     import duckdb
 
     if fmt not in ("parquet", "csv"):
         from imnm.errors import InputError, Problem
 
-        raise InputError([Problem("--format", f"{fmt!r} is not a format", "use parquet or csv", value=fmt)], what="command line")
+        raise InputError(
+            [Problem("--format", f"{fmt!r} is not a format", "use parquet or csv", value=fmt)],
+            what="command line",
+        )
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
@@ -331,11 +423,13 @@ def generate(out: str | Path, *, persons: int, seed: int = 42, fmt: str = "parqu
         "concept_class_id VARCHAR, standard_concept VARCHAR, concept_code VARCHAR, invalid_reason VARCHAR)"
     )
     con.executemany("INSERT INTO c VALUES (?, ?, ?, ?, ?, ?, ?, NULL)", [list(r) for r in CONCEPTS])
-    con.execute(f"COPY c TO '{str(folder / ('concept.' + fmt))}' {opts}")
-    con.execute("CREATE TEMP TABLE a (ancestor_concept_id BIGINT, descendant_concept_id BIGINT, min_levels_of_separation INTEGER, max_levels_of_separation INTEGER)")
+    con.execute(f"COPY c TO '{folder / ('concept.' + fmt)!s}' {opts}")
+    con.execute(
+        "CREATE TEMP TABLE a (ancestor_concept_id BIGINT, descendant_concept_id BIGINT, min_levels_of_separation INTEGER, max_levels_of_separation INTEGER)"
+    )
     rows = [(c[0], c[0], 0, 0) for c in CONCEPTS] + [(a, d, 1, 1) for a, d in ANCESTORS]
     con.executemany("INSERT INTO a VALUES (?, ?, ?, ?)", rows)
-    con.execute(f"COPY a TO '{str(folder / ('concept_ancestor.' + fmt))}' {opts}")
+    con.execute(f"COPY a TO '{folder / ('concept_ancestor.' + fmt)!s}' {opts}")
     counts["concept"] = len(CONCEPTS)
     counts["concept_ancestor"] = len(rows)
     con.close()
