@@ -165,7 +165,8 @@ def _print_screen(res: Any) -> None:
         c.print("\n[bold]Tests most often missing[/] (person × trial rows that need information):")
         for m in res.top_missing_tests:
             c.print(
-                f"  {m['test']:<24} {m['person_trials']:>9,} rows, {m['persons']:>8,} persons", markup=False
+                f"  {m['test']:<24} {m['person_trials']:>9,} rows, ~{m['persons_approx']:>8,} persons",
+                markup=False,
             )
     if res.closest:
         c.print("\n[bold]Closest to eligible[/]:")

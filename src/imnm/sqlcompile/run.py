@@ -161,6 +161,8 @@ Q2_TABLE = "imnm_q2"
 
 def materialize_leaves(plan: Plan, src: Source, *, persons: str | None = None) -> None:
     """Compute every leaf for every person once (one scan of each table) and keep it as a table."""
+    if src.staged_as_of != plan.as_of:
+        staging.materialize(src, plan.as_of)
     ctes = leaf_ctes(plan, src, persons=persons)
     src.materialize(
         Q1_TABLE,
@@ -186,7 +188,7 @@ def _deferred(c: Crit) -> str:
     return f"(Q2.c{_cid(c)} IS NULL AND Q2.y{_cid(c)})" if c.python else "FALSE"
 
 
-def group_columns(plan: Plan, g: Group, gi: int, py: PyResults | None) -> list[str]:
+def group_columns(plan: Plan, g: Group, gi: int, py: PyResults | None, *, strings: bool = True) -> list[str]:
     failed = [_failed(c) for c in g.crits]
     missing = [f"({_missing_any(c, py)} AND NOT {_deferred(c)})" for c in g.crits]
     deferred = [_deferred(c) for c in g.crits]
@@ -217,7 +219,7 @@ def group_columns(plan: Plan, g: Group, gi: int, py: PyResults | None) -> list[s
         + ")"
     )
     facts: dict[str, list[str]] = {}
-    for c in g.crits:
+    for c in g.crits if strings else []:
         if c.rule is None:
             continue
         for j, (f, _cond) in enumerate(_expand(c, py)):
@@ -257,19 +259,85 @@ def group_columns(plan: Plan, g: Group, gi: int, py: PyResults | None) -> list[s
     ]
 
 
+BITS = 62  # facts per BIGINT word (the sign bit stays clear)
+
+
+def fact_index(plan: Plan, py: PyResults | None) -> list[str]:
+    """Every fact some criterion may report missing, in a fixed order (bit positions)."""
+    seen: dict[str, None] = {}
+    for c in plan.crits:
+        if c.rule is not None:
+            for f, _cond in _expand(c, py):
+                if f != REVIEW:
+                    seen.setdefault(f)
+    return list(seen)
+
+
+def _mask_words(plan: Plan, g: Group, py: PyResults | None, index: dict[str, int]) -> list[str]:
+    """Per word: the group's missing facts as bits (criteria whose effect is 'missing' only)."""
+    words = max(1, (len(index) + BITS - 1) // BITS)
+    parts: list[list[str]] = [[] for _ in range(words)]
+    for c in g.crits:
+        if c.rule is None:
+            continue
+        for j, (f, _cond) in enumerate(_expand(c, py)):
+            if f == REVIEW:
+                continue
+            i = index[f]
+            bit = 1 << (i % BITS)
+            parts[i // BITS].append(
+                f"(CASE WHEN Q2.c{_cid(c)} IS NULL AND Q2.m{_cid(c)}_{j} THEN {bit} ELSE 0 END)"
+            )
+    return [" | ".join(p) if p else "CAST(0 AS BIGINT)" for p in parts]
+
+
 def screen_sql(plan: Plan, src: Source, py: PyResults | None) -> str:
-    """One row per person × trial (cohort), from the materialized criteria table (one SELECT per trial)."""
+    """One row per person × trial (cohort). The criteria are kept as a table; each trial's missing facts
+    are bit masks (cheap per row), and the readable lists of facts and tests are made once per distinct
+    mask (a small decoding table joined back), so the output stays readable at the cost of integers."""
     cte = q2_cte(plan, plan.crits, py)
     src.materialize(Q2_TABLE, cte[1], plan.comp.params)
+    facts = fact_index(plan, py)
+    index = {f: i for i, f in enumerate(facts)}
+    words = max(1, (len(facts) + BITS - 1) // BITS)
     parts = []
     for gi, g in enumerate(plan.groups):
-        v, pe, f, mi, te, nt, nr, de = (x.rsplit(" AS ", 1)[0] for x in group_columns(plan, g, gi, py))
-        cohort = _p(plan, g.cohort) if g.cohort else "CAST(NULL AS VARCHAR)"
-        parts.append(
-            f"SELECT Q2.person_id, {_p(plan, g.trial)} AS trial, {cohort} AS cohort, {v} AS verdict, {pe} AS pending, "
-            f"{f} AS failed, {mi} AS missing, {te} AS tests, {nt} AS n_tests, {nr} AS n_review, {de} AS deferred FROM {Q2_TABLE} Q2"
+        v, pe, f, _mi, _te, _nt, nr, de = (
+            x.rsplit(" AS ", 1)[0] for x in group_columns(plan, g, gi, py, strings=False)
         )
-    return "\nUNION ALL\n".join(parts)
+        masks = _mask_words(plan, g, py, index)
+        parts.append(
+            f"SELECT Q2.person_id, {gi} AS gi, {v} AS verdict, {pe} AS pending, {f} AS failed, "
+            + ", ".join(f"({m}) AS w{k}" for k, m in enumerate(masks))
+            + f", {nr} AS n_review, {de} AS deferred FROM {Q2_TABLE} Q2"
+        )
+    src.materialize("imnm_q3", "\nUNION ALL\n".join(parts), plan.comp.params)
+    wcols = [f"w{k}" for k in range(words)]
+    decode = []
+    for row in src.execute(f"SELECT DISTINCT {', '.join(wcols)} FROM imnm_q3"):
+        present = [f for f, i in index.items() if int(row[i // BITS]) >> (i % BITS) & 1]
+        tests = list(dict.fromkeys(plan.tests.get(f, "history") for f in present))
+        decode.append((*[int(x) for x in row], ",".join(present), ",".join(tests), len(tests)))
+    src.register(
+        "imnm_decode",
+        [
+            *((w, "BIGINT") for w in wcols),
+            ("missing", "VARCHAR"),
+            ("tests", "VARCHAR"),
+            ("n_tests", "INTEGER"),
+        ],
+        decode,
+    )
+    src.register(
+        "imnm_groups",
+        [("gi", "INTEGER"), ("trial", "VARCHAR"), ("cohort", "VARCHAR")],
+        [(gi, g.trial, g.cohort) for gi, g in enumerate(plan.groups)],
+    )
+    on = " AND ".join(f"D.{w} = Q3.{w}" for w in wcols)
+    return (
+        "SELECT Q3.person_id, G.trial, G.cohort, Q3.verdict, Q3.pending, Q3.failed, D.missing, D.tests, D.n_tests, "
+        f"Q3.n_review, Q3.deferred FROM imnm_q3 Q3 JOIN imnm_groups G ON G.gi = Q3.gi JOIN imnm_decode D ON {on}"
+    )
 
 
 def detail_sql(plan: Plan, src: Source, py: PyResults | None, crits: list[Crit]) -> str:

@@ -90,6 +90,72 @@ def _batches(src: Source, sql: str, params: dict[str, Any], columns: Sequence[st
         yield pa.RecordBatch.from_arrays([pa.array(c) for c in cols], names=list(columns))
 
 
+def export(
+    src: Source,
+    sql: str,
+    params: dict[str, Any],
+    columns: Sequence[str],
+    path: Path,
+    *,
+    progress: Progress = _noop,
+    what: str = "writing",
+    expected: int | None = None,
+) -> int:
+    """Write a query's rows to parquet / csv / jsonl with bounded memory: DuckDB's own parallel writer
+    (COPY, with a progress bar from `query_progress`), else streamed batches through Arrow."""
+    fmt = output_format(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if src.dialect != "duckdb":
+        return write_rows(
+            _batches(src, sql, params, columns),
+            path,
+            on_rows=lambda k: progress(what, k / expected if expected else None),
+        )
+    import threading
+
+    from imnm.adapters.omop.source import _used
+
+    text = src.sql(sql)
+    opts = {
+        "parquet": "FORMAT parquet, COMPRESSION zstd",
+        "csv": "FORMAT csv, HEADER true",
+        "jsonl": "FORMAT json",
+    }[fmt]
+    target = str(path).replace("'", "''")
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(2.0):
+            try:
+                pct = src.con.query_progress()
+            except Exception:  # pragma: no cover - progress is best effort
+                return
+            if pct is not None and pct >= 0:
+                progress(what, min(1.0, pct / 100.0))
+
+    t = threading.Thread(target=poll, daemon=True)
+    t.start()
+    try:
+        src.con.execute(f"COPY ({text}) TO '{target}' ({opts})", _used(text, params, "$"))
+    finally:
+        done.set()
+        t.join()
+    progress(what, 1.0)
+    p = target
+    reader = {
+        "parquet": f"read_parquet('{p}')",
+        "csv": f"read_csv('{p}', header = true)",
+        "jsonl": f"read_json('{p}', format = 'newline_delimited')",
+    }[fmt]
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(str(path)).metadata.num_rows)
+    import duckdb
+
+    return int(duckdb.connect().execute(f"SELECT COUNT(*) FROM {reader}").fetchall()[0][0])
+
+
 def write_rows(batches: Iterator[Any], path: Path, *, on_rows: Callable[[int], None] | None = None) -> int:
     """Stream record batches into parquet / csv / jsonl (bounded memory); returns the row count."""
     import pyarrow as pa
@@ -248,10 +314,17 @@ def screen(
         persons = int(src.execute(f"SELECT COUNT(*) FROM {src.tables['person']}")[0][0])
         total = persons * len(plan.groups)
         progress("screening", 0.0)
-        n = write_rows(
-            _batches(src, screen_sql(plan, src, py), plan.comp.params, SCREEN_COLUMNS),
+        progress("criteria per person", None)
+        sql = screen_sql(plan, src, py)
+        n = export(
+            src,
+            sql,
+            plan.comp.params,
+            SCREEN_COLUMNS,
             target,
-            on_rows=lambda k: progress("screening", k / total if total else 1.0),
+            progress=progress,
+            what="screening",
+            expected=total,
         )
         t3 = time.perf_counter()
         summary = summarize(target, plan)
@@ -340,7 +413,7 @@ def summarize(path: Path, plan: Any) -> dict[str, Any]:
         con.execute(
             "SELECT "
             + ", ".join(
-                f"COUNT(DISTINCT person_id) FILTER (WHERE verdict = 'needs_information' AND contains(',' || tests || ',', ',{t},'))"
+                f"APPROX_COUNT_DISTINCT(person_id) FILTER (WHERE verdict = 'needs_information' AND contains(',' || tests || ',', ',{t},'))"
                 for _k, t in ranked
             )
             + f" FROM {rel}"
@@ -506,11 +579,14 @@ def cases(
     src, _res = open_db(location, engine, memory_limit)
     try:
         plan = case_plan(as_of, chosen_n, chosen_w)
+        from imnm.adapters.omop.staging import materialize
+
+        materialize(src, as_of)
         sql = cases_sql(plan, src, float(chosen_n))
         target = out or Path(tempfile.mkdtemp(prefix="imnm-cases-")) / "cases.parquet"
         output_format(target)
         progress("case finding", None)
-        write_rows(_batches(src, sql, plan.comp.params, CASE_COLUMNS), target)
+        export(src, sql, plan.comp.params, CASE_COLUMNS, target, progress=progress, what="case finding")
         import duckdb
 
         con = duckdb.connect()

@@ -143,6 +143,7 @@ class Source:
     tables: dict[str, str] = field(default_factory=dict)  # omop table -> relation name in the engine
     columns: dict[str, set[str]] = field(default_factory=dict)
     temp: list[str] = field(default_factory=list)
+    staged_as_of: Any = None  # set by staging.materialize: the staged rows are kept as tables for this date
 
     # ---------------------------------------------------------------- SQL
     def sql(self, expression: Any) -> str:

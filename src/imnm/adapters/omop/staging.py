@@ -43,8 +43,46 @@ def _in(values: tuple[str, ...] | list[str]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
+STAGED = (
+    "s_person",
+    "s_meas_unit",
+    "s_lab",
+    "s_ab",
+    "s_body",
+    "s_cond",
+    "s_proc",
+    "s_med",
+    "s_medcls",
+    "s_cov",
+    "s_scalar",
+)
+"""The relations kept as tables by `materialize` (the others are steps towards them)."""
+
+
+def materialize(src: Source, as_of: object) -> None:
+    """Compute the staged relations once (for this evaluation date) and keep them as tables, so every
+    later statement (leaves, quality counts, record documents) reads them instead of the raw tables."""
+    done: list[tuple[str, str]] = []
+    for name, sql in _raw_ctes(src, persons=None):
+        body = "WITH " + ",\n".join(f"{n} AS ({q})" for n, q in done) + "\n" + sql if done else sql
+        if name in STAGED:
+            src.materialize(f"imnm_{name}", body, {"as_of": as_of})
+            done.append((name, f"SELECT * FROM imnm_{name}"))
+        else:
+            done.append((name, sql))
+    src.staged_as_of = as_of
+
+
 def ctes(src: Source, *, persons: str | None = None) -> list[tuple[str, str]]:
-    """The staged relations as (name, DuckDB SQL) pairs. `persons` restricts to a helper table of ids."""
+    """The staged relations as (name, DuckDB SQL) pairs. `persons` restricts to a helper table of ids.
+    After `materialize`, they read the kept tables."""
+    if getattr(src, "staged_as_of", None) is not None:
+        where = f" WHERE person_id IN (SELECT person_id FROM {persons})" if persons else ""
+        return [(n, f"SELECT * FROM imnm_{n}{where}") for n in STAGED]
+    return _raw_ctes(src, persons=persons)
+
+
+def _raw_ctes(src: Source, *, persons: str | None = None) -> list[tuple[str, str]]:
 
     def pf(alias: str = "") -> str:
         col = f"{alias}.person_id" if alias else "person_id"
