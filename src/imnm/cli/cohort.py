@@ -148,12 +148,12 @@ def _print_screen(res: Any) -> None:
         f"[bold]Registry screening[/] — {res.source}, {res.persons:,} persons, as of {res.as_of.isoformat()} ({res.engine})"
     )
     t = Table(show_header=True, header_style="bold", box=None)
-    for col in ("trial", "cohort", "eligible", "needs info", "(review only)", "ineligible"):
-        t.add_column(col, justify="left" if col in ("trial", "cohort") else "right")
+    for col in ("trial", "acronym", "cohort", "eligible", "needs info", "review only", "ineligible"):
+        t.add_column(col, justify="left" if col in ("trial", "acronym", "cohort") else "right", no_wrap=True)
     for row in res.trials:
-        name = row["trial"] + (f" ({row['acronym']})" if row.get("acronym") else "")
         t.add_row(
-            name,
+            row["trial"],
+            row.get("acronym") or "",
             row["cohort"] or "",
             f"{row['eligible']:,}",
             f"{row['needs_information']:,}",
@@ -191,9 +191,13 @@ def _print_screen(res: Any) -> None:
     )
     fb = res.concepts.get("fallbacks") or {}
     if fb:
+        listed = sorted(k for k, v in fb.items() if "listed" in v)
+        named = sorted(k for k, v in fb.items() if "name" in v)
         c.print(
-            f"Concept fallbacks (vocabulary: {res.concepts['vocabulary']}): "
-            + "; ".join(f"{k} {v}" for k, v in sorted(fb.items())),
+            f"Concept sets (vocabulary: {res.concepts['vocabulary']}): {len(listed)} used the listed concept ids "
+            f"(code not in this CONCEPT table), {len(named)} matched drug names (no hierarchy): "
+            + ", ".join(named)
+            + "; details with --json",
             markup=False,
         )
     if res.out:
@@ -245,7 +249,8 @@ def cases_cmd(
     c.print(f"[bold]Case finding[/] — {res.source}, {res.persons:,} persons, as of {res.as_of.isoformat()}")
     c.print(
         f"CK ≥ {res.settings['ck_fold_n']} × ULN on ≥ 2 dates, washout {res.settings['statin_washout_weeks']} weeks: "
-        f"{res.hits:,} hits, {res.possible:,} possible (need more information)",
+        f"{res.hits:,} hits; {res.possible:,} possible (open: no CK or a single CK date), "
+        f"of which {res.possible_high_ck:,} already have one CK ≥ N × ULN (a repeat CK settles it)",
         markup=False,
     )
     for h in res.top:

@@ -422,7 +422,8 @@ def summarize(path: Path, plan: Any) -> dict[str, Any]:
         else []
     )
     tests = [
-        {"test": t, "person_trials": k, "persons": int(p)} for (k, t), p in zip(ranked, persons, strict=True)
+        {"test": t, "person_trials": k, "persons_approx": int(p)}
+        for (k, t), p in zip(ranked, persons, strict=True)
     ]
     closest = [
         {
@@ -453,6 +454,7 @@ class CasesResult:
     persons: int
     hits: int
     possible: int
+    possible_high_ck: int
     out: str | None
     top: list[dict[str, Any]]
     settings: dict[str, str]
@@ -467,6 +469,7 @@ class CasesResult:
             "persons": self.persons,
             "hits": self.hits,
             "possible": self.possible,
+            "possible_with_one_high_ck": self.possible_high_ck,
             "out": self.out,
             "top_hits": self.top,
             "tests_to_order": self.tests_to_order,
@@ -601,6 +604,15 @@ def cases(
             if target.stat().st_size
             else 0
         )
+        repeat = (
+            int(
+                con.execute(
+                    f"SELECT COUNT(*) FROM {rel} WHERE status = 'possible' AND ck_dates_at_n >= 1"
+                ).fetchall()[0][0]
+            )
+            if target.stat().st_size
+            else 0
+        )
         top = []
         if hits:
             cols = [
@@ -628,6 +640,7 @@ def cases(
             persons=persons,
             hits=hits,
             possible=possible,
+            possible_high_ck=repeat,
             out=str(out) if out else None,
             top=top,
             settings={"ck_fold_n": chosen_n, "statin_washout_weeks": chosen_w},

@@ -233,8 +233,25 @@ class Source:
         if self.dialect == "duckdb":
             self.con.execute(f"CREATE OR REPLACE TABLE main.{name} ({cols})")  # visible to cursors too
             if rows:
-                marks = ", ".join("?" for _ in columns)
-                self.con.executemany(f"INSERT INTO {name} VALUES ({marks})", [list(r) for r in rows])
+                import pyarrow as pa
+
+                arrow_type = {
+                    "BIGINT": pa.int64(),
+                    "INTEGER": pa.int32(),
+                    "DOUBLE": pa.float64(),
+                    "VARCHAR": pa.string(),
+                    "BOOLEAN": pa.bool_(),
+                    "DATE": pa.date32(),
+                }
+                data = pa.table(
+                    {
+                        c: pa.array([r[i] for r in rows], type=arrow_type[t])
+                        for i, (c, t) in enumerate(columns)
+                    }
+                )
+                self.con.register("imnm_arrow_in", data)
+                self.con.execute(f"INSERT INTO {name} SELECT * FROM imnm_arrow_in")
+                self.con.unregister("imnm_arrow_in")
         elif self.dialect == "postgres":
             pg_cols = ", ".join(f"{c} {_pg_type(t)}" for c, t in columns)
             with self.con.cursor() as cur:
@@ -296,7 +313,9 @@ def open_source(location: str | Path, *, engine: str = "duckdb", memory_limit: s
         raise _bad(
             text, "no such file or folder", "give a folder of OMOP tables, a .zip, a .duckdb file or a URL"
         )
+    shown = None
     if path.is_file() and path.suffix.lower() == ".zip":
+        shown = f"zip {path.name}"
         path = unpack_zip(path)
     if engine == "postgres":
         raise _bad(
@@ -322,9 +341,14 @@ def open_source(location: str | Path, *, engine: str = "duckdb", memory_limit: s
             f"no {', '.join(t.upper() for t in missing)} table found",
             "the folder needs PERSON.csv or person.parquet",
         )
-    if engine == "spark":
-        return _open_spark_folder(path, files)
-    return _open_duckdb_folder(path, files, memory_limit)
+    src = (
+        _open_spark_folder(path, files)
+        if engine == "spark"
+        else _open_duckdb_folder(path, files, memory_limit)
+    )
+    if shown:
+        src.description = shown + (" on Spark" if engine == "spark" else "")
+    return src
 
 
 def _bad(value: str, message: str, fix: str) -> InputError:
@@ -332,9 +356,20 @@ def _bad(value: str, message: str, fix: str) -> InputError:
 
 
 def _duckdb(memory_limit: str | None) -> Any:
+    """An engine connection. With a memory limit the working tables live in a temporary database file,
+    so DuckDB's buffer manager can keep the resident set under the limit (large registries)."""
     import duckdb
 
-    con = duckdb.connect(config={"memory_limit": memory_limit} if memory_limit else {})
+    if memory_limit:
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="imnm-duckdb-")
+        con = duckdb.connect(
+            os.path.join(folder, "work.duckdb"),
+            config={"memory_limit": memory_limit, "temp_directory": folder},
+        )
+    else:
+        con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
     return con
 
