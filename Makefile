@@ -15,7 +15,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[plot]"  # plots (imnm activity --plot) work after make run
 	$(BIN)/python -m compileall -q src  # bytecode for a fast cold start (even with PYTHONDONTWRITEBYTECODE)
 	touch $@
 
@@ -37,6 +37,7 @@ run: $(STAMP)
 	$(BIN)/imnm activity examples/anti-srp-grades-haq.yaml
 	$(BIN)/imnm response examples/anti-srp-grades-haq.yaml
 	$(BIN)/imnm trials examples/anti-hmgcr.yaml --as-of $(AS_OF)
+	@echo "What next: .venv/bin/imnm --help (or . .venv/bin/activate, then imnm screen to answer the screener)."
 
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check src tests bench
@@ -55,6 +56,7 @@ test: lint typecheck unit
 
 bench: $(DEVSTAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/cds.py
 	$(BIN)/python bench/cohort.py    # OMOP registry screening, 1 M persons (see README for 10 M)
 
 clean:

@@ -1,6 +1,7 @@
-"""Where the shared reference material is (`../shared`, else /work/shared; `IMNM_SHARED` overrides).
+"""Where the shared reference material (../shared) is: IMNM_SHARED, else the sibling folder, else /work/shared.
 
-A missing folder is a test failure with a clear message, never a skip."""
+A missing folder is a test failure with a clear message, never a skip.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +11,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-_DEFAULT = ROOT.parent / "shared"
-SHARED = Path(os.environ.get("IMNM_SHARED", _DEFAULT if _DEFAULT.exists() else "/work/shared"))
+
+
+def _find() -> Path:
+    env = os.environ.get("IMNM_SHARED")
+    if env:
+        return Path(env)
+    sibling = ROOT.parent / "shared"
+    return sibling if sibling.exists() else Path("/work/shared")
+
+
+SHARED = _find()
 
 
 def shared(*parts: str) -> Path:

@@ -1,4 +1,5 @@
-"""The command line, run as a user would (a real subprocess): exit codes, JSON, no tracebacks."""
+"""The command line: exit codes, JSON, no tracebacks (run in process; `test_cli_smoke.py` runs every
+command once as a real subprocess)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import DATA, EXAMPLES, ROOT
+from tests.conftest import DATA, EXAMPLES, ROOT, CliResult, run_cli
 
 IMNM = [sys.executable, "-m", "imnm.cli.main"]
 
 
-def imnm(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*IMNM, *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
+def imnm(*args: str) -> CliResult:
+    return run_cli(*args)
+
+
+def imnm_process(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`imnm ARGS...` as a real subprocess (what a user runs)."""
+    return subprocess.run([*IMNM, *args], capture_output=True, text=True, cwd=ROOT, timeout=60, input=stdin)
 
 
 def test_validate_example_ok() -> None:

@@ -15,6 +15,7 @@ it never shows a traceback for bad input.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -38,7 +39,9 @@ class Problem:
 
     def as_dict(self) -> dict[str, object]:
         value = self.value
-        if not isinstance(value, str | int | float | bool | type(None)):
+        if isinstance(value, float) and not math.isfinite(value):  # keep JSON output valid
+            value = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+        elif not isinstance(value, str | int | float | bool | type(None)):
             value = repr(value)
         return {
             "file": self.file,

@@ -45,9 +45,14 @@ def synthetic_record(rng: random.Random, index: int = 0) -> dict[str, Any]:
     if subtype == "DM":
         findings["heliotrope_rash"] = True
     rec["findings"] = findings
+    statin_start = max(date(2015, 1, 1), birth + timedelta(days=365))  # never before birth
     rec["exposures"] = {
         "statin": rng.choice(
-            ["never", "current", {"status": "past", "start": "2015-01-01", "stop": onset.isoformat()}]
+            [
+                "never",
+                "current",
+                {"status": "past", "start": statin_start.isoformat(), "stop": onset.isoformat()},
+            ]
         )
     }
     labs = []

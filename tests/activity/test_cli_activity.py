@@ -259,12 +259,11 @@ def test_plot_png_and_svg(tmp_path: Path) -> None:
 def test_plot_reads_back_with_matplotlib(tmp_path: Path) -> None:
     import matplotlib.image as mpimg
 
-    from imnm.activity.measures import visit_measures
+    from imnm import services
     from imnm.activity.plot import plot_activity
-    from imnm.record.load import load_record
 
-    rec = load_record(EXAMPLES / "anti-srp-grades-haq.yaml")
-    out = plot_activity(rec, visit_measures(rec), tmp_path / "p.png")
+    result = services.activity(services.load_patient(EXAMPLES / "anti-srp-grades-haq.yaml"))
+    out = plot_activity(result.facts, list(result.visits), tmp_path / "p.png", title=result.patient_id)
     img = mpimg.imread(out)
     assert img.shape[:2] == (600, 800)
     assert img.std() > 0.01  # not blank

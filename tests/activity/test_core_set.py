@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from imnm.activity import haq, mmt8
 from imnm.errors import RecordError
+from imnm.instruments import haq, mmt8
+from imnm.instruments.core_set import Mmt8
 from imnm.record.load import parse_record
-from imnm.record.model import Mmt8
 
 GROUPS = [
     "neck_flexors",
@@ -171,7 +171,7 @@ def test_haq_needs_six_categories_and_valid_items() -> None:
 
 
 def test_derived_facts_from_grades_items_and_labs() -> None:
-    from imnm.facts import REGISTRY, RecordFacts
+    from imnm.facts import RecordFacts
     from tests.conftest import AS_OF
 
     grades = dict(zip(GROUPS, [6, 7, 9, 10, 5, 6, 8, 10], strict=True))
@@ -193,7 +193,7 @@ def test_derived_facts_from_grades_items_and_labs() -> None:
             ],
         }
     )
-    f = RecordFacts(rec, as_of=AS_OF, registry=REGISTRY)
+    f = RecordFacts(rec, as_of=AS_OF)
     assert [o.value for o in f.get("visit.mmt8_80") or ()] == [61]
     assert [o.value for o in f.get("visit.mmt8_150") or ()] == [140]
     assert f.get("visit.mmt8_160") is None

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from imnm.core.evaluate import check, evaluate, shift
 from imnm.core.rules import parse_rule
 from imnm.core.truth import Truth
-from imnm.record.facts import REGISTRY, RecordFacts
+from imnm.facts import REGISTRY, RecordFacts
 from imnm.record.load import parse_record
 from tests.conftest import AS_OF
 

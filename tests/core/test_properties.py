@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from imnm.core import rules as r
 from imnm.core.evaluate import Outcome, evaluate
-from imnm.core.facts import DictFacts, FactSpec, Interval, NumRange, Observation, Registry
+from imnm.core.facts import DictFacts, FactSpec, Interval, NumRange, Observation, OneOf, Registry
 from imnm.core.truth import Truth
 
 AS_OF = date(2026, 1, 15)
@@ -88,7 +88,8 @@ def leaf(full: bool) -> st.SearchStrategy[dict[str, Any]]:
             st.sampled_from(["a", "b", "c"]),
         ),
         st.builds(
-            lambda v: {"compare": {"fact": "e1", "op": "in", "value": v}},
+            lambda op, v: {"compare": {"fact": "e1", "op": op, "value": v}},
+            st.sampled_from(["in", "not_in"]),
             st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3),
         ),
         st.builds(lambda w: {"event": {"fact": "ev1", **({"window": w} if w else {})}}, windows(full)),
@@ -125,7 +126,21 @@ def partial_and_completion(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, A
         v = full["r1"][0].value
         lo, hi = v - draw(st.integers(0, 30)) / 10, v + draw(st.integers(0, 30)) / 10
         partial["r1"] = (Observation(NumRange(lo, hi), needs=("b1",)),)
+    if "e1" not in known and draw(st.booleans()):  # partly known: a set of codes that holds the true one
+        others = draw(st.sets(st.sampled_from(["a", "b", "c"]), min_size=1))
+        codes = frozenset({full["e1"][0].value, *others})
+        if len(codes) > 1:
+            partial["e1"] = (Observation(OneOf(codes), needs=("b2",)),)
     return partial, full
+
+
+@st.composite
+def partial_coverage(draw: st.DrawFn) -> DictFacts:
+    """Events known only over some periods: absence counts as "no" only inside them."""
+    partial, _full = draw(partial_and_completion())
+    starts = draw(st.lists(st.integers(0, 400), max_size=3))
+    periods = tuple(sorted((AS_OF - timedelta(days=d + 30), AS_OF - timedelta(days=d)) for d in starts))
+    return DictFacts(partial, {"ev1": periods})
 
 
 def pairs(a: Outcome, b: Outcome) -> list[tuple[Outcome, Outcome]]:
@@ -209,7 +224,7 @@ FORGETTABLE = [
 
 @given(st.sets(st.sampled_from(FORGETTABLE)), st.integers(0, 2**31))
 def test_forgetting_record_facts_only_makes_results_unknown(forget: set[str], seed: int) -> None:
-    from imnm.record.facts import REGISTRY, RecordFacts
+    from imnm.facts import REGISTRY, RecordFacts
     from imnm.record.load import parse_record
     from imnm.synthetic import synthetic_record
 
@@ -224,3 +239,121 @@ def test_forgetting_record_facts_only_makes_results_unknown(forget: set[str], se
         b = evaluate(node, full_facts, as_of=day, registry=REGISTRY)
         if a.truth is not Truth.UNKNOWN:
             assert a.truth is b.truth, tree
+
+
+# ----------------------------------------------------------------- one evaluator, several modes
+
+
+@given(trees(), partial_coverage())
+def test_every_mode_equals_the_explained_evaluation(tree: dict[str, Any], source: DictFacts) -> None:
+    """Lean (truth + missing), truth-only and shared are policies around the same leaf and junction
+    functions: on random trees over every node kind (const, windows, ranges, code sets, partly covered
+    event lists) they give the explained outcome's answers."""
+    from imnm.core.evaluate import Plan, Run
+
+    node = r.parse_rule(tree)
+    full = evaluate(node, source, as_of=AS_OF, registry=REG)
+    plan = Plan(REG)
+    t, missing = Run(source, AS_OF, REG, plan).assess(node)
+    assert t is full.truth and missing == full.missing
+    quick, needs_facts = Run(source, AS_OF, REG, plan).truth(node)
+    assert quick is full.truth
+    assert needs_facts == any(m.fact != "manual_review" for m in full.missing)
+    shared = Run(source, AS_OF, REG, plan)
+    assert shared.outcome(node, shared=True).as_dict() == full.as_dict()
+    assert shared.outcome(node, shared=True).as_dict() == full.as_dict()  # from the memo
+
+
+# ----------------------------------------------------------------- value expressions (sum, case)
+
+
+def _items(n: int) -> st.SearchStrategy[list[Truth]]:
+    return st.lists(st.sampled_from(list(Truth)), min_size=n, max_size=n)
+
+
+def _const(t: Truth) -> dict[str, str]:
+    return {"const": t.value}
+
+
+@given(
+    st.lists(st.integers(0, 40), min_size=1, max_size=6).flatmap(
+        lambda pts: st.tuples(st.just(pts), _items(len(pts)), st.integers(0, len(pts)))
+    )
+)
+def test_sum_range_is_the_extremes_over_every_completion(case: tuple[list[int], list[Truth], int]) -> None:
+    """A sum's [lo, hi] equals the smallest and largest total over every way the unknown items could
+    turn out (computed by brute force here), with the first `k` items mutually exclusive."""
+    import itertools
+
+    from hypothesis import assume
+
+    from imnm.core.evaluate import Run
+
+    points, truths, k = case
+    group = list(range(min(k, len(points)))) if k > 1 else []
+    assume(sum(truths[i] is Truth.MET for i in group) <= 1)  # exclusive items: at most one is present
+    terms: list[dict[str, Any]] = []
+    if group:
+        terms.append({"one_of": [{"points": points[i] / 10, "when": _const(truths[i])} for i in group]})
+    terms += [
+        {"points": points[i] / 10, "when": _const(truths[i])} for i in range(len(points)) if i not in group
+    ]
+    expr = r.parse_value({"sum": {"terms": terms, "decimals": 1}})
+    got = Run(DictFacts({}), AS_OF, REG).value(expr)
+    unknown = [i for i, t in enumerate(truths) if t is Truth.UNKNOWN]
+    totals = []
+    for bits in itertools.product([False, True], repeat=len(unknown)):
+        present = {i for i, t in enumerate(truths) if t is Truth.MET} | {
+            i for i, b in zip(unknown, bits, strict=True) if b
+        }
+        if group and len(present & set(group)) > 1:
+            continue  # exclusive items: at most one of the group is present
+        total = sum(points[i] for i in present)
+        totals.append(total)
+    assert got.lo == min(totals) / 10 and got.hi == max(totals) / 10
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(list(Truth)), st.sampled_from(["a", "b", "c"])), min_size=1, max_size=4
+    ),
+    st.sampled_from(["a", "b", "c", None]),
+)
+def test_ordered_case_gives_exactly_the_values_some_completion_gives(
+    branches: list[tuple[Truth, str]], otherwise: str | None
+) -> None:
+    import itertools
+
+    from imnm.core.evaluate import Run
+
+    expr = r.parse_value(
+        {
+            "case": {
+                "branches": [{"when": _const(t), "then": {"value": v}} for t, v in branches],
+                "else": {"value": otherwise},
+            }
+        }
+    )
+    got = Run(DictFacts({}), AS_OF, REG).value(expr)
+    unknown = [i for i, (t, _v) in enumerate(branches) if t is Truth.UNKNOWN]
+    possible: set[str | None] = set()
+    for bits in itertools.product([False, True], repeat=len(unknown)):
+        settled = {i: b for i, b in zip(unknown, bits, strict=True)}
+        value: str | None = otherwise
+        for i, (t, v) in enumerate(branches):
+            if t is Truth.MET or settled.get(i):
+                value = v
+                break
+        possible.add(value)
+    assert got.codes == frozenset(possible)
+
+
+@given(trees(), partial_coverage())
+def test_complete_coverage_only_settles_results(tree: dict[str, Any], source: DictFacts) -> None:
+    """Learning that an event list is complete at all times never unsettles a result."""
+    node = r.parse_rule(tree)
+    partly = evaluate(node, source, as_of=AS_OF, registry=REG)
+    complete = evaluate(node, DictFacts(source.data), as_of=AS_OF, registry=REG)
+    for x, y in pairs(partly, complete):
+        if x.truth is not Truth.UNKNOWN:
+            assert y.truth is x.truth, (x.text, x.truth, y.truth)

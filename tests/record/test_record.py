@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
-from imnm.core.settings import Settings
 from imnm.errors import RecordError
+from imnm.facts import RecordFacts
 from imnm.io.yaml import read_document
-from imnm.record.facts import RecordFacts
 from imnm.record.load import load_record, parse_record
+from imnm.settings import Settings
 from tests.conftest import AS_OF, DATA, EXAMPLES
 
 
@@ -104,9 +104,16 @@ def test_ck_fold_uses_the_reporting_labs_uln_and_units(example_record) -> None: 
     assert [o.value for o in fold] == [35.0, 40.0, pytest.approx(35 / 3.3, abs=1e-3)]
 
 
-def test_missing_uln_leaves_fold_unknown_unless_a_default_is_chosen() -> None:
+def test_missing_uln_gives_a_fold_range_unless_another_policy_is_chosen() -> None:
+    from imnm.core.facts import NumRange
+
     rec = parse_record({"id": "x", "sex": "male", "labs": [{"test": "ck", "value": 3800.0, "unit": "U/L"}]})
-    assert RecordFacts(rec, as_of=AS_OF).get("lab.ck.fold") is None
+    # default (issue 9 item 6): the documented adult ULNs 135-810 U/L (ck.yaml, clinical.md §5.1)
+    ranged = RecordFacts(rec, as_of=AS_OF).get("lab.ck.fold")
+    assert ranged is not None and ranged[0].value == NumRange(round(3800 / 810, 3), round(3800 / 135, 3))
+    assert ranged[0].note and "135 U/L" in ranged[0].note and "810 U/L" in ranged[0].note
+    none = Settings(default_uln="none")
+    assert RecordFacts(rec, as_of=AS_OF, settings=none).get("lab.ck.fold") is None
     fold = RecordFacts(rec, as_of=AS_OF, settings=Settings(default_uln="by_sex_common_lab")).get(
         "lab.ck.fold"
     )

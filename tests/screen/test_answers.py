@@ -106,7 +106,11 @@ def test_dump_round_trips(tmp_path: Path) -> None:
 
 
 def test_question_ids_are_the_model_fields() -> None:
-    assert QUESTION_IDS[0] == "age" and "ck_value" in QUESTION_IDS and len(QUESTION_IDS) == 20
+    assert (
+        QUESTION_IDS[:2] == ("answering_for", "age")
+        and "ck_value" in QUESTION_IDS
+        and len(QUESTION_IDS) == 21
+    )
 
 
 def test_a_high_ck_value_without_known_high_ck_is_refused() -> None:

@@ -1,25 +1,26 @@
-"""`imnm screen` run as a user would (a real subprocess): the interview end to end, files, JSON, errors."""
+"""`imnm screen`: the interview end to end, files, JSON, errors (in process; the real process is run in
+tests/test_cli_smoke.py and the pseudo-terminal tests)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 from imnm.io.yaml import load_yaml_text
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, CliResult, run_cli
 
 IMNM = [sys.executable, "-m", "imnm.cli.main"]
 KEYS = {"level", "reasons", "tests_to_expect", "specialists", "notes", "unanswered_that_matter"}
 
 
-def imnm(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*IMNM, *args], capture_output=True, text=True, cwd=ROOT, timeout=60, input=stdin)
+def imnm(*args: str, stdin: str | None = None) -> CliResult:
+    return run_cli(*args, stdin=stdin)
 
 
 # Replies in interview order; skipped questions get no line.
 TYPICAL = [
+    "1",  # answering for: myself
     "58",  # age
     "y",  # stairs
     "y",  # chair
@@ -37,7 +38,8 @@ TYPICAL = [
     "3",  # red yeast rice: never
     "3",  # oyster mushrooms: never
     "y",  # known high CK -> the CK value is asked
-    "7,000",  # CK value
+    "7,000",  # CK value: read back ("Did you mean 7000?")
+    "y",  # ... yes
     "n",  # family history
 ]
 
@@ -67,7 +69,7 @@ def test_interview_end_to_end_matches_the_saved_file(tmp_path: Path) -> None:
 
 
 def test_interview_skips_follow_ups_without_weakness_and_text_output(tmp_path: Path) -> None:
-    replies = ["35", "n", "n", "n", "n", "n", "n", "n", "n", "n", "n", "3", "3", "3", "n", "n"]
+    replies = ["1", "35", "n", "n", "n", "n", "n", "n", "n", "n", "n", "n", "3", "3", "3", "n", "n"]
     saved = tmp_path / "none.yaml"
     p = imnm("screen", "--save", str(saved), stdin="\n".join(replies) + "\n")
     assert p.returncode == 0, p.stderr
@@ -80,17 +82,17 @@ def test_interview_skips_follow_ups_without_weakness_and_text_output(tmp_path: P
 
 
 def test_interview_reasks_a_bad_reply_and_uses_child_wording() -> None:
-    replies = ["9", "maybe", "y"] + [""] * 30
+    replies = ["2", "9", "maybe", "y"] + [""] * 30  # a parent answering for a 9-year-old
     p = imnm("screen", "--json", stdin="\n".join(replies) + "\n")
     assert p.returncode == 0, p.stderr
-    assert "Please type y for yes or n for no" in p.stderr
-    assert "Is it hard for the child to get up from the floor?" in p.stderr
+    assert "Please type yes or no (y or n)" in p.stderr
+    assert "Is it hard for your child to get up from the floor?" in p.stderr
     res = json.loads(p.stdout)
     assert res["level"] == "soon"  # weakness known, the rest don't know
 
 
 def test_interview_with_input_ending_early_is_a_clear_error() -> None:
-    p = imnm("screen", stdin="58\ny\n")
+    p = imnm("screen", stdin="1\n58\ny\n")
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert "trouble_rising_from_chair" in p.stderr and "ended" in p.stderr
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from imnm import knowledge
 from imnm.errors import KnowledgeError
 from imnm.screen.answers import EXPOSURE_VALUES, ONSET_VALUES, QUESTION_IDS, parse_answers
-from imnm.screen.interview import parse_reply
+from imnm.screen.interview import Confirm, parse_reply
 from imnm.screen.screener import build_screener, load_screener, screen, should_ask
 from tests.conftest import AS_OF
 
@@ -29,6 +29,8 @@ def _answer(qid: str) -> st.SearchStrategy[Any]:
         return st.sampled_from([DK, *ONSET_VALUES])
     if qid in ("statin", "red_yeast_rice", "oyster_mushrooms"):
         return st.sampled_from([DK, *EXPOSURE_VALUES])
+    if qid == "answering_for":
+        return st.sampled_from([DK, "self", "someone_else"])
     return st.sampled_from([DK, True, False])
 
 
@@ -120,7 +122,8 @@ def test_parse_reply() -> None:
     assert parse_reply(q["dark_urine"], "", texts) is None
     assert parse_reply(q["onset"], "3", texts) == "months"
     assert parse_reply(q["onset"], "years", texts) == "years"
-    assert parse_reply(q["ck_value"], "12,500", texts) == 12500.0
+    confirm = parse_reply(q["ck_value"], "12,500", texts)  # read back, never used unconfirmed
+    assert isinstance(confirm, Confirm) and confirm.if_yes == 12500.0 and "12500" in confirm.prompt
     for qid, reply in (("dark_urine", "maybe"), ("onset", "9"), ("age", "old"), ("age", "200")):
         with pytest.raises(ValueError):
             parse_reply(q[qid], reply, texts)

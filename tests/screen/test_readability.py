@@ -11,6 +11,11 @@ level titles and advice, reasons, notes, specialists, headings, hints and prompt
 plain_name / plain_description of every test the screener lists (tests.yaml). Short fragments
 (labels, names, answer choices) are not sentences, and Flesch–Kincaid is meaningless for one or
 two words; each is scored inside the sentence the person sees it in (a heading with what follows it).
+
+Not scored: the technical terms a person needs in order to ask for something, which come with a plain
+name or explanation that is scored (a specialist's `term`, "paediatric rheumatologist", shown after
+its plain name "Rheumatologist for children"; the statin names shown under the statin question).
+They are checked to be short terms, not sentences.
 """
 
 from __future__ import annotations
@@ -62,6 +67,10 @@ def patient_facing() -> list[tuple[str, str]]:
     for sp in s.specialists:
         add(f"specialists.{sp['id']}.name", f"Ask to see a {sp['name'].lower()}.")
         add(f"specialists.{sp['id']}.text", sp["text"])
+    for q in s.questions:
+        for variant in (q.text_carer, q.text_self_child):
+            if variant:
+                add(f"questions.{q.id}.text (variant)", variant)
     for key, text in data["texts"].items():
         # a heading or lead-in ending in ':' is read together with what follows it
         add(f"texts.{key}", f"{text} {s.levels['soon'].title}." if text.endswith(":") else text)
@@ -84,6 +93,17 @@ def test_every_patient_facing_sentence_is_grade_8_or_lower() -> None:
         if _grade(sentence) > MAX_GRADE
     ]
     assert not too_hard, "\n".join(f"{w}: grade {g}: {s}" for w, s, g in too_hard)
+
+
+def test_exempt_terms_are_short_terms_with_a_plain_name() -> None:
+    s = load_screener()
+    for sp in s.specialists:
+        if sp["term"] == sp["name"]:
+            continue  # no separate term: the name itself is scored
+        assert len(sp["term"].split()) <= 3 and not sp["term"].endswith(".")
+        assert sp["name"] == sp["term"] or _grade(f"Ask to see a {sp['name'].lower()}.") <= MAX_GRADE
+    for q in s.questions:
+        assert all(len(x.split()) == 1 for x in q.examples)
 
 
 def test_the_check_can_fail() -> None:

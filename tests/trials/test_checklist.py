@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from imnm.facts import RecordFacts
 from imnm.record.load import parse_record
 from imnm.trials.checklist import checklist
 from imnm.trials.load import catalog
+from tests.conftest import AS_OF
 from tests.trials.patients import DROP, imnm_patient, with_
 
 BY_ID = {t.id: t for t in catalog()}
@@ -13,7 +15,7 @@ BY_ID = {t.id: t for t in catalog()}
 def _items(trial_id: str, data: dict[str, object], cohort: int | None = None) -> dict[str, object]:
     t = BY_ID[trial_id]
     co = t.cohorts[cohort] if cohort is not None else None
-    return {i.assessment: i for i in checklist(t, parse_record(data), co)}
+    return {i.assessment: i for i in checklist(t, RecordFacts(parse_record(data), as_of=AS_OF), co)}
 
 
 def test_zilucoplan_asks_for_antibodies_ck_and_mmt8_only() -> None:
@@ -47,7 +49,11 @@ def test_checklist_counts_only_results_known_by_as_of() -> None:
     from tests.conftest import EXAMPLES
 
     rec = load_record(EXAMPLES / "anti-hmgcr.yaml")
-    assert patient_has(rec, "ck", date(2024, 4, 20))[:2] == (True, date(2024, 4, 10))
-    assert patient_has(rec, "ck")[:2] == (True, date(2024, 10, 10))
-    assert patient_has(rec, "biopsy", date(2024, 4, 1))[0] is False  # biopsy done 2024-04-02
-    assert patient_has(rec, "antibodies", date(2024, 2, 1))[0] is False
+
+    def has(what: str, day: date = AS_OF) -> tuple[bool, date | None, str]:
+        return patient_has(RecordFacts(rec, as_of=day), what)  # type: ignore[arg-type]
+
+    assert has("ck", date(2024, 4, 20))[:2] == (True, date(2024, 4, 10))
+    assert has("ck")[:2] == (True, date(2024, 10, 10))
+    assert has("biopsy", date(2024, 4, 1))[0] is False  # biopsy done 2024-04-02
+    assert has("antibodies", date(2024, 2, 1))[0] is False

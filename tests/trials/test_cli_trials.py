@@ -37,11 +37,16 @@ def test_json_contract_and_ranking(tmp_path: Path) -> None:
             "checklist",
         ):
             assert key in t
-    order = {"eligible": 0, "needs_information": 1, "ineligible": 2}
-    ranks = [order[t["verdict"]] for t in trials]
-    assert ranks == sorted(ranks)
-    needs = [t for t in trials if t["verdict"] == "needs_information"]
-    assert [len(t["tests_needed"]) for t in needs] == sorted(len(t["tests_needed"]) for t in needs)
+    # ranking (issue 9 item 13): open trials first, closed ones apart at the end; within each group the
+    # trials the patient may enter come before ineligible ones
+    groups = {"open": 0, "not_open": 1, "closed": 2}
+    keys = [(groups[t["group"]], t["verdict"] == "ineligible") for t in trials]
+    assert keys == sorted(keys)
+    assert all(
+        t["group"] == "closed"
+        for t in trials
+        if t["status"] in ("COMPLETED", "TERMINATED", "WITHDRAWN", "UNKNOWN")
+    )
     z = next(t for t in trials if t["id"] == "NCT04025632")
     assert z["verdict"] == "eligible" and z["status"] == "TERMINATED" and z["recruiting"] is False
     checklist = {i["assessment"]: i for i in z["checklist"]}

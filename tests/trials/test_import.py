@@ -326,11 +326,16 @@ CK_WINDOW = {"before": "screening"}  # the loader puts in the configured window
             "Females of child-bearing potential who are pregnant, breastfeeding, or are unwilling to practice a highly "
             "effective method of contraception",
             "exclusion",
-            {
-                "any": [
-                    {"is_true": "history.pregnant"},
-                    {"is_true": "history.breastfeeding"},
-                    {"const": "unknown", "label": "contraception plans (clinician to ask)"},
+            {  # issue 9 item 18: "Females of child-bearing potential" limits it to women (as the catalog does)
+                "all": [
+                    {"compare": {"fact": "sex", "op": "==", "value": "female"}},
+                    {
+                        "any": [
+                            {"is_true": "history.pregnant"},
+                            {"is_true": "history.breastfeeding"},
+                            {"const": "unknown", "label": "contraception plans (clinician to ask)"},
+                        ]
+                    },
                 ]
             },
         ),
@@ -346,7 +351,6 @@ def test_recognizer(text: str, kind: Any, rule: dict[str, Any]) -> None:
     ("text", "kind"),
     [
         ("MMT-8 <142", "inclusion"),  # no scale stated
-        ("Oral glucocorticoid (GC) daily dose > 15mg at screening", "exclusion"),
         ("History of anaphylactic reaction to IVIG", "exclusion"),
         (
             "Antibody positivity criteria: Any 1 of the myositis-specific antibodies (MSAs) positive: anti-Mi-2, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from imnm.core.evaluate import evaluate
-from imnm.core.facts import NumRange
+from imnm.core.facts import NumRange, OneOf
 from imnm.core.rules import parse_rule
 from imnm.core.truth import Truth
 from imnm.facts import REGISTRY, RecordFacts
@@ -61,8 +61,12 @@ def test_unknown_items_give_a_range_with_needs() -> None:
     assert obs is not None and isinstance(obs[0].value, NumRange)
     # known: 2.1 + 0.7 + 0.8 = 3.6; unknown no-biopsy items: 1.9 + 0.9 + 3.1 + 2.1 + 3.3 + 0.7 + 3.9 + 1.3
     assert obs[0].value == NumRange(3.6, 20.8)
-    assert "findings.heliotrope_rash" in obs[0].needs
-    assert f.get("eular_acr.category") is None
+    assert "findings.heliotrope_rash" in f.needs("eular_acr.score")  # what would narrow the range
+    # the score range 3.6-20.8 spans every category: the category is one of the four (none excluded)
+    cat = f.get("eular_acr.category")
+    assert cat is not None and cat[0].value == OneOf(
+        frozenset({"not_iim", "possible", "probable", "definite"})
+    )
     rule = parse_rule({"compare": {"fact": "eular_acr.score", "op": ">=", "value": 7.5}})
     out = evaluate(rule, f, as_of=AS_OF, registry=REGISTRY)
     assert out.truth is Truth.UNKNOWN

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from imnm.record.load import parse_record
-from imnm.workup.assess import Assessment, assess
+from imnm.services import assess
+from imnm.workup.assess import Assessment
 from imnm.workup.settings import WorkupSettings
 from tests.conftest import AS_OF
 from tests.workup import records as R
@@ -27,13 +28,18 @@ def test_ck_fold_band_and_trend_on_the_example(example_record: Any) -> None:
     assert "10–100" in ck["context"]
 
 
-def test_ck_without_uln_has_no_fold_and_is_flagged() -> None:
+def test_ck_without_uln_has_a_fold_range_and_is_flagged() -> None:
     rec = R.n3()
     rec["labs"] = [{"test": "ck", "value": 4000, "unit": "U/L"}]
     a = run(rec).as_dict()
-    assert a["interpretation"]["ck"]["results"][0]["fold"] is None
+    row = a["interpretation"]["ck"]["results"][0]
+    assert row["fold"] is None
+    # 4000 U/L over the documented adult ULNs 810 and 135 U/L (ck.yaml): 4.94 to 29.63 × ULN
+    assert (row["fold_min"], row["fold_max"]) == (round(4000 / 810, 2), round(4000 / 135, 2))
     assert any(f["id"] == "ck_without_uln" for f in a["flags"])
-    assert a["enmc"]["classification"] == "unknown"  # CK above ULN is unknown without a ULN
+    # above every documented ULN, so "CK above ULN" is met and the subtype is decided
+    assert a["enmc"]["classification"] == "antibody_negative_imnm"
+    assert run(rec, default_uln="none").enmc.classification == "unknown"
     assert run(rec, default_uln="flat_200").enmc.classification == "antibody_negative_imnm"
 
 

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from imnm.record.load import parse_record
-from imnm.workup.assess import Assessment, assess
+from imnm.services import assess
+from imnm.workup.assess import Assessment
 from imnm.workup.settings import WorkupSettings
 from tests.conftest import AS_OF
 from tests.workup import records as R

@@ -2,30 +2,21 @@
 
 The TIS enzyme measure is the most abnormal one at baseline among CK, aldolase, AST, ALT and
 LDH, compared by fold over each result's ULN (⚠️ choice `enzyme_most_abnormal_by` in
-`tis_2016.yaml`), then that enzyme is followed over time. Values are converted to U/L with the
-factors in `labs.yaml` (1 µkat/L = 60 U/L). The window is the ⚠️ design choice
-`enzyme_visit_window_days` in `core_set.yaml` (default 7 days).
+`tis_2016.yaml`), then that enzyme is followed over time. Values are read from the `lab.<test>`
+facts, already in the canonical unit (U/L); the raw value and the lab's ULN come with them. The
+window is the ⚠️ design choice `enzyme_visit_window_days` in `core_set.yaml` (default 7 days).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from imnm import knowledge
-from imnm.core.quantities import fold_over_uln, to_canonical
-from imnm.record.model import Lab
-from imnm.record.vocabulary import lab_canonical_unit, lab_label, lab_unit_factor
+from imnm.core.facts import FactSource, Observation
+from imnm.core.quantities import fold_over_uln
+from imnm.knowledge.lookups import lab_canonical_unit, lab_label, lab_unit_factor
 
 ENZYMES: tuple[str, ...] = ("ck", "aldolase", "ast", "alt", "ldh")
-
-
-def default_window_days() -> int:
-    for c in knowledge.load("core_set")["choices"]:
-        if c["id"] == "enzyme_visit_window_days":
-            return 0 if c["default"] == "same_day" else int(c["default_window_days"])
-    raise AssertionError("core_set.yaml lacks the enzyme_visit_window_days choice")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,42 +51,43 @@ class EnzymeResult:
         return f"{self.label} from {self.lab_date.isoformat()}, {when}"
 
 
-def _result(lab: Lab, index: int, day: date) -> EnzymeResult:
-    assert lab.date is not None
-    factor = lab_unit_factor(lab.test, lab.unit) or 1.0
+def result(test: str, o: Observation, day: date) -> EnzymeResult:
+    """An enzyme observation (`lab.<test>`) as a result matched to a visit on `day`."""
+    assert o.date is not None and isinstance(o.value, float)
+    raw = o.raw
+    uln = None
+    given = f"{o.value:g} {lab_canonical_unit(test)}"
+    if raw is not None and isinstance(raw.value, int | float):
+        given = f"{raw.value:g} {raw.unit}" if raw.unit else f"{raw.value:g}"
+        if raw.high is not None:
+            factor = lab_unit_factor(test, raw.unit or "") or 1.0
+            uln = raw.high * factor
     return EnzymeResult(
-        lab.test,
-        to_canonical(lab.value, factor),
-        lab_canonical_unit(lab.test),
-        None if lab.uln is None else to_canonical(lab.uln, factor),
-        lab.date,
-        (lab.date - day).days,
-        f"labs[{index}]",
-        f"{lab.value:g} {lab.unit}",
+        test, o.value, lab_canonical_unit(test), uln, o.date, (o.date - day).days, o.source, given
     )
 
 
-def nearest(labs: Sequence[Lab] | None, test: str, day: date, window_days: int) -> EnzymeResult | None:
+def nearest(facts: FactSource, test: str, day: date, window_days: int) -> EnzymeResult | None:
     """The result of `test` on `day`, else the nearest within `window_days` (earlier wins a tie)."""
     best: tuple[int, int, int] | None = None
     found: EnzymeResult | None = None
-    for i, lab in enumerate(labs or ()):
-        if lab.test != test or lab.date is None:
+    for i, o in enumerate(facts.get(f"lab.{test}") or ()):
+        if o.date is None:
             continue
-        off = (lab.date - day).days
+        off = (o.date - day).days
         if abs(off) > window_days:
             continue
         key = (abs(off), 1 if off > 0 else 0, i)
         if best is None or key < best:
-            best, found = key, _result(lab, i, day)
+            best, found = key, result(test, o, day)
     return found
 
 
-def at_visit(labs: Sequence[Lab] | None, day: date, window_days: int) -> dict[str, EnzymeResult]:
+def at_visit(facts: FactSource, day: date, window_days: int) -> dict[str, EnzymeResult]:
     """Every muscle enzyme matched to a visit date."""
     out: dict[str, EnzymeResult] = {}
     for t in ENZYMES:
-        r = nearest(labs, t, day, window_days)
+        r = nearest(facts, t, day, window_days)
         if r is not None:
             out[t] = r
     return out

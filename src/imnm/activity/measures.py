@@ -1,6 +1,7 @@
 """The IMACS core set measures of each visit, their trend, and the TIS between two visits.
 
-Pure functions over a `Record` (no I/O, no clock). Every ⚠️ choice is an `Options` field whose
+Pure functions over the patient's facts (no I/O, no clock): visits are the `visit.*` facts joined by
+the row they came from, enzymes the `lab.*` facts. Every ⚠️ choice is an `Options` field whose
 default comes from the knowledge tables; outputs name the choices they used.
 """
 
@@ -11,11 +12,12 @@ from datetime import date
 from typing import Any, Literal
 
 from imnm.activity import enzymes as enz
-from imnm.activity import haq as haqmod
-from imnm.activity import mmt8 as mmtmod
 from imnm.activity import tis
+from imnm.core.facts import FactSource, Observation
 from imnm.errors import InputError, Problem
-from imnm.record.model import Record, Visit
+from imnm.instruments import haq as haqmod
+from imnm.instruments import mmt8 as mmtmod
+from imnm.instruments.core_set import HaqItems, Mmt8
 
 PopulationOption = Literal["auto", "adult", "juvenile"]
 VAS = ("physician_global", "patient_global", "extramuscular_global")
@@ -37,7 +39,7 @@ class Options:
         return Options(
             self.method or tis.default_method(),
             self.trace or mmtmod.default_trace(),
-            enz.default_window_days() if self.window_days is None else self.window_days,
+            _default_window_days() if self.window_days is None else self.window_days,
             self.enzyme,
             self.population,
             self.missing_rule or tis.default_missing_rule(),
@@ -55,6 +57,12 @@ class Options:
             "zero_or_missing_baseline": r.missing_rule,
             "imacs_doi_worsening_clause": "enabled" if r.worsening_clause else "disabled",
         }
+
+
+def _default_window_days() -> int:
+    from imnm.settings import default_settings
+
+    return default_settings().enzyme_window_days
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,43 +83,62 @@ class VisitMeasures:
     enzymes: dict[str, enz.EnzymeResult]
 
 
-def _visit(i: int, v: Visit, rec: Record, o: Options) -> VisitMeasures:
-    haq_value, haq_source = v.haq_di, ("given" if v.haq_di is not None else None)
-    haq_notes: tuple[str, ...] = ()
-    if v.haq is not None:
-        s = haqmod.score(v.haq)
-        haq_notes = s.notes
-        if haq_value is None and s.value is not None:
-            haq_value, haq_source = s.value, f"from items ({s.answered} categories)"
-    scores = tuple(mmtmod.scores(v.mmt8, o.trace)) if v.mmt8 else ()
-    return VisitMeasures(
-        i,
-        v.date,
-        v.physician_global,
-        v.patient_global,
-        v.extramuscular_global,
-        haq_value,
-        haq_source,
-        haq_notes,
-        scores[0] if scores else None,
-        scores,
-        mmtmod.min_proximal(v.mmt8, o.trace) if v.mmt8 else None,
-        enz.at_visit(rec.labs, v.date, o.window_days or 0),
-    )
+def _by_row(facts: FactSource, name: str) -> dict[str | None, Observation]:
+    """A fact's observations keyed by the row they came from (one visit each)."""
+    return {(o.ref.row if o.ref else o.source): o for o in facts.get(name) or ()}
 
 
-def visit_measures(rec: Record, options: Options | None = None) -> list[VisitMeasures]:
+def _num(o: Observation | None) -> float | None:
+    return o.value if o is not None and isinstance(o.value, float) else None
+
+
+def visit_measures(facts: FactSource, options: Options | None = None) -> list[VisitMeasures]:
     """Every visit's measures, in date order."""
     o = (options or Options()).resolved()
-    out = [_visit(i, v, rec, o) for i, v in enumerate(rec.visits or ())]
+    rows = {k: _by_row(facts, f"visit.{k}") for k in (*VAS, "haq_di.given", "mmt8", "haq")}
+    out = []
+    for i, v in enumerate(facts.get("visit.date") or ()):
+        if v.date is None:
+            continue
+        row = v.ref.row if v.ref else v.source
+        haq_obs = rows["haq"].get(row)
+        haq_value, haq_source = _num(rows["haq_di.given"].get(row)), None
+        if haq_value is not None:
+            haq_source = "given"
+        haq_notes: tuple[str, ...] = ()
+        if haq_obs is not None and isinstance(haq_obs.value, HaqItems):
+            sc = haqmod.score(haq_obs.value)
+            haq_notes = sc.notes
+            if haq_value is None and sc.value is not None:
+                haq_value, haq_source = sc.value, f"from items ({sc.answered} categories)"
+        m_obs = rows["mmt8"].get(row)
+        m = m_obs.value if m_obs is not None and isinstance(m_obs.value, Mmt8) else None
+        scores = tuple(mmtmod.scores(m, o.trace)) if m else ()
+        out.append(
+            VisitMeasures(
+                i,
+                v.date,
+                _num(rows["physician_global"].get(row)),
+                _num(rows["patient_global"].get(row)),
+                _num(rows["extramuscular_global"].get(row)),
+                haq_value,
+                haq_source,
+                haq_notes,
+                scores[0] if scores else None,
+                scores,
+                mmtmod.min_proximal(m, o.trace) if m else None,
+                enz.at_visit(facts, v.date, o.window_days or 0),
+            )
+        )
     return sorted(out, key=lambda m: (m.date, m.index))
 
 
-def population(rec: Record, option: PopulationOption = "auto") -> tuple[tis.Population | None, str]:
+def population(facts: FactSource, option: PopulationOption = "auto") -> tuple[tis.Population | None, str]:
     """Adult or juvenile thresholds: juvenile when onset was before 18 (or as chosen)."""
     if option != "auto":
         return option, f"{option} (chosen)"
-    age = rec.onset_age()
+    obs = facts.get("age_at_onset")
+    age = obs[0].value if obs and isinstance(obs[0].value, float) else None
     if age is None:
         return None, "unknown: age at onset not known (give birth_date and symptom_onset, or age_at_onset)"
     if age < 18:
@@ -259,12 +286,12 @@ def _mmt_pair(b: VisitMeasures, f: VisitMeasures) -> tuple[tis.Pair | None, tupl
 
 
 def _enzyme_pair(
-    rec: Record, b: VisitMeasures, f: VisitMeasures, chosen: FollowedEnzyme, o: Options
+    facts: FactSource, b: VisitMeasures, f: VisitMeasures, chosen: FollowedEnzyme, o: Options
 ) -> tuple[tis.Pair | None, tuple[str, ...]]:
     if chosen.test is None:
         return None, (chosen.why,)
-    rb = enz.nearest(rec.labs, chosen.test, b.date, o.window_days or 0)
-    rf = enz.nearest(rec.labs, chosen.test, f.date, o.window_days or 0)
+    rb = enz.nearest(facts, chosen.test, b.date, o.window_days or 0)
+    rf = enz.nearest(facts, chosen.test, f.date, o.window_days or 0)
     window = f"within {o.window_days} days" if o.window_days else "on the visit date"
     notes = [chosen.why]
     if rb is None or rf is None:
@@ -277,11 +304,16 @@ def _enzyme_pair(
 
 
 def response(
-    rec: Record, *, start: date | None = None, end: date | None = None, options: Options | None = None
+    facts: FactSource,
+    *,
+    patient_id: str,
+    start: date | None = None,
+    end: date | None = None,
+    options: Options | None = None,
 ) -> Response:
     """The TIS between two visits (default: first and last)."""
     o = (options or Options()).resolved()
-    visits = visit_measures(rec, o)
+    visits = visit_measures(facts, o)
     if len(visits) < 2:
         raise InputError(
             [
@@ -291,7 +323,7 @@ def response(
                     "add a baseline and a follow-up visit with the core set measures",
                 )
             ],
-            what=f"record {rec.id}",
+            what=f"record {patient_id}",
         )
     b = _pick(visits, start, "from", visits[0])
     f = _pick(visits, end, "to", visits[-1])
@@ -329,8 +361,8 @@ def response(
     )
     pairs["mmt"], notes["mmt"] = _mmt_pair(b, f)
     chosen = followed_enzyme(b, o)
-    pairs["muscle_enzyme"], notes["muscle_enzyme"] = _enzyme_pair(rec, b, f, chosen, o)
-    pop, basis = population(rec, o.population)
+    pairs["muscle_enzyme"], notes["muscle_enzyme"] = _enzyme_pair(facts, b, f, chosen, o)
+    pop, basis = population(facts, o.population)
     result = tis.score(
         pairs,
         population=pop,
@@ -339,7 +371,7 @@ def response(
         worsening_clause=o.worsening_clause,
         notes=notes,
     )
-    return Response(rec.id, b, f, result, basis, chosen, o)
+    return Response(patient_id, b, f, result, basis, chosen, o)
 
 
 # ---------------------------------------------------------------- activity (every visit, trend)
@@ -422,7 +454,7 @@ def trends(visits: list[VisitMeasures], chosen: FollowedEnzyme) -> list[Trend]:
 
 
 def activity_dict(
-    rec: Record, visits: list[VisitMeasures], chosen: FollowedEnzyme, o: Options
+    patient_id: str, visits: list[VisitMeasures], chosen: FollowedEnzyme, o: Options
 ) -> dict[str, Any]:
     def mmt(s: mmtmod.Mmt8Score) -> dict[str, Any]:
         return {
@@ -436,7 +468,7 @@ def activity_dict(
         }
 
     return {
-        "id": rec.id,
+        "id": patient_id,
         "visits": [
             {
                 "date": v.date,

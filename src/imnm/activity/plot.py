@@ -8,10 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from imnm.activity.measures import VisitMeasures
-from imnm.core.quantities import fold_over_uln, to_canonical
+from imnm.core.facts import FactSource, NumRange
 from imnm.errors import InputError, Problem
-from imnm.record.model import Record
-from imnm.record.vocabulary import lab_unit_factor
 
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 6.0, 100
 CK_LABEL = "CK (× ULN, log scale)"
@@ -22,18 +20,22 @@ def mmt_label(scales: list[int]) -> str:
     return "MMT-8 total (" + ", ".join(f"/{s}" for s in scales) + ")" if scales else "MMT-8 total"
 
 
-def ck_series(rec: Record) -> list[tuple[object, float]]:
-    """Every dated CK result with a ULN, as (date, fold over ULN)."""
+def ck_series(facts: FactSource) -> list[tuple[object, float, float]]:
+    """Every dated CK fold over ULN (the `lab.ck.fold` fact, so the default-ULN choice applies), as
+    (date, low, high): low == high for a reported ULN, a range when the ULN was assumed."""
     out = []
-    for lab in rec.labs or ():
-        if lab.test != "ck" or lab.date is None or lab.uln is None:
+    for o in facts.get("lab.ck.fold") or ():
+        if o.date is None:
             continue
-        factor = lab_unit_factor("ck", lab.unit) or 1.0
-        out.append((lab.date, fold_over_uln(to_canonical(lab.value, factor), to_canonical(lab.uln, factor))))
+        v = o.value
+        if isinstance(v, NumRange):
+            out.append((o.date, v.lo, v.hi))
+        elif isinstance(v, float):
+            out.append((o.date, v, v))
     return sorted(out, key=lambda x: x[0])  # type: ignore[arg-type,return-value]
 
 
-def plot_activity(rec: Record, visits: list[VisitMeasures], out: Path) -> Path:
+def plot_activity(facts: FactSource, visits: list[VisitMeasures], out: Path, *, title: str = "") -> Path:
     """Write the figure to `out` (.png or .svg)."""
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg"):
@@ -63,9 +65,20 @@ def plot_activity(rec: Record, visits: list[VisitMeasures], out: Path) -> Path:
 
     with matplotlib.rc_context({"svg.fonttype": "none"}):
         fig, (ax_ck, ax_mmt) = plt.subplots(2, 1, sharex=True, figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI)
-        ck = ck_series(rec)
+        ck = ck_series(facts)
         if ck:
-            ax_ck.plot([d for d, _ in ck], [f for _, f in ck], "o-", color="tab:red", label="CK × ULN")
+            mids = [(lo * hi) ** 0.5 for _, lo, hi in ck]
+            ax_ck.plot([d for d, _, _ in ck], mids, "o-", color="tab:red", label="CK × ULN")
+            ranged = [(d, lo, hi) for d, lo, hi in ck if hi > lo]
+            if ranged:
+                ax_ck.vlines(
+                    [d for d, _, _ in ranged],
+                    [lo for _, lo, _ in ranged],
+                    [hi for _, _, hi in ranged],
+                    color="tab:red",
+                    alpha=0.5,
+                    label="range (ULN not reported)",
+                )
             ax_ck.set_yscale("log")
             ax_ck.yaxis.set_major_formatter(ticker.FuncFormatter(lambda y, _pos: f"{y:g}"))
             ax_ck.axhline(1.0, color="grey", linestyle="--", linewidth=1, label="upper limit of normal")
@@ -100,7 +113,7 @@ def plot_activity(rec: Record, visits: list[VisitMeasures], out: Path) -> Path:
         ax_mmt.set_xlabel(DATE_LABEL)
         ax_mmt.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))  # type: ignore[no-untyped-call]
         fig.autofmt_xdate()
-        fig.suptitle(f"{rec.id}: CK and MMT-8 over time")
+        fig.suptitle(f"{title}: CK and MMT-8 over time" if title else "CK and MMT-8 over time")
         fig.savefig(out, format=fmt, dpi=DPI)
         plt.close(fig)
     return out

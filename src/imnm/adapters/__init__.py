@@ -1,0 +1,1 @@
+"""Adapters that bring patients from other systems into record documents (and back)."""

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from imnm.cli.common import DISCLAIMER, JsonOpt, console, handle_errors, print_json
+from imnm.cli.common import JsonOpt, console, handle_errors, print_json, table
 from imnm.errors import InputError, Problem
 
 RecordArg = Annotated[Path, typer.Argument(help="A record file (.yaml, .yml or .json).", metavar="FILE")]
@@ -37,14 +37,7 @@ EnzymeOpt = typer.Option(
 )
 
 
-def _bad(option: str, value: object, allowed: tuple[str, ...]) -> InputError:
-    return InputError(
-        [Problem(option, f"{value!r} is not allowed", f"use one of {', '.join(allowed)}", value=value)],
-        what="command line",
-    )
-
-
-def _options(
+def _settings(
     *,
     method: str | None = None,
     trace: str | None = None,
@@ -54,25 +47,22 @@ def _options(
     missing: str | None = None,
     worsening_clause: bool = False,
 ) -> Any:
-    from imnm.activity import enzymes, mmt8, tis
-    from imnm.activity.measures import Options
+    from imnm.cli.common import settings_from
 
-    if method is not None and method not in tis.METHODS:
-        raise _bad("--method", method, tuple(tis.METHODS))
-    if trace is not None and trace not in mmt8.TRACE_OPTIONS:
-        raise _bad("--kendall-trace", trace, mmt8.TRACE_OPTIONS)
-    if enzyme is not None and enzyme not in enzymes.ENZYMES:
-        raise _bad("--enzyme", enzyme, enzymes.ENZYMES)
-    if population not in ("auto", "adult", "juvenile"):
-        raise _bad("--population", population, ("auto", "adult", "juvenile"))
-    if missing is not None and missing not in ("design_rule", "missing_as_zero_points"):
-        raise _bad("--missing", missing, ("design_rule", "missing_as_zero_points"))
     if window is not None and window < 0:
         raise InputError(
             [Problem("--window-days", f"{window} is negative", "use 0 or more days", value=window)],
             what="command line",
         )
-    return Options(method, trace, window, enzyme, population, missing, worsening_clause)  # type: ignore[arg-type]
+    return settings_from(
+        percent_change_method=method,
+        kendall_trace_value=trace,
+        enzyme_window_days=window,
+        enzyme=enzyme,
+        population=population,
+        zero_or_missing_baseline=missing,
+        imacs_doi_worsening_clause="enabled" if worsening_clause else None,
+    )
 
 
 def _date(option: str, value: str | None) -> Any:
@@ -87,12 +77,6 @@ def _date(option: str, value: str | None) -> Any:
             [Problem(option, f"{value!r} is not an ISO date", "write YYYY-MM-DD", value=value)],
             what="command line",
         ) from None
-
-
-def _num(x: float | None, digits: int = 2) -> str:
-    if x is None:
-        return "—"
-    return f"{round(x, digits):g}"
 
 
 def activity(
@@ -111,98 +95,38 @@ def activity(
     as_json: bool = JsonOpt,
 ) -> None:
     """Show every visit's IMACS core set measures (MMT-8, HAQ-DI, global activity, muscle enzyme) and their trend."""
-    from imnm.activity.measures import activity_dict, followed_enzyme, trends, visit_measures
-    from imnm.record.load import load_record
+    from imnm import services
 
-    rec = load_record(file)
-    o = _options(trace=kendall_trace, window=window_days, enzyme=enzyme).resolved()
-    visits = visit_measures(rec, o)
-    chosen = followed_enzyme(visits[0] if visits else None, o)
+    rec = services.load_patient(file)
+    result = services.activity(
+        rec, settings=_settings(trace=kendall_trace, window=window_days, enzyme=enzyme)
+    )
+    visits = list(result.visits)
     if plot is not None:
         from imnm.activity.plot import plot_activity
 
-        plot_activity(rec, visits, plot)
+        plot_activity(result.facts, visits, plot, title=rec.id)
     if as_json:
-        data = activity_dict(rec, visits, chosen, o)
+        data = result.as_dict()
         if plot is not None:
             data["plot"] = str(plot)
         print_json(data)
         return
-    from rich.table import Table
+    from imnm.render.activity import activity as render
 
-    c = console()
-    if not visits:
-        c.print(
-            f"{rec.id}: no visits recorded (add visits with MMT-8, HAQ-DI and global activity).", markup=False
-        )
-        return
-    t = Table(title=f"{rec.id}: disease activity by visit")
-    for col in ("date", "MMT-8", "min prox", "PhGA", "PtGA", "EMA", "HAQ-DI", "enzyme × ULN"):
-        t.add_column(col, no_wrap=col in ("date", "MMT-8"))
-    offsets: list[str] = []
-    for v in visits:
-        if v.mmt is None:
-            mmt = "—"
-        else:
-            s = v.mmt
-            mmt = (
-                (f"{s.total:g}" if s.total is not None else f"{s.lo:g}-{s.hi:g}")
-                + f"/{s.scale}"
-                + (f" {s.side[0].upper()}" if s.side else "")
-                + ("" if s.source == "given total" else "*")
-            )
-        prox = (
-            "—"
-            if v.min_proximal is None
-            else (
-                f"{v.min_proximal[0]:g}"
-                if v.min_proximal[0] == v.min_proximal[1]
-                else f"{v.min_proximal[0]:g}-{v.min_proximal[1]:g}"
-            )
-        )
-        haq = "—" if v.haq is None else f"{v.haq:.2f}" + ("" if v.haq_source == "given" else "*")
-        r = v.enzymes.get(chosen.test or "")
-        if r is None:
-            enzyme_text = "—"
-        else:
-            enzyme_text = f"{r.label} " + (
-                f"{r.fold:.3g}" if r.fold is not None else f"{r.value:g} {r.unit} (no ULN)"
-            )
-            if r.offset_days:
-                enzyme_text += "†"
-                offsets.append(f"{v.date}: {r.where()}")
-        t.add_row(
-            v.date.isoformat(),
-            mmt,
-            prox,
-            _num(v.physician_global),
-            _num(v.patient_global),
-            _num(v.extramuscular_global),
-            haq,
-            enzyme_text,
-        )
-    c.print(t)
-    c.print(
-        "MMT-8: Kendall 0-10 total, side R/L/B(ilateral); min prox: lowest proximal grade; PhGA / PtGA / EMA: "
-        "physician, patient and extramuscular global activity (0-10 cm); HAQ-DI 0-3; "
-        "* computed from per-muscle grades or HAQ items; † lab not on the visit date:",
-        markup=False,
-    )
-    for line in offsets:
-        c.print(f"  † {line}", markup=False)
-    c.print(f"Muscle enzyme followed: {chosen.test or 'none'} — {chosen.why}", markup=False)
-    tr = trends(visits, chosen)
-    if tr:
-        c.print("Trend (first → last recorded):", markup=False)
-        for x in tr:
-            c.print(
-                f"  • {x.measure}: {x.first:.3g} → {x.last:.3g}{(' ' + x.unit) if x.unit else ''} "
-                f"({x.first_date} → {x.last_date}): {x.direction}",
-                markup=False,
-            )
-    if plot is not None:
-        c.print(f"Plot written to {plot}", markup=False)
-    c.print(DISCLAIMER, markup=False)
+    spec, lines = render(result, plot=str(plot) if plot is not None else None)
+    _print(spec, lines)
+
+
+def _print(spec: Any, lines: list[tuple[str, str]]) -> None:
+    from imnm.cli.common import print_lines
+
+    if spec is not None:
+        t = table(*spec.headers, title=spec.title)
+        for row in spec.rows:
+            t.add_row(*row)
+        console().print(t)
+    print_lines(lines)
 
 
 def response(
@@ -252,11 +176,10 @@ def response(
     as_json: bool = JsonOpt,
 ) -> None:
     """Report the 2016 ACR/EULAR Total Improvement Score (TIS) between two visits, with the IMACS definition of improvement."""
-    from imnm.activity.measures import response as compute
-    from imnm.record.load import load_record
+    from imnm import services
 
-    rec = load_record(file)
-    o = _options(
+    rec = services.load_patient(file)
+    settings = _settings(
         method=method,
         trace=kendall_trace,
         window=window_days,
@@ -265,63 +188,14 @@ def response(
         missing=missing,
         worsening_clause=doi_worsening_clause,
     )
-    res = compute(rec, start=_date("--from", from_), end=_date("--to", to), options=o)
-    data = res.as_dict()
+    res = services.response(rec, start=_date("--from", from_), end=_date("--to", to), settings=settings)
     if as_json:
-        print_json(data)
+        print_json(res.as_dict())
         return
-    from rich.table import Table
+    from imnm.render.activity import response as render
 
-    c = console()
-    t = Table(
-        "measure",
-        "baseline",
-        "follow-up",
-        "% change",
-        "band",
-        "points",
-        title=f"{rec.id}: Total Improvement Score, {res.baseline.date} → {res.followup.date}",
-    )
-    for m in res.result.measures.values():
-        t.add_row(
-            m.label,
-            _num(m.baseline, 3),
-            _num(m.followup, 3),
-            "—" if m.percent_change is None else f"{m.percent_change:.1f} %",
-            m.band or "missing",
-            ("—" if m.points is None else f"{m.points:g}") + f" / {m.max_points:g}",
-        )
-    c.print(t)
-    r = res.result
-    if r.tis is not None:
-        c.print(f"TIS {r.tis:g} / 100", markup=False)
-    else:
-        c.print(
-            f"TIS not determined: between {r.tis_min:g} and {r.tis_max:g} (measures missing)", markup=False
-        )
-    if r.category is not None:
-        c.print(f"Improvement: {r.category}", markup=False)
-    else:
-        c.print(f"Improvement: between {r.category_min} and {r.category_max}", markup=False)
-    c.print(f"Population: {res.population_basis}", markup=False)
-    for p, th in data["thresholds"].items():
-        c.print(
-            f"  {p} thresholds: minimal ≥ {th['minimal']:g}, moderate ≥ {th['moderate']:g}, major ≥ {th['major']:g}",
-            markup=False,
-        )
-    c.print(f"Percent change method (⚠️): {r.method} — {data['method_description']}", markup=False)
-    c.print(
-        f"{r.doi.text}: {r.doi.truth.value.replace('_', ' ')}"
-        + (f" (improved ≥ 20 %: {', '.join(r.doi.improved)})" if r.doi.improved else ""),
-        markup=False,
-    )
-    for m in r.measures.values():
-        for n in m.notes:
-            c.print(f"  • {m.label}: {n}", markup=False)
-    for n in data["notes"]:
-        c.print(f"Note: {n}", markup=False)
-    c.print(f"Source: {data['source']}", markup=False)
-    c.print(DISCLAIMER, markup=False)
+    spec, lines = render(res)
+    _print(spec, lines)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,10 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from imnm.cli.common import AsOfOpt, DefaultUlnOpt, JsonOpt, console, handle_errors, parse_as_of, print_json
-from imnm.errors import InputError, Problem
-
-_STYLES = {"h1": "bold underline", "h2": "bold cyan", "text": "", "dim": "dim", "warn": "yellow"}
+from imnm.cli.common import AsOfOpt, DefaultUlnOpt, JsonOpt, handle_errors, parse_as_of, print_json
 
 
 def _opt(flag: str, table_choice: str) -> Any:
@@ -34,7 +31,7 @@ ChoiceOpt: Any = typer.Option(
 def assess(
     file: Annotated[Path, typer.Argument(help="A record file (.yaml, .yml or .json).")],
     as_of: str | None = AsOfOpt,
-    default_uln: str = DefaultUlnOpt,
+    default_uln: str | None = DefaultUlnOpt,
     skin_biopsy_rule: str | None = typer.Option(
         None,
         "--skin-biopsy-rule",
@@ -64,50 +61,25 @@ def assess(
 
     Decision support, not a diagnosis: the treating clinician decides.
     """
-    from imnm.cli.common import settings_from
-    from imnm.record.load import load_record
-    from imnm.workup.assess import assess as run
-    from imnm.workup.settings import WorkupSettings, setting_names
+    from imnm import services
+    from imnm.cli.common import print_lines, settings_from
+    from imnm.render.assess import render
 
-    values: dict[str, str] = {"default_uln": settings_from(default_uln).default_uln}
-    for name, value in (
-        ("skin_or_biopsy_rule", skin_biopsy_rule),
-        ("category_basis", category_basis),
-        ("classification_minimum", classification_minimum),
-        ("enzymes_value", enzymes_value),
-        ("antibody_confirmation", antibody_confirmation),
-        ("biopsy_required_seropositive", biopsy_seropositive),
-        ("both_antibodies_positive", both_antibodies),
-        ("cancer_screening", cancer_screening),
-    ):
-        if value is not None:
-            values[name] = value
-    problems = []
-    for item in choice:
-        key, sep, value = item.partition("=")
-        if not sep or key not in setting_names() or key == "default_uln":
-            problems.append(
-                Problem(
-                    "--choice",
-                    f"{item!r} is not SETTING=OPTION with a known setting",
-                    f"settings: {', '.join(n for n in setting_names() if n != 'default_uln')}",
-                    value=item,
-                )
-            )
-            continue
-        values[key] = value
-    if problems:
-        raise InputError(problems, what="command line")
-    settings = WorkupSettings(**values)
-    record = load_record(file)
-    result = run(record, as_of=parse_as_of(as_of), settings=settings)
+    settings = settings_from(
+        default_uln,
+        choices=choice,
+        skin_or_biopsy_rule=skin_biopsy_rule,
+        category_basis=category_basis,
+        classification_minimum=classification_minimum,
+        enzymes_value=enzymes_value,
+        antibody_confirmation=antibody_confirmation,
+        biopsy_required_seropositive=biopsy_seropositive,
+        both_antibodies_positive=both_antibodies,
+        cancer_screening=cancer_screening,
+    )
+    record = services.load_patient(file)
+    result = services.assess(record, as_of=parse_as_of(as_of), settings=settings)
     if as_json:
         print_json(result.as_dict())
         return
-    from imnm.workup.report import render
-
-    c = console()
-    for style, text in render(result):
-        if style in ("h1", "h2"):
-            c.print()
-        c.print(text, style=_STYLES[style] or None, markup=False)
+    print_lines(render(result))

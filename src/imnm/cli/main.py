@@ -20,12 +20,14 @@ from imnm.cli.common import (
     AsOfOpt,
     DefaultUlnOpt,
     JsonOpt,
+    ascii_fallback,
     console,
     handle_errors,
     parse_as_of,
     print_json,
     report_problems,
     settings_from,
+    table,
 )
 
 app = typer.Typer(
@@ -37,7 +39,31 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-Files = Annotated[list[Path], typer.Argument(help="Record files (.yaml, .yml or .json).", metavar="FILE...")]
+
+def _version(value: bool) -> None:
+    if value:
+        from imnm.version import __version__
+
+        console().print(f"imnm {__version__}", markup=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """IMNM Navigator: decision support for immune-mediated necrotizing myopathy."""
+
+
+Files = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Record files (.yaml, .yml or .json) or FHIR R4 Bundles / NDJSON folders.", metavar="FILE..."
+    ),
+]
 
 
 @app.command()
@@ -72,13 +98,16 @@ def validate(files: Files, as_json: bool = JsonOpt) -> None:
     Exit code 0 when all are valid, 2 when any is not.
     """
     from imnm.errors import InputError
-    from imnm.record.load import load_record
+    from imnm.io.sources import load_patient
+    from imnm.record.checks import override_notes
 
     results: list[dict[str, Any]] = []
     for f in files:
         try:
-            rec = load_record(f)
-            results.append({"file": str(f), "ok": True, "id": rec.id, "problems": []})
+            rec = load_patient(f)
+            results.append(
+                {"file": str(f), "ok": True, "id": rec.id, "problems": [], "overrides": override_notes(rec)}
+            )
         except InputError as exc:
             results.append(
                 {
@@ -98,6 +127,8 @@ def validate(files: Files, as_json: bool = JsonOpt) -> None:
         for r in results:
             if r["ok"]:
                 c.print(f"✔ {r['file']}: valid (id {r['id']})", markup=False)
+                for note in r["overrides"]:
+                    c.print(f"  ⚠️ override: {note}", markup=False)
             else:
                 report_problems(r["_problems"], as_json=False, what=r["file"])
     if bad:
@@ -109,7 +140,7 @@ def validate(files: Files, as_json: bool = JsonOpt) -> None:
 def facts(
     file: Annotated[Path | None, typer.Argument(help="A record file; omit with --list.")] = None,
     as_of: str | None = AsOfOpt,
-    default_uln: str = DefaultUlnOpt,
+    default_uln: str | None = DefaultUlnOpt,
     list_: bool = typer.Option(False, "--list", help="List the fact vocabulary rules can use."),
     as_json: bool = JsonOpt,
 ) -> None:
@@ -135,9 +166,7 @@ def facts(
                 ]
             )
             return
-        from rich.table import Table
-
-        t = Table("fact", "kind", "unit/values", "supplied by")
+        t = table("fact", "kind", "unit/values", "supplied by")
         for s in specs:
             t.add_row(
                 s.name,
@@ -147,10 +176,12 @@ def facts(
             )
         console().print(t)
         return
-    from imnm.record.load import load_record
+    from imnm.io.sources import load_patient
+    from imnm.record.checks import override_notes
 
-    rec = load_record(file)
+    rec = load_patient(file)
     day = parse_as_of(as_of)
+    _refuse_as_of(rec, day, file)
     src = RecordFacts(rec, as_of=day, settings=settings_from(default_uln))
     rows = []
     for s in REGISTRY.specs():
@@ -161,7 +192,8 @@ def facts(
             {
                 "id": rec.id,
                 "as_of": day.isoformat(),
-                "settings": src.context.settings.describe(),
+                "settings": src.context.settings.describe(("default_uln",)),
+                "overrides": override_notes(rec),
                 "facts": {
                     s.name: None
                     if obs is None
@@ -174,9 +206,7 @@ def facts(
             }
         )
         return
-    from rich.table import Table
-
-    t = Table("fact", "value", title=f"{rec.id} as of {day.isoformat()}")
+    t = table("fact", "value", title=f"{rec.id} as of {day.isoformat()}")
     unknown = 0
     for s, obs in rows:
         if obs is None:
@@ -186,27 +216,50 @@ def facts(
         t.add_row(s.name, shown)
     c = console()
     c.print(t)
+    for note in override_notes(rec):
+        c.print(f"⚠️ override: {note}", markup=False)
     c.print(f"{unknown} facts unknown (run with --json to see them all). {DISCLAIMER}", markup=False)
 
 
+def _refuse_as_of(rec: Any, day: Any, file: Path) -> None:
+    """Birth, onset or diagnosis after the evaluation date is an error (imnm.record.checks.check_as_of)."""
+    from imnm.errors import Problem, RecordError
+    from imnm.record.checks import check_as_of
+
+    problems = check_as_of(rec, day)
+    if problems:
+        raise RecordError(
+            [Problem(p.path, p.message, p.fix, p.value, str(file)) for p in problems], what=str(file)
+        )
+
+
 def _plain(value: object) -> object:
-    from imnm.core.facts import Interval, NumRange
+    from imnm.core.facts import Interval, NumRange, OneOf
 
     if isinstance(value, Interval):
         return {"start": value.start, "stop": value.stop, "ongoing": value.ongoing}
     if isinstance(value, NumRange):
         return {"lo": value.lo, "hi": value.hi}
+    if isinstance(value, OneOf):
+        return {"one_of": value.sorted()}
+    dump = getattr(value, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json", exclude_none=True)
     return value
 
 
 def _show(o: Any, unit: str | None) -> str:
-    from imnm.core.facts import Interval, NumRange
+    from imnm.core.facts import Interval, NumRange, OneOf
 
     v = o.value
     if isinstance(v, Interval):
         text = f"{v.start or '?'} to {'ongoing' if v.ongoing else (v.stop or '?')}"
     elif isinstance(v, NumRange):
         text = f"between {v.lo:g} and {v.hi:g}" + (f" {unit}" if unit else "")
+    elif isinstance(v, OneOf):
+        text = "one of " + ", ".join(v.sorted())
+    elif hasattr(v, "model_dump"):
+        text = ", ".join(f"{k}: {x}" for k, x in v.model_dump(exclude_none=True).items())
     elif isinstance(v, float):
         text = f"{v:g}" + (f" {unit}" if unit else "")
     else:
@@ -224,7 +277,7 @@ def rule(
     rule_file: Annotated[Path, typer.Argument(help="A YAML/JSON file holding one rule tree.")],
     record_file: Annotated[Path, typer.Argument(help="A record file.")],
     as_of: str | None = AsOfOpt,
-    default_uln: str = DefaultUlnOpt,
+    default_uln: str | None = DefaultUlnOpt,
     as_json: bool = JsonOpt,
 ) -> None:
     """Evaluate one rule tree against a record: met / not met / unknown, with evidence and missing tests."""
@@ -234,8 +287,9 @@ def rule(
     from imnm.core.rules import Rule, parse_rule
     from imnm.errors import RuleError
     from imnm.facts import REGISTRY, RecordFacts
+    from imnm.io.sources import load_patient
     from imnm.io.yaml import read_document
-    from imnm.record.load import load_record, problems_from
+    from imnm.record.load import problems_from
 
     data = read_document(rule_file)
     try:
@@ -243,8 +297,9 @@ def rule(
     except ValidationError as exc:
         raise RuleError(problems_from(exc, Rule, file=str(rule_file)), what=str(rule_file)) from None
     require_valid(node, REGISTRY, file=str(rule_file))
-    rec = load_record(record_file)
+    rec = load_patient(record_file)
     day = parse_as_of(as_of)
+    _refuse_as_of(rec, day, record_file)
     out = evaluate(
         node, RecordFacts(rec, as_of=day, settings=settings_from(default_uln)), as_of=day, registry=REGISTRY
     )
@@ -268,7 +323,7 @@ def rule(
 
 
 register_activity(app)  # imnm activity, imnm response (src/imnm/cli/activity.py)
-from imnm.screen.cli import screen as _screen  # noqa: E402  (issue 3: patient screener)
+from imnm.cli.screen import screen as _screen  # noqa: E402  (issue 3: patient screener)
 
 app.command(name="screen")(_screen)
 app.command("assess")(
@@ -277,12 +332,15 @@ app.command("assess")(
 from imnm.cli.trials import register as register_trials  # noqa: E402  (issue 6: trials)
 
 register_trials(app)
+from imnm.cli.fhir import register as register_fhir  # noqa: E402  (issue 14: FHIR in and out)
+
+register_fhir(app)
 from imnm.cli.cohort import register as register_cohort  # noqa: E402  (issue 13: OMOP registry screening)
 
 register_cohort(app)
 
 # --help lists the commands in the order of the care path, then the record and rule tools.
-_ORDER = ("screen", "assess", "activity", "response", "trials", "validate", "facts", "rule", "schema")
+_ORDER = ("screen", "assess", "activity", "response", "trials", "validate", "facts", "rule", "schema", "fhir")
 
 
 def _order_key(info: Any) -> int:
@@ -295,6 +353,7 @@ app.registered_commands.sort(key=_order_key)
 
 def run() -> None:
     """Console-script entry point."""
+    ascii_fallback()  # a terminal that cannot show ✔ ≥ → gets OK >= -> (also in --help)
     app()
 
 

@@ -1,31 +1,50 @@
-"""Evaluate a rule tree against a patient's facts, in Kleene three-valued logic.
+"""Evaluate rule trees and value expressions against a patient's facts, in Kleene three-valued logic.
 
-`evaluate(rule, facts, as_of=..., registry=...)` returns an `Outcome` for every node: its
-truth, the evidence used (fact, value, date, where it came from, any assumption) and, when it
-is unknown, the missing facts with the test or question that supplies each. Nothing here reads
-the clock: `as_of` is the date the rule is evaluated at.
+One evaluator. Rule trees are compiled once per rule set into a `Plan` (a tree of `CNode`s holding
+each node's kind, children, comparison target in canonical units and a structural key). Over that
+plan there is **one leaf function** (`leaf`: a comparison or event against the facts, giving truth,
+the observations used and — when asked — what is missing) and **one junction step** (`combine`: the
+Kleene connective of `all` / `any` / `not` / `at_least`). Everything else is a reporting and caching
+policy around them, all on a `Run` (one patient's facts at one date):
 
-`imnm.core.fast` compiles the same trees for truth-and-missing-only evaluation (used to check
-one patient against a whole trial catalog); it shares this module's helpers.
+| mode | returns | used by |
+|---|---|---|
+| `Run.outcome(node)` | `Outcome` tree: truth, evidence, missing facts, children, text | explanations, the work-up (`shared`: each distinct node once per run) |
+| `Run.assess(node)` | (truth, missing facts) | trial criteria, missing-test lists |
+| `Run.truth(node)` | (truth, whether an unknown rests on a missing fact) | verdicts across a whole catalog |
+| `Run.value(expr)` | a `ValueResult` (a number range or a set of codes) with what is missing | rule-defined facts (scores, categories) |
 
-`check(rule, registry)` lists every way a rule does not fit the fact vocabulary (unknown fact,
-wrong unit, operator that does not fit the fact's kind, window on an undated fact), so rule
-files fail at load time, not at evaluation time.
+Leaf results are shared by structurally equal leaves within a run, whatever the mode. Nothing here
+reads the clock: `as_of` is the date rules are evaluated at. `check(rule, registry)` lists every way
+a rule does not fit the fact vocabulary, so rule files fail at load time, not at evaluation time.
 """
 
 from __future__ import annotations
 
 import calendar
-import functools
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from imnm.core import rules as r
-from imnm.core.facts import FactSource, FactSpec, Interval, NumRange, Observation, Registry
+from imnm.core.facts import (
+    FactSource,
+    FactSpec,
+    Interval,
+    NumRange,
+    Observation,
+    OneOf,
+    Period,
+    Registry,
+    covered,
+)
 from imnm.core.quantities import rule_unit_factor
 from imnm.core.truth import Truth, and_, at_least, not_, or_
 from imnm.errors import Problem, RuleError
+
+MAX_SHIFT_DAYS = 200 * 366
+"""The longest window any rule may span (documented limit: 200 years)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +78,9 @@ class Missing:
     def __str__(self) -> str:
         extra = f" ({self.detail})" if self.detail else ""
         return f"{self.fact} ← {self.ask}{extra}"
+
+
+REVIEW = Missing("manual_review", "manual review", "review by a clinician", "manual_review")
 
 
 class Outcome:
@@ -159,19 +181,24 @@ def dedupe_missing(items: Sequence[Missing]) -> tuple[Missing, ...]:
 
 
 def shift(day: date, duration: str, sign: int) -> date:
-    """Move a date by a duration (`90d`, `12w`, `6mo`, `1y`); months/years are calendar units."""
+    """Move a date by a duration (`90d`, `12w`, `6mo`, `1y`); months/years are calendar units.
+
+    Dates beyond the calendar's range are clamped to `date.min` / `date.max`."""
     m = r.DURATION.match(duration.strip())
     if not m:
         raise ValueError(f"bad duration {duration!r}")
     n, unit = int(m.group(1)) * sign, m.group(2)
-    if unit == "d":
-        return day + timedelta(days=n)
-    if unit == "w":
-        return day + timedelta(weeks=n)
-    months = n if unit == "mo" else 12 * n
-    y, mo = divmod(day.month - 1 + months, 12)
-    year, month = day.year + y, mo + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    try:
+        if unit == "d":
+            return day + timedelta(days=n)
+        if unit == "w":
+            return day + timedelta(weeks=n)
+        months = n if unit == "mo" else 12 * n
+        y, mo = divmod(day.month - 1 + months, 12)
+        year, month = day.year + y, mo + 1
+        return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    except (OverflowError, ValueError):
+        return date.max if sign > 0 else date.min
 
 
 def known_by(obs: tuple[Observation, ...], as_of: date) -> tuple[Observation, ...]:
@@ -269,6 +296,7 @@ _KIND_OPS: dict[str, set[str]] = {
     "text": {"==", "!=", "in", "not_in"},
     "date": {"<", "<=", ">", ">=", "==", "!="},
     "event": set(),
+    "structured": set(),
 }
 
 
@@ -348,6 +376,14 @@ def check(node: r.Expr, registry: Registry, *, path: str = "rule") -> list[Probl
                     problems.append(
                         Problem(where + ".compare.value", f"{spec.name} needs a number", value=c.value)
                     )
+                elif any(not math.isfinite(float(v)) for v in values if isinstance(v, int | float)):
+                    problems.append(
+                        Problem(
+                            where + ".compare.value",
+                            "a rule value must be a finite number",
+                            value=str(c.value),
+                        )
+                    )
                 if spec.unit and c.unit is None:
                     problems.append(
                         Problem(
@@ -383,12 +419,8 @@ def check(node: r.Expr, registry: Registry, *, path: str = "rule") -> list[Probl
                         )
                     )
             if spec.kind == "date":
-                from imnm.record.types import parse_iso_date
-
                 for v in values:
-                    try:
-                        parse_iso_date(v)
-                    except Exception:
+                    if not isinstance(v, str) or not _iso_date(v):
                         problems.append(
                             Problem(
                                 where + ".compare.value",
@@ -431,6 +463,30 @@ def check(node: r.Expr, registry: Registry, *, path: str = "rule") -> list[Probl
     return problems
 
 
+def _iso_date(v: str) -> bool:
+    import re
+
+    if not re.match(r"^\d{4}-\d{2}-\d{2}$", v):
+        return False
+    try:
+        date.fromisoformat(v)
+    except ValueError:
+        return False
+    return True
+
+
+def check_value(expr: r.ValueExpr, registry: Registry, *, path: str = "value") -> list[Problem]:
+    """Every problem of a value expression: its rules (as `check`) and its `fact` references."""
+    problems: list[Problem] = []
+    for i, node in enumerate(r.value_rules(expr)):
+        problems.extend(check(node, registry, path=f"{path}.rule[{i}]"))
+    for name in sorted(r.value_facts(expr)):
+        spec = registry.get(name)
+        if spec is None and not any(p.value == name for p in problems):
+            problems.append(Problem(path, f"unknown fact {name!r}", "see `imnm facts --list`", value=name))
+    return problems
+
+
 def require_valid(node: r.Expr, registry: Registry, *, path: str = "rule", file: str | None = None) -> None:
     problems = check(node, registry, path=path)
     if problems:
@@ -439,150 +495,106 @@ def require_valid(node: r.Expr, registry: Registry, *, path: str = "rule", file:
         raise RuleError(problems, what=file or "rule")
 
 
-# ---------------------------------------------------------------- evaluation
+# ---------------------------------------------------------------- compiled plan
+
+ALL, ANY, NOT, AT_LEAST, CONST, COMPARE, EVENT = range(7)
+_NO_TESTS: frozenset[str] = frozenset()
+_REVIEW_TESTS: frozenset[str] = frozenset({"manual_review"})
+_JUNCTIONS = (ALL, ANY, NOT, AT_LEAST)
 
 
-@dataclass
-class _Ctx:
-    facts: FactSource
-    as_of: date
-    registry: Registry
+class CNode:
+    """A rule node compiled for evaluation (see `Plan`)."""
+
+    __slots__ = ("compare", "const", "event", "key", "kids", "kind", "n", "node", "spec", "target")
+
+    def __init__(self, node: r.Expr, kind: int, kids: tuple[CNode, ...] = ()) -> None:
+        self.node = node
+        self.kind = kind
+        self.kids = kids
+        self.n = 0
+        self.const = Truth.MET
+        self.compare: r.Compare | None = None
+        self.event: r.EventSpec | None = None
+        self.key = ""
+        self.target: object = None
+        self.spec: FactSpec | None = None
 
 
-def evaluate(node: r.Expr, facts: FactSource, *, as_of: date, registry: Registry) -> Outcome:
-    """Evaluate a rule tree in three-valued logic at the date `as_of`."""
-    return _eval(node, _Ctx(facts, as_of, registry))
+class Plan:
+    """Rule trees compiled once for a rule set (a trial catalog, the work-up's rules).
 
+    Owned by whoever owns the rules (never module-global); nodes are kept alive with their
+    compiled form, so identity keys cannot be reused while the plan exists.
+    """
 
-def combine(node: r.All | r.AnyOf | r.Not | r.AtLeast, truths: list[Truth]) -> Truth:
-    """The Kleene connective of a junction node over its children's truths."""
-    if isinstance(node, r.All):
-        return and_(truths)
-    if isinstance(node, r.AnyOf):
-        return or_(truths)
-    if isinstance(node, r.Not):
-        return not_(truths[0])
-    return at_least(node.at_least.n, truths)
+    __slots__ = ("_bounds", "_keys", "_nodes", "registry")
 
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self._nodes: dict[int, tuple[r.Expr, CNode]] = {}
+        self._keys: dict[str, str] = {}
+        self._bounds: dict[tuple[int, date], tuple[r.Window, tuple[date, date]]] = {}
 
-def _eval(node: r.Expr, ctx: _Ctx) -> Outcome:
-    if isinstance(node, r.All | r.AnyOf | r.Not | r.AtLeast):
-        kids = tuple(_eval(c, ctx) for c in r.children(node))
-        truth = combine(node, [k.truth for k in kids])
-        missing: tuple[Missing, ...] = ()
-        if truth is Truth.UNKNOWN:
-            missing = dedupe_missing([m for k in kids if k.truth is Truth.UNKNOWN for m in k.missing])
-        return Outcome(truth, node, None, (), missing, kids, registry=ctx.registry)
-    if isinstance(node, r.Const):
-        truth = Truth(node.const)
-        missing = ()
-        if truth is Truth.UNKNOWN:  # a placeholder still names what settles it: a person's review
-            missing = (
-                Missing(
-                    "manual_review", "manual review", node.label or "review by a clinician", "manual_review"
-                ),
+    def bounds(self, window: r.Window, anchor: date) -> tuple[date, date]:
+        """A window's dates around an anchor (remembered: many patients share the evaluation date)."""
+        key = (id(window), anchor)
+        hit = self._bounds.get(key)
+        if hit is not None and hit[0] is window:
+            return hit[1]
+        out = window_bounds(window, anchor)
+        if len(self._bounds) > 50_000:
+            self._bounds.clear()
+        self._bounds[key] = (window, out)
+        return out
+
+    def __call__(self, node: r.Expr) -> CNode:
+        hit = self._nodes.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        cn = self._compile(node)
+        self._nodes[id(node)] = (node, cn)
+        return cn
+
+    def _compile(self, node: r.Expr) -> CNode:
+        if isinstance(node, r.All):
+            return CNode(node, ALL, tuple(self(c) for c in node.all))
+        if isinstance(node, r.AnyOf):
+            return CNode(node, ANY, tuple(self(c) for c in node.any))
+        if isinstance(node, r.Not):
+            return CNode(node, NOT, (self(node.not_),))
+        if isinstance(node, r.AtLeast):
+            cn = CNode(node, AT_LEAST, tuple(self(c) for c in node.at_least.of))
+            cn.n = node.at_least.n
+            return cn
+        if isinstance(node, r.Const):
+            cn = CNode(node, CONST)
+            cn.const = Truth(node.const)
+            return cn
+        if isinstance(node, r.IsTrue | r.CompareNode):
+            cn = CNode(node, COMPARE)
+            c = (
+                r.Compare(fact=node.is_true, op="==", value=True)
+                if isinstance(node, r.IsTrue)
+                else node.compare
             )
-        return Outcome(truth, node, None, (), missing, registry=ctx.registry)
-    if isinstance(node, r.IsTrue):
-        return _compare(node, _is_true(node.is_true), ctx)
-    if isinstance(node, r.CompareNode):
-        return _compare(node, node.compare, ctx)
-    if isinstance(node, r.Event):
-        return _event(node, ctx)
-    raise TypeError(node)  # pragma: no cover
+            cn.compare = c
+            spec = self.registry.get(c.fact)
+            cn.spec = spec
+            cn.target = _target(c, spec) if spec is not None else c.value
+            cn.key = self._key("c", c)
+            return cn
+        if isinstance(node, r.Event):
+            cn = CNode(node, EVENT)
+            cn.event = node.event
+            cn.spec = self.registry.get(node.event.fact)
+            cn.key = self._key("e", node.event)
+            return cn
+        raise TypeError(node)  # pragma: no cover
 
-
-@functools.lru_cache(maxsize=4096)
-def _is_true(fact: str) -> r.Compare:
-    """`is_true: fact` is `compare: {fact, op: ==, value: true}` (built once per fact)."""
-    return r.Compare(fact=fact, op="==", value=True)
-
-
-def _spec(name: str, ctx: _Ctx) -> FactSpec:
-    spec = ctx.registry.get(name)
-    if spec is None:
-        raise RuleError(
-            [Problem("rule", f"unknown fact {name!r}", "check the rule with imnm.core.evaluate.check")]
-        )
-    return spec
-
-
-def _missing(spec: FactSpec, detail: str | None = None) -> Missing:
-    return Missing(spec.name, spec.label, spec.ask, spec.test, detail)
-
-
-def _missing_for(
-    spec: FactSpec, ctx: _Ctx, detail: str | None = None, needs: tuple[str, ...] = ()
-) -> tuple[Missing, ...]:
-    """What settles an unknown fact: for derived facts, the underlying facts' tests (recursively)."""
-    out: list[Missing] = []
-    seen: set[str] = {spec.name}
-
-    def expand(names: tuple[str, ...], why: str) -> None:
-        for n in names:
-            if n in seen:
-                continue
-            seen.add(n)
-            sub = ctx.registry.get(n)
-            if sub is None:
-                continue
-            deeper = _source_needs(ctx, n) if ctx.facts.get(n) is None else ()
-            if deeper:
-                expand(deeper, why)
-            else:
-                out.append(Missing(sub.name, sub.label, sub.ask, sub.test, why))
-
-    names = needs or _source_needs(ctx, spec.name)
-    if names:
-        expand(names, f"to settle {spec.label}")
-    return dedupe_missing(out) if out else (_missing(spec, detail),)
-
-
-def _source_needs(ctx: _Ctx, name: str) -> tuple[str, ...]:
-    fn = getattr(ctx.facts, "needs", None)
-    return tuple(fn(name)) if fn is not None else ()
-
-
-def _anchor(window: r.Window, ctx: _Ctx) -> tuple[date | None, Missing | None]:
-    if window.anchor == "as_of":
-        return ctx.as_of, None
-    spec = _spec(window.anchor, ctx)
-    obs = ctx.facts.get(window.anchor)
-    if not obs or not isinstance(obs[-1].value, date):
-        return None, _missing(spec, "needed as the anchor of a time window")
-    return obs[-1].value, None
-
-
-def _evidence(spec: FactSpec, o: Observation) -> Evidence:
-    v = o.value
-    if isinstance(v, NumRange):
-        unit = f" {spec.unit}" if spec.unit else ""
-        text = f"{v.lo:g}{unit}" if v.lo == v.hi else f"between {v.lo:g} and {v.hi:g}{unit}"
-    elif isinstance(v, Interval):
-        start = v.start.isoformat() if v.start else "?"
-        stop = "ongoing" if v.ongoing else (v.stop.isoformat() if v.stop else "?")
-        text = f"{start} to {stop}"
-    else:
-        text = _fmt_value(v, spec.unit if spec.kind == "number" else None)
-    return Evidence(spec.name, spec.label, text, o.date, o.source, o.note)
-
-
-def _test(op: str, have: object, want: object) -> bool:
-    if op == "in":
-        return have in want  # type: ignore[operator]
-    if op == "not_in":
-        return have not in want  # type: ignore[operator]
-    if op == "==":
-        return have == want
-    if op == "!=":
-        return have != want
-    if op == "<":
-        return bool(have < want)  # type: ignore[operator]
-    if op == "<=":
-        return bool(have <= want)  # type: ignore[operator]
-    if op == ">":
-        return bool(have > want)  # type: ignore[operator]
-    return bool(have >= want)  # type: ignore[operator]
+    def _key(self, prefix: str, spec: r.Compare | r.EventSpec) -> str:
+        raw = prefix + spec.model_dump_json()
+        return self._keys.setdefault(raw, raw)
 
 
 def _target(c: r.Compare, spec: FactSpec) -> object:
@@ -599,44 +611,135 @@ def _target(c: r.Compare, spec: FactSpec) -> object:
     return one(c.value)
 
 
-def _compare(node: r.Expr, c: r.Compare, ctx: _Ctx) -> Outcome:
-    spec = _spec(c.fact, ctx)
-    text = None
-    reg = ctx.registry
-    obs = ctx.facts.get(c.fact)
-    if obs is None:
-        return Outcome(Truth.UNKNOWN, node, text, (), _missing_for(spec, ctx), registry=reg)
-    detail = None
-    if c.window is not None:
-        anchor, miss = _anchor(c.window, ctx)
-        if anchor is None:
-            assert miss is not None
-            return Outcome(Truth.UNKNOWN, node, text, (), (miss,), registry=reg)
-        lo, hi = window_bounds(c.window, anchor)
-        obs = tuple(o for o in obs if o.date is not None and lo <= o.date <= hi)
-        detail = f"a result dated {lo.isoformat()} to {hi.isoformat()}"
-    else:
-        obs = known_by(obs, ctx.as_of)
-        detail = f"a result dated on or before {ctx.as_of.isoformat()}"
-    if not obs:
-        return Outcome(
-            Truth.UNKNOWN, node, text, (), (_missing(spec, detail or "no value recorded"),), registry=reg
+# ---------------------------------------------------------------- the leaf function
+
+
+class Leaf:
+    """A leaf's result: truth, the observations it rests on, and (when asked) what is missing."""
+
+    __slots__ = ("missing", "none_recorded", "truth", "used")
+
+    def __init__(
+        self,
+        truth: Truth,
+        used: tuple[Observation, ...] = (),
+        missing: tuple[Missing, ...] | None = (),
+        none_recorded: bool = False,
+    ) -> None:
+        self.truth = truth
+        self.used = used
+        self.missing = missing  # None: not computed yet (only ever for an unknown leaf)
+        self.none_recorded = none_recorded
+
+
+def leaf(cn: CNode, run: Run, want_missing: bool = True) -> Leaf:
+    """The one leaf function: a comparison or event on the facts (memoised per run by structure)."""
+    if cn.kind == CONST:
+        if cn.const is Truth.UNKNOWN:
+            label = cn.node.label or REVIEW.ask
+            return Leaf(Truth.UNKNOWN, (), (Missing(REVIEW.fact, REVIEW.label, label, REVIEW.test),))
+        return Leaf(cn.const)
+    memo = run.leaves
+    hit = memo.get(cn.key)
+    if hit is not None and (hit.missing is not None or not want_missing):
+        return hit
+    out = _compare(cn, run, want_missing) if cn.kind == COMPARE else _event(cn, run, want_missing)
+    memo[cn.key] = out
+    return out
+
+
+def _spec(name: str, run: Run) -> FactSpec:
+    spec = run.registry.get(name)
+    if spec is None:
+        raise RuleError(
+            [Problem("rule", f"unknown fact {name!r}", "check the rule with imnm.core.evaluate.check", name)]
         )
-    truth, used = select_and_test(c, obs, _target(c, spec))
+    return spec
+
+
+def _missing(spec: FactSpec, detail: str | None = None) -> Missing:
+    return Missing(spec.name, spec.label, spec.ask, spec.test, detail)
+
+
+def missing_for(
+    spec: FactSpec, run: Run, detail: str | None = None, needs: tuple[str, ...] = ()
+) -> tuple[Missing, ...]:
+    """What settles an unknown fact: for derived facts, the underlying facts' tests (recursively)."""
+    out: list[Missing] = []
+    seen: set[str] = {spec.name}
+
+    def expand(names: tuple[str, ...], why: str) -> None:
+        for n in names:
+            if n in seen:
+                continue
+            seen.add(n)
+            sub = run.registry.get(n)
+            if sub is None:
+                continue
+            deeper = run.needs(n) if run.facts.get(n) is None else ()
+            if deeper:
+                expand(deeper, why)
+            else:
+                out.append(Missing(sub.name, sub.label, sub.ask, sub.test, why))
+
+    names = needs or run.needs(spec.name)
+    if names:
+        expand(names, f"to settle {spec.label}")
+    return dedupe_missing(out) if out else (_missing(spec, detail),)
+
+
+def _anchor(window: r.Window, run: Run) -> tuple[date | None, tuple[Missing, ...]]:
+    if window.anchor == "as_of":
+        return run.as_of, ()
+    spec = _spec(window.anchor, run)
+    obs = run.facts.get(window.anchor)
+    if not obs or not isinstance(obs[-1].value, date):
+        return None, (_missing(spec, "needed as the anchor of a time window"),)
+    return obs[-1].value, ()
+
+
+def _compare(cn: CNode, run: Run, want_missing: bool) -> Leaf:
+    c = cn.compare
+    assert c is not None
+    spec = cn.spec or _spec(c.fact, run)
+    obs = run.facts.get(c.fact)
+    if obs is None:
+        return Leaf(Truth.UNKNOWN, (), missing_for(spec, run) if want_missing else None)
+    window = c.window
+    if window is not None:
+        anchor, miss = _anchor(window, run)
+        if anchor is None:
+            return Leaf(Truth.UNKNOWN, (), miss)
+        lo, hi = run.bounds(window, anchor)
+        obs = tuple(o for o in obs if o.date is not None and lo <= o.date <= hi)
+        if not obs:
+            return Leaf(
+                Truth.UNKNOWN, (), (_missing(spec, f"a result dated {lo.isoformat()} to {hi.isoformat()}"),)
+            )
+    else:
+        obs = run.known(c.fact, obs)
+        if not obs:
+            return Leaf(
+                Truth.UNKNOWN, (), (_missing(spec, f"a result dated on or before {run.as_of.isoformat()}"),)
+            )
+    truth, used = select_and_test(c, obs, cn.target)
     if c.select == "any" and truth is Truth.MET:
         used = used[:1]
-    missing: tuple[Missing, ...] = ()
-    if truth is Truth.UNKNOWN:
-        needs = tuple(n for o in used for n in o.needs)
-        missing = _missing_for(spec, ctx, "the value is only known to lie in a range", needs)
-    return Outcome(truth, node, text, tuple(_evidence(spec, o) for o in used), missing, registry=reg)
+    if truth is not Truth.UNKNOWN:
+        return Leaf(truth, tuple(used))
+    if not want_missing:
+        return Leaf(truth, tuple(used), None)
+    needs = tuple(n for o in used for n in o.needs)
+    return Leaf(
+        truth, tuple(used), missing_for(spec, run, "the value is only known to lie in a range", needs)
+    )
 
 
 def select_and_test(
     c: r.Compare, obs: tuple[Observation, ...], want: object
 ) -> tuple[Truth, list[Observation]]:
     """Apply a comparison's `select` to the observations in its window: the truth and the
-    observations it rests on (shared by this engine and `imnm.core.fast`)."""
+    observations it rests on."""
     if c.select in ("any", "all"):
         truths = [Truth.of(_test3(c.op, o.value, want)) for o in obs]
         truth = or_(truths) if c.select == "any" else and_(truths)
@@ -660,11 +763,42 @@ def _extreme(obs: tuple[Observation, ...], highest: bool) -> Observation:
     his = [o.value.hi if isinstance(o.value, NumRange) else float(o.value) for o in obs]  # type: ignore[arg-type]
     agg = max if highest else min
     needs = tuple(n for o in obs for n in o.needs)
-    return Observation(NumRange(agg(los), agg(his)), None, ", ".join(o.source for o in obs), None, needs)
+    lo, hi = agg(los), agg(his)
+    value: float | NumRange = lo if lo == hi else NumRange(lo, hi)
+    return Observation(value, None, ", ".join(o.source for o in obs), None, needs)
+
+
+def _test(op: str, have: object, want: object) -> bool:
+    if op == "in":
+        return have in want  # type: ignore[operator]
+    if op == "not_in":
+        return have not in want  # type: ignore[operator]
+    if op == "==":
+        return have == want
+    if op == "!=":
+        return have != want
+    if op == "<":
+        return bool(have < want)  # type: ignore[operator]
+    if op == "<=":
+        return bool(have <= want)  # type: ignore[operator]
+    if op == ">":
+        return bool(have > want)  # type: ignore[operator]
+    return bool(have >= want)  # type: ignore[operator]
 
 
 def _test3(op: str, have: object, want: object) -> bool | None:
-    """Compare a value with a rule's value; a `NumRange` may leave the answer unknown (None)."""
+    """Compare a value with a rule's value; a `NumRange` or `OneOf` may leave the answer unknown."""
+    if isinstance(have, OneOf):
+        vals = have.values
+        if op in ("==", "!="):
+            eq = None if want in vals else False
+            return eq if op == "==" or eq is None else not eq
+        if op in ("in", "not_in") and isinstance(want, list):
+            inside = vals <= set(want)
+            outside = vals.isdisjoint(want)
+            hit = True if inside else False if outside else None
+            return hit if op == "in" or hit is None else not hit
+        return None
     if not isinstance(have, NumRange):
         return _test(op, have, want)
     if not isinstance(want, int | float):
@@ -684,58 +818,46 @@ def _test3(op: str, have: object, want: object) -> bool | None:
     return None
 
 
-def _event(node: r.Event, ctx: _Ctx) -> Outcome:
-    e = node.event
-    spec = _spec(e.fact, ctx)
-    text = None
-    reg = ctx.registry
-    obs = ctx.facts.get(e.fact)
+def _event(cn: CNode, run: Run, want_missing: bool) -> Leaf:
+    e = cn.event
+    assert e is not None
+    spec = cn.spec or _spec(e.fact, run)
+    obs = run.facts.get(e.fact)
     if obs is None:
-        return Outcome(Truth.UNKNOWN, node, text, (), _missing_for(spec, ctx), registry=reg)
+        return Leaf(Truth.UNKNOWN, (), missing_for(spec, run) if want_missing else None)
+    periods = run.coverage(e.fact)
     if e.window is None:
-        obs = known_by(obs, ctx.as_of)
+        obs = known_by(obs, run.as_of)
         if obs:
-            return Outcome(Truth.MET, node, text, (_evidence(spec, obs[0]),), registry=reg)
-        return Outcome(
-            Truth.NOT_MET,
-            node,
-            text,
-            (Evidence(spec.name, spec.label, "none recorded", None, ""),),
-            registry=reg,
-        )
-    anchor, miss = _anchor(e.window, ctx)
+            return Leaf(Truth.MET, (obs[0],))
+        if periods is not None:
+            return Leaf(
+                Truth.UNKNOWN,
+                (),
+                (_missing(spec, "a complete history (the record covers only part of the time)"),),
+            )
+        return Leaf(Truth.NOT_MET, (), (), none_recorded=True)
+    anchor, miss = _anchor(e.window, run)
     if anchor is None:
-        assert miss is not None
-        return Outcome(Truth.UNKNOWN, node, text, (), (miss,), registry=reg)
-    lo, hi = window_bounds(e.window, anchor)
+        return Leaf(Truth.UNKNOWN, (), miss)
+    lo, hi = run.bounds(e.window, anchor)
     maybe: list[Observation] = []
     for o in obs:
-        iv = o.value
-        if not isinstance(iv, Interval):
-            iv = Interval(o.date, o.date)
-        verdict = _overlap(iv, lo, hi, ctx.as_of)
+        iv = o.value if isinstance(o.value, Interval) else Interval(o.date, o.date)
+        verdict = _overlap(iv, lo, hi, run.as_of)
         if verdict is True:
-            return Outcome(Truth.MET, node, text, (_evidence(spec, o),), registry=reg)
+            return Leaf(Truth.MET, (o,))
         if verdict is None:
             maybe.append(o)
     if maybe:
-        return Outcome(
-            Truth.UNKNOWN,
-            node,
-            text,
-            tuple(_evidence(spec, o) for o in maybe),
-            (
-                _missing(
-                    spec,
-                    f"start and stop dates, to tell whether it falls {lo.isoformat()} to {hi.isoformat()}",
-                ),
-            ),
-            registry=reg,
+        detail = f"start and stop dates, to tell whether it falls {lo.isoformat()} to {hi.isoformat()}"
+        return Leaf(Truth.UNKNOWN, tuple(maybe), (_missing(spec, detail),))
+    if not covered(lo, min(hi, run.as_of) if lo <= run.as_of else hi, periods):
+        detail = (
+            f"a complete record from {lo.isoformat()} to {hi.isoformat()} (the record covers only part of it)"
         )
-    shown = tuple(_evidence(spec, o) for o in obs) or (
-        Evidence(spec.name, spec.label, "none recorded", None, ""),
-    )
-    return Outcome(Truth.NOT_MET, node, text, shown, registry=reg)
+        return Leaf(Truth.UNKNOWN, tuple(obs), (_missing(spec, detail),))
+    return Leaf(Truth.NOT_MET, tuple(obs), (), none_recorded=not obs)
 
 
 def _overlap(iv: Interval, lo: date, hi: date, as_of: date) -> bool | None:
@@ -749,3 +871,379 @@ def _overlap(iv: Interval, lo: date, hi: date, as_of: date) -> bool | None:
     if start is not None and stop is not None:
         return True
     return None
+
+
+# ---------------------------------------------------------------- the junction step
+
+
+def combine(kind: int, n: int, truths: list[Truth]) -> Truth:
+    """The one junction step: the Kleene connective of a junction node over its children's truths."""
+    if kind == ALL:
+        return and_(truths)
+    if kind == ANY:
+        return or_(truths)
+    if kind == NOT:
+        return not_(truths[0])
+    return at_least(n, truths)
+
+
+def junction_missing(kids: Sequence[tuple[Truth, tuple[Missing, ...]]]) -> tuple[Missing, ...]:
+    """An unknown junction's missing facts: those of its unknown children."""
+    return dedupe_missing([m for t, ms in kids if t is Truth.UNKNOWN for m in ms])
+
+
+# ---------------------------------------------------------------- value expressions
+
+
+@dataclass(frozen=True, slots=True)
+class ValueResult:
+    """The possible values of a value expression: a number range, or a set of codes (None = unknown)."""
+
+    lo: float | None = None
+    hi: float | None = None
+    codes: frozenset[str | None] | None = None
+    missing: tuple[Missing, ...] = ()
+
+    @property
+    def numeric(self) -> bool:
+        return self.codes is None
+
+    def hull(self, other: ValueResult) -> ValueResult:
+        missing = dedupe_missing([*self.missing, *other.missing])
+        if self.numeric and other.numeric:
+            if self.lo is None or other.lo is None:
+                return ValueResult(None, None, None, missing)
+            assert self.hi is not None and other.hi is not None
+            return ValueResult(min(self.lo, other.lo), max(self.hi, other.hi), None, missing)
+        return ValueResult(codes=(self.codes or frozenset()) | (other.codes or frozenset()), missing=missing)
+
+    def observation_value(self) -> float | str | NumRange | OneOf | None:
+        """The value as a fact observation holds it (None: unknown)."""
+        if self.numeric:
+            if self.lo is None or self.hi is None:
+                return None
+            return self.lo if self.lo == self.hi else NumRange(self.lo, self.hi)
+        codes = self.codes or frozenset()
+        if None in codes or not codes:
+            return None
+        named = frozenset(c for c in codes if c is not None)
+        return next(iter(named)) if len(named) == 1 else OneOf(named)
+
+
+def _number(value: float | str | None) -> ValueResult:
+    if value is None:
+        return ValueResult(codes=frozenset({None}))
+    if isinstance(value, str):
+        return ValueResult(codes=frozenset({value}))
+    return ValueResult(float(value), float(value))
+
+
+# ---------------------------------------------------------------- a run: one patient, one date
+
+
+class Run:
+    """One patient's facts at one date, with the caches every evaluation mode shares."""
+
+    __slots__ = (
+        "_coverage",
+        "_known",
+        "_needs",
+        "as_of",
+        "facts",
+        "junctions",
+        "leaf_tests",
+        "leaves",
+        "outcomes",
+        "plan",
+        "registry",
+    )
+
+    def __init__(self, facts: FactSource, as_of: date, registry: Registry, plan: Plan | None = None) -> None:
+        self.facts = facts
+        self.as_of = as_of
+        self.registry = registry
+        self.plan = plan if plan is not None and plan.registry is registry else Plan(registry)
+        self.leaves: dict[str, Leaf] = {}
+        self.junctions: dict[
+            int, tuple[Truth, bool]
+        ] = {}  # truths of compiled junction nodes (keyed by the plan's nodes)
+        self.leaf_tests: dict[str, frozenset[str]] = {}
+        self.outcomes: dict[int, Outcome] = {}
+        self._needs: dict[str, tuple[str, ...]] = {}
+        self._coverage: dict[str, tuple[Period, ...] | None] = {}
+        self._known: dict[str, tuple[Observation, ...]] = {}
+
+    # -- source helpers (cached)
+
+    def needs(self, name: str) -> tuple[str, ...]:
+        try:
+            return self._needs[name]
+        except KeyError:
+            fn = getattr(self.facts, "needs", None)
+            out = tuple(fn(name)) if fn is not None else ()
+            self._needs[name] = out
+            return out
+
+    def coverage(self, name: str) -> tuple[Period, ...] | None:
+        try:
+            return self._coverage[name]
+        except KeyError:
+            fn = getattr(self.facts, "coverage", None)
+            out = fn(name) if fn is not None else None
+            self._coverage[name] = out
+            return out
+
+    def bounds(self, window: r.Window, anchor: date) -> tuple[date, date]:
+        return self.plan.bounds(window, anchor)
+
+    def known(self, name: str, obs: tuple[Observation, ...]) -> tuple[Observation, ...]:
+        """A fact's observations known on the evaluation date (remembered per fact)."""
+        hit = self._known.get(name)
+        if hit is None:
+            day = self.as_of
+            hit = obs if all(o.date is None or o.date <= day for o in obs) else known_by(obs, day)
+            self._known[name] = hit
+        return hit
+
+    # -- modes
+
+    def truth(self, node: r.Expr) -> tuple[Truth, bool]:
+        """(truth, whether an unknown result rests on a missing fact rather than only on
+        `const: unknown` placeholders for a clinician's judgement)."""
+        return self._truth(self.plan(node))
+
+    def _truth(self, cn: CNode) -> tuple[Truth, bool]:
+        kind = cn.kind
+        if kind == CONST:
+            return cn.const, False
+        if kind in (COMPARE, EVENT):
+            found = self.leaves.get(cn.key)
+            t = (found if found is not None else leaf(cn, self, False)).truth
+            return t, t is Truth.UNKNOWN
+        hit = self.junctions.get(id(cn))
+        if hit is None:
+            hit = self.junctions[id(cn)] = self._junction_truth(cn)
+        return hit
+
+    def _junction_truth(self, cn: CNode) -> tuple[Truth, bool]:
+        kind = cn.kind
+        if kind == NOT:
+            t, f = self._truth(cn.kids[0])
+            return not_(t), f
+        if kind == AT_LEAST:
+            res = [self._truth(k) for k in cn.kids]
+            t = combine(kind, cn.n, [x[0] for x in res])
+            return t, t is Truth.UNKNOWN and any(x[1] for x in res if x[0] is Truth.UNKNOWN)
+        stop = Truth.NOT_MET if kind == ALL else Truth.MET
+        unknown = facts = False
+        for k in cn.kids:
+            t, f = self._truth(k)
+            if t is stop:
+                return t, False
+            if t is Truth.UNKNOWN:
+                unknown = True
+                facts = facts or f
+        if unknown:
+            return Truth.UNKNOWN, facts
+        return (Truth.MET if kind == ALL else Truth.NOT_MET), False
+
+    def tests(self, node: r.Expr) -> frozenset[str]:
+        """The tests (ids in tests.yaml) of the facts still missing: `{m.test for m in assess(node)[1]}`,
+        without building the missing-fact lists (for ranking)."""
+        return self._tests(self.plan(node))
+
+    def _tests(self, cn: CNode) -> frozenset[str]:
+        if cn.kind in _JUNCTIONS:
+            if self._truth(cn)[0] is not Truth.UNKNOWN:
+                return _NO_TESTS
+            out: set[str] = set()
+            for k in cn.kids:
+                if self._truth(k)[0] is Truth.UNKNOWN:
+                    out |= self._tests(k)
+            return frozenset(out)
+        if cn.kind == CONST:
+            return _REVIEW_TESTS if cn.const is Truth.UNKNOWN else _NO_TESTS
+        hit = self.leaf_tests.get(cn.key)
+        if hit is None:
+            lf = leaf(cn, self, True)
+            hit = frozenset(m.test for m in lf.missing or ()) if lf.truth is Truth.UNKNOWN else _NO_TESTS
+            self.leaf_tests[cn.key] = hit
+        return hit
+
+    def assess(self, node: r.Expr) -> tuple[Truth, tuple[Missing, ...]]:
+        """(truth, missing facts), equal to the outcome's `truth` and `missing`."""
+        return self._assess(self.plan(node))
+
+    def _assess(self, cn: CNode) -> tuple[Truth, tuple[Missing, ...]]:
+        if cn.kind in _JUNCTIONS:
+            t = self._truth(cn)[0]
+            if t is not Truth.UNKNOWN:
+                return t, ()  # a settled node has nothing missing: its children need not be visited
+            kids = [self._assess(k) for k in cn.kids]
+            t = combine(cn.kind, cn.n, [k[0] for k in kids])
+            return t, (junction_missing(kids) if t is Truth.UNKNOWN else ())
+        lf = leaf(cn, self, True)
+        return lf.truth, (lf.missing or ()) if lf.truth is Truth.UNKNOWN else ()
+
+    def outcome(self, node: r.Expr, *, shared: bool = False) -> Outcome:
+        """The explained outcome tree; with `shared`, each distinct node is evaluated once per run."""
+        return self._outcome(self.plan(node), shared)
+
+    def _outcome(self, cn: CNode, shared: bool) -> Outcome:
+        if shared:
+            hit = self.outcomes.get(id(cn))
+            if hit is not None:
+                return hit
+        reg = self.registry
+        if cn.kind in _JUNCTIONS:
+            kids = tuple(self._outcome(k, shared) for k in cn.kids)
+            t = combine(cn.kind, cn.n, [k.truth for k in kids])
+            missing = junction_missing([(k.truth, k.missing) for k in kids]) if t is Truth.UNKNOWN else ()
+            out = Outcome(t, cn.node, None, (), missing, kids, registry=reg)
+        else:
+            lf = leaf(cn, self, True)
+            evidence = self._evidence(cn, lf)
+            missing = (lf.missing or ()) if lf.truth is Truth.UNKNOWN else ()
+            out = Outcome(lf.truth, cn.node, None, evidence, missing, registry=reg)
+        if shared:
+            self.outcomes[id(cn)] = out
+        return out
+
+    def _evidence(self, cn: CNode, lf: Leaf) -> tuple[Evidence, ...]:
+        if cn.kind == CONST:
+            return ()
+        fact = cn.compare.fact if cn.compare is not None else cn.event.fact  # type: ignore[union-attr]
+        spec = self.registry[fact]
+        if lf.none_recorded:
+            return (Evidence(spec.name, spec.label, "none recorded", None, ""),)
+        return tuple(evidence(spec, o) for o in lf.used)
+
+    def value(self, expr: r.ValueExpr, *, want_missing: bool = True) -> ValueResult:
+        """The possible values of a value expression (three-valued over its rules); without
+        `want_missing`, what is missing is not worked out (the values are the same)."""
+        if isinstance(expr, r.Value):
+            return _number(expr.value)
+        if isinstance(expr, r.FactValueNode):
+            return self._fact_value(expr.fact, want_missing)
+        if isinstance(expr, r.Sum):
+            return self._sum(expr.sum, want_missing)
+        if isinstance(expr, r.Logistic):
+            inner = self.value(expr.logistic.of, want_missing=want_missing)
+            if inner.lo is None or inner.hi is None:
+                return inner
+            f = _logistic(expr.logistic.constant, expr.logistic.scale)
+            d = 9 if expr.logistic.decimals is None else expr.logistic.decimals
+            return ValueResult(round(f(inner.lo), d), round(f(inner.hi), d), None, inner.missing)
+        return self._case(expr.case, want_missing)
+
+    def _when(self, node: r.Expr, want_missing: bool) -> tuple[Truth, tuple[Missing, ...]]:
+        if want_missing:
+            return self.assess(node)
+        return self.truth(node)[0], ()
+
+    def _fact_value(self, name: str, want_missing: bool) -> ValueResult:
+        spec = _spec(name, self)
+        obs = self.facts.get(name)
+
+        def missing(detail: str | None = None, needs: tuple[str, ...] = ()) -> tuple[Missing, ...]:
+            return missing_for(spec, self, detail, needs) if want_missing else ()
+
+        if not obs:
+            if spec.kind == "number":
+                return ValueResult(None, None, None, missing())
+            return ValueResult(codes=frozenset({None}), missing=missing())
+        o = obs[-1]
+        v = o.value
+        if isinstance(v, NumRange):
+            return ValueResult(
+                v.lo, v.hi, None, missing("the value is only known to lie in a range", o.needs)
+            )
+        if isinstance(v, OneOf):
+            return ValueResult(codes=frozenset(v.values), missing=missing(None, o.needs))
+        if isinstance(v, bool):
+            return ValueResult(codes=frozenset({"true" if v else "false"}))
+        if isinstance(v, str):
+            return ValueResult(codes=frozenset({v}))
+        if isinstance(v, int | float):
+            return ValueResult(float(v), float(v))
+        return ValueResult(codes=frozenset({None}))
+
+    def _sum(self, spec: r.SumSpec, want_missing: bool) -> ValueResult:
+        lo = hi = 0.0
+        missing: list[Missing] = []
+        for term in spec.terms:
+            items = term.one_of if isinstance(term, r.OneOfTerms) else [term]
+            met: float | None = None
+            open_max = 0.0
+            for it in items:
+                t, ms = self._when(it.when, want_missing)
+                if t is Truth.MET:
+                    met = it.points if met is None else max(met, it.points)
+                elif t is Truth.UNKNOWN:
+                    open_max = max(open_max, it.points)
+                    missing.extend(ms)
+            if met is not None:
+                lo += met
+                hi += met
+            else:
+                hi += open_max
+        d = 9 if spec.decimals is None else spec.decimals
+        return ValueResult(round(lo, d), round(hi, d), None, dedupe_missing(missing))
+
+    def _case(self, spec: r.CaseSpec, want_missing: bool) -> ValueResult:
+        """Ordered: the first met branch decides, an unknown one leaves its value and every later one
+        possible. First-met: the first met branch decides even after unknown ones; with none met, every
+        unknown branch's value and the else are possible."""
+        possible: ValueResult | None = None
+        for b in spec.branches:
+            t, ms = self._when(b.when, want_missing)
+            if t is Truth.NOT_MET:
+                continue
+            v = self.value(b.then, want_missing=want_missing)
+            if t is Truth.MET:
+                if spec.mode == "first_met":
+                    return v
+                return v if possible is None else possible.hull(v)
+            v = ValueResult(v.lo, v.hi, v.codes, dedupe_missing([*v.missing, *ms]))
+            possible = v if possible is None else possible.hull(v)
+        v = self.value(spec.else_, want_missing=want_missing)
+        return v if possible is None else possible.hull(v)
+
+
+def _logistic(constant: float, scale: float):  # type: ignore[no-untyped-def]
+    def f(x: float) -> float:
+        return scale / (1.0 + math.exp(constant - x))
+
+    return f
+
+
+def evidence(spec: FactSpec, o: Observation) -> Evidence:
+    """How an observation is shown as evidence (value with unit, date, source, note)."""
+    v = o.value
+    if isinstance(v, NumRange):
+        unit = f" {spec.unit}" if spec.unit else ""
+        text = f"{v.lo:g}{unit}" if v.lo == v.hi else f"between {v.lo:g} and {v.hi:g}{unit}"
+    elif isinstance(v, OneOf):
+        text = "one of " + ", ".join(v.sorted())
+    elif isinstance(v, Interval):
+        start = v.start.isoformat() if v.start else "?"
+        stop = "ongoing" if v.ongoing else (v.stop.isoformat() if v.stop else "?")
+        text = f"{start} to {stop}"
+    else:
+        text = _fmt_value(v, spec.unit if spec.kind == "number" else None)
+    return Evidence(spec.name, spec.label, text, o.date, o.source, o.note)
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def evaluate(node: r.Expr, facts: FactSource, *, as_of: date, registry: Registry) -> Outcome:
+    """Evaluate a rule tree in three-valued logic at the date `as_of` (explained)."""
+    return Run(facts, as_of, registry).outcome(node)
+
+
+def assess(
+    node: r.Expr, facts: FactSource, *, as_of: date, registry: Registry
+) -> tuple[Truth, tuple[Missing, ...]]:
+    """(truth, missing) of a rule tree at `as_of`, equal to the explained outcome's."""
+    return Run(facts, as_of, registry).assess(node)

@@ -1,58 +1,399 @@
-"""YAML and JSON reading with one behaviour: dates stay ISO strings until the models parse them.
+"""YAML and JSON reading with one behaviour: plain data, or an `InputError` naming the place and the fix.
 
-PyYAML's default resolver turns `2024-13-01` into a `ValueError` deep inside the loader (no
-path, no fix) and `2024-01-10` into a `date` object that strict models would then have to accept
-from any source. Here timestamps are not resolved, so every date is checked in one place
-(`imnm.record.types.IsoDate`) with a message naming the field. The C loader is used when
-available (it is several times faster).
+What is refused, and why (each a documented limit; the CLI turns the error into exit code 2):
+
+- **Duplicate mapping keys** (YAML and JSON): a second `labs:` would silently replace the first.
+  The error names the key and both line numbers.
+- **Explicit YAML tags outside the core schema** (`!!timestamp`, `!!binary`, `!!set`, `!!omap`,
+  `!!python/...`, local `!tags`): only `!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!map`, `!!seq`
+  (and merge keys `<<`) build plain data. Timestamps are not resolved implicitly either, so every
+  date stays an ISO string until the models check it in one place (`imnm.types.IsoDate`).
+- **Alias bombs**: a document whose aliases expand to more than `MAX_ALIAS_NODES` nodes, or an alias
+  that refers to itself (a recursive structure).
+- **Nesting deeper than `MAX_DEPTH` levels** (no record, answers file, rule or catalog file needs
+  more than a dozen; deeper input only exhausts the parsers' recursion).
+- **Integers with more than 4300 digits** (Python's limit for reading integers from text).
+- **NaN and infinity** anywhere (`.nan`, `.inf`, `1e999`, JSON `NaN` / `Infinity`): no value is a
+  measurement, and they break comparisons and JSON output downstream.
+- **Lone surrogates** in JSON strings (`"\\ud800"`): not a character; they cannot be printed or saved.
+
+Helpful messages: tabs used for indentation ("indent with spaces, not tabs (line N)"), an empty file
+("the file is empty") and YAML inside a `.json` file ("this .json file holds YAML ...").
+
+The C loader is used when available (it is several times faster).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from imnm.errors import InputError, Problem
+
+MAX_DEPTH = 100
+"""Deepest nesting of lists and mappings accepted in a document (documented limit)."""
+MAX_ALIAS_NODES = 100_000
+"""Most nodes a YAML document may expand to through its aliases (documented limit)."""
+MAX_INT_DIGITS = 4300
+"""Python's default limit for converting text to an integer (`sys.get_int_max_str_digits`)."""
+_MAX_PROBLEMS = 50
 
 try:
     _Base: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Base = yaml.SafeLoader
 
+_CORE = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "merge"))
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _show_tag(tag: str) -> str:
+    return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """A construct we refuse (tag, alias bomb, huge integer), with the place it starts."""
+
 
 class _Loader(_Base):  # type: ignore[valid-type,misc]
-    """Safe loader without the timestamp resolver."""
+    """Safe loader: core-schema tags only, no timestamps, duplicate keys recorded, aliases bounded."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[tuple[str, int, int]] = []  # (key, first line, second line)
+        self.may_alias = "*" in stream
+
+    def construct_document(self, node: Node) -> Any:
+        if self.may_alias:
+            _check_aliases(node)
+        return super().construct_document(node)
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        if node.tag not in _ALLOWED_TAGS:
+            raise _Refused(
+                None,
+                None,
+                f"the tag {_show_tag(node.tag)} is not accepted (only plain YAML values are)",
+                node.start_mark,
+            )
+        return super().construct_object(node, deep=deep)
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[object, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == _CORE + "merge":
+                continue
+            key = self.construct_object(key_node)
+            try:
+                line = first.setdefault(key, key_node.start_mark.line + 1)
+            except TypeError:  # unhashable: the base class reports it
+                continue
+            if line != key_node.start_mark.line + 1:
+                self.duplicates.append((str(key), line, key_node.start_mark.line + 1))
+        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        digits = sum(ch.isdigit() for ch in str(node.value))
+        if digits > MAX_INT_DIGITS:
+            raise _Refused(None, None, _too_many_digits(digits), node.start_mark)
+        return super().construct_yaml_int(node)  # type: ignore[no-any-return]
 
 
+_Loader.add_constructor(_CORE + "int", _Loader.construct_yaml_int)
+# No implicit timestamps (dates stay text) and no `=` value tag (a plain `=` is text).
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_CORE + "timestamp", _CORE + "value")]
     for first, resolvers in _Base.yaml_implicit_resolvers.items()
 }
 
 
+def _too_many_digits(n: int) -> str:
+    return f"a number with {n} digits; numbers may have at most {MAX_INT_DIGITS} digits"
+
+
+def _check_aliases(root: Node) -> None:
+    """Refuse recursive aliases and documents that aliases expand beyond `MAX_ALIAS_NODES` nodes."""
+    size: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        kids: list[Node] = []
+        if isinstance(node, SequenceNode):
+            kids = list(node.value)
+        elif isinstance(node, MappingNode):
+            kids = [n for pair in node.value for n in pair]
+        if done:
+            active.discard(key)
+            total = 1 + sum(size[id(k)] for k in kids)
+            if total > MAX_ALIAS_NODES:
+                raise _Refused(
+                    None,
+                    None,
+                    f"the aliases (*name) expand this document to more than {MAX_ALIAS_NODES:,} values",
+                    node.start_mark,
+                )
+            size[key] = total
+            continue
+        if key in size:
+            continue
+        if key in active:
+            raise _Refused(None, None, "an alias (*name) refers to itself", node.start_mark)
+        active.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in kids if id(k) not in size)
+
+
+def _file_problem(where: str, message: str, fix: str | None, file: str | None) -> InputError:
+    return InputError([Problem(where, message, fix, file=file)], what=file or "input")
+
+
+def _tab_lines(text: str) -> list[int]:
+    return [
+        i
+        for i, line in enumerate(text.splitlines(), start=1)
+        if "\t" in line[: len(line) - len(line.lstrip())]
+    ]
+
+
 def load_yaml_text(text: str, *, file: str | None = None) -> Any:
-    """Parse YAML (or JSON, which is YAML) text; syntax errors become an `InputError`."""
+    """Parse YAML (or JSON, which is YAML) text into plain data; every refusal is an `InputError`."""
+    loader = _Loader(text)
     try:
-        return yaml.load(text, Loader=_Loader)
+        data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
-        raise InputError(
-            [
-                Problem(
-                    where,
-                    f"not valid YAML: {exc.problem}",
-                    "check indentation and quoting near that line",
-                    file=file,
-                )
-            ],
-            what=file or "input",
+        line = mark.line + 1 if mark else None
+        where = f"line {line}, column {mark.column + 1}" if mark else ""
+        problem = str(exc.problem)
+        tabs = [n for n in _tab_lines(text) if line is None or n <= line]
+        if tabs and not isinstance(exc, _Refused):
+            n = tabs[0]
+            raise _file_problem(
+                f"line {n}",
+                f"indent with spaces, not tabs (line {n})",
+                "replace the tab characters at the start of the line with spaces",
+                file,
+            ) from None
+        if isinstance(exc, _Refused):
+            fix = "remove the tag and write a plain value (dates as YYYY-MM-DD)" if "tag" in problem else None
+            raise _file_problem(f"line {line}" if line else "", problem, fix, file) from None
+        if "maximum nesting depth" in problem:
+            raise _file_problem(where, _too_deep(), _DEPTH_FIX, file) from None
+        raise _file_problem(
+            where, f"not valid YAML: {problem}", "check indentation and quoting near that line", file
         ) from None
     except yaml.YAMLError as exc:
-        raise InputError([Problem("", f"not valid YAML: {exc}", file=file)]) from None
+        raise _file_problem("", f"not valid YAML: {exc}", None, file) from None
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        raise InputError([_duplicate(k, a, b, file) for k, a, b in loader.duplicates], what=file or "input")
+    _check_values(data, file)
+    return data
+
+
+def _duplicate(key: str, first: int, second: int, file: str | None) -> Problem:
+    return Problem(
+        f"line {second}",
+        f"duplicate key {key!r} (first on line {first}, again on line {second}); "
+        "the second would silently replace the first",
+        f"keep one {key!r} and merge what is under the two",
+        value=key,
+        file=file,
+    )
+
+
+_DEPTH_FIX = "flatten the document; records, answers and rules need only a few levels"
+
+
+def _too_deep() -> str:
+    return f"the document is nested more than {MAX_DEPTH} levels deep"
+
+
+def _dotted(path: tuple[object, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
+
+
+def _check_values(data: Any, file: str | None) -> None:
+    """Depth, non-finite numbers and lone surrogates, anywhere in parsed data (iterative)."""
+    problems: list[Problem] = []
+    stack: list[tuple[Any, tuple[object, ...]]] = [(data, ())]
+    while stack and len(problems) < _MAX_PROBLEMS:
+        value, path = stack.pop()
+        if isinstance(value, dict | list):
+            if len(path) >= MAX_DEPTH:
+                raise _file_problem(_dotted(path[:3]) + "...", _too_deep(), _DEPTH_FIX, file)
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for k, v in items:
+                if isinstance(k, str) and _SURROGATE.search(k):
+                    problems.append(_surrogate((*path, _printable(k)), k, file))
+                    continue
+                stack.append((v, (*path, k)))
+        elif isinstance(value, float) and not math.isfinite(value):
+            problems.append(
+                Problem(
+                    _dotted(path),
+                    f"{value} is not a finite number",
+                    "write a plain number (NaN and infinity are not values)",
+                    value=str(value),
+                    file=file,
+                )
+            )
+        elif isinstance(value, str) and _SURROGATE.search(value):
+            problems.append(_surrogate(path, value, file))
+    if problems:
+        problems.sort(key=lambda p: p.path)
+        raise InputError(problems, what=file or "input")
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _surrogate(path: tuple[object, ...], text: str, file: str | None) -> Problem:
+    return Problem(
+        _dotted(path),
+        "the text holds a lone surrogate escape (such as \\ud800), which is not a character",
+        "remove the escape or write the character itself",
+        value=_printable(text),
+        file=file,
+    )
+
+
+# ------------------------------------------------------------------ JSON
+
+
+class _TooLong(Exception):
+    def __init__(self, digits: str) -> None:
+        self.digits = digits
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _TooLong(text)
+    return int(text)
+
+
+class _Pairs:
+    """`object_pairs_hook` that notes duplicate keys (their lines are found afterwards)."""
+
+    def __init__(self) -> None:
+        self.found = False
+
+    def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(pairs)
+        if len(out) != len(pairs):
+            self.found = True
+        return out
+
+
+def load_json_text(text: str, *, file: str | None = None) -> Any:
+    """Parse JSON text into plain data with the same refusals as YAML (see the module docstring)."""
+    hook = _Pairs()
+    try:
+        data = json.loads(text, object_pairs_hook=hook, parse_int=_parse_int)
+    except json.JSONDecodeError as exc:
+        raise _json_error(text, exc, file) from None
+    except _TooLong as exc:
+        line = text.count("\n", 0, max(text.find(exc.digits), 0)) + 1
+        raise _file_problem(
+            f"line {line}", _too_many_digits(len(exc.digits.lstrip("-"))), None, file
+        ) from None
+    except RecursionError:
+        raise _file_problem("", _too_deep(), _DEPTH_FIX, file) from None
+    _check_values(data, file)  # depth first: the duplicate search below recurses
+    if hook.found:
+        dups = _json_duplicates(text)
+        raise InputError([_duplicate(k, a, b, file) for k, a, b in dups], what=file or "input")
+    return data
+
+
+def _json_error(text: str, exc: json.JSONDecodeError, file: str | None) -> InputError:
+    """A JSON syntax error, or a note that the file holds YAML."""
+    stripped = text.lstrip()
+    if stripped and stripped[0] not in '{["' and not stripped[0].isdigit():
+        try:
+            other = yaml.load(text, Loader=_Loader)
+        except yaml.YAMLError:
+            other = None
+        if isinstance(other, dict | list):
+            return _file_problem(
+                "",
+                "this .json file holds YAML, not JSON",
+                "rename it .yaml or write JSON",
+                file,
+            )
+    return _file_problem(f"line {exc.lineno}, column {exc.colno}", f"not valid JSON: {exc.msg}", None, file)
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+_SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null|NaN|-?Infinity")
+
+
+def _json_duplicates(text: str) -> list[tuple[str, int, int]]:
+    """(key, first line, second line) of every duplicate key in valid JSON text (nesting ≤ MAX_DEPTH)."""
+    from json.decoder import scanstring  # type: ignore[attr-defined]
+
+    out: list[tuple[str, int, int]] = []
+
+    def line(pos: int) -> int:
+        return text.count("\n", 0, pos) + 1
+
+    def ws(pos: int) -> int:
+        m = _WS.match(text, pos)
+        return m.end() if m else pos
+
+    def value(pos: int) -> int:
+        pos = ws(pos)
+        c = text[pos]
+        if c == "{":
+            seen: dict[str, int] = {}
+            pos = ws(pos + 1)
+            if text[pos] == "}":
+                return pos + 1
+            while True:
+                start = ws(pos)
+                key, pos = scanstring(text, start + 1)
+                if key in seen:
+                    out.append((key, line(seen[key]), line(start)))
+                else:
+                    seen[key] = start
+                pos = ws(pos) + 1  # ':'
+                pos = ws(value(pos))
+                if text[pos] == "}":
+                    return pos + 1
+                pos += 1  # ','
+        if c == "[":
+            pos = ws(pos + 1)
+            if text[pos] == "]":
+                return pos + 1
+            while True:
+                pos = ws(value(pos))
+                if text[pos] == "]":
+                    return pos + 1
+                pos += 1
+        if c == '"':
+            return int(scanstring(text, pos + 1)[1])
+        m = _SCALAR.match(text, pos)
+        return m.end() if m else pos + 1
+
+    value(0)
+    return out
+
+
+# ------------------------------------------------------------------ files
 
 
 def read_document(path: str | Path) -> Any:
@@ -66,26 +407,13 @@ def read_document(path: str | Path) -> Any:
             [Problem("", "file not found", "check the path", value=name, file=name)], what=name
         ) from None
     except IsADirectoryError:
-        raise InputError(
-            [Problem("", "is a folder, not a file", "name a .yaml or .json file", file=name)],
-            what=name,
-        ) from None
+        raise _file_problem("", "is a folder, not a file", "name a .yaml or .json file", name) from None
     except UnicodeDecodeError:
-        raise InputError(
-            [Problem("", "not UTF-8 text", "save the file as UTF-8", file=name)], what=name
-        ) from None
+        raise _file_problem("", "not UTF-8 text", "save the file as UTF-8", name) from None
+    except OSError as exc:
+        raise _file_problem("", f"cannot be read ({exc.strerror or exc})", "check the path", name) from None
+    if not text.strip():
+        raise _file_problem("", "the file is empty", "fill it in, or name another file", name)
     if p.suffix.lower() == ".json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                [
-                    Problem(
-                        f"line {exc.lineno}, column {exc.colno}",
-                        f"not valid JSON: {exc.msg}",
-                        file=name,
-                    )
-                ],
-                what=name,
-            ) from None
+        return load_json_text(text, file=name)
     return load_yaml_text(text, file=name)

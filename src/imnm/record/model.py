@@ -6,27 +6,169 @@ Conventions
 - Numbers are strict (no strings, no booleans), dates are ISO `YYYY-MM-DD`, lab units are
   explicit and checked against `knowledge/data/labs.yaml`.
 - Unknown field names are errors (with a "did you mean" hint), so a typo never hides a fact.
+- NaN and infinity are refused wherever a number is expected.
+- Every problem comes at once: cross-field checks (`Checked.cross_checks`: dates in order,
+  plausible lab values, see `imnm.record.checks`) run in the same pass as the field checks, on the
+  fields that did validate, even when others did not.
 """
 
 from __future__ import annotations
 
+import typing
 from datetime import date
-from typing import Annotated, Literal
+from functools import cache
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from imnm.record.core_set import HaqItems, Mmt8Grades
-from imnm.record.types import IsoDate, NonNegative, Positive, Vas10, fail
+from imnm.instruments.core_set import HaqItems, Mmt8
+from imnm.record.checks import Issue
 from imnm.record.vocabulary import (
     ANTIBODY_TARGETS,
     LAB_TESTS,
     canonical_target,
     lab_unit_factor,
 )
+from imnm.types import IsoDate, NonNegative, Positive, Vas10, fail
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Checked(Strict):
+    """A model with cross-field checks that run in the same pass as its field checks.
+
+    `cross_checks` returns `Issue`s (path relative to the model). When some fields fail, the checks
+    still run on a partial instance holding the fields that validated (failed fields are None, and
+    list items that failed are None), so every problem is reported at once.
+    """
+
+    def cross_checks(self) -> list[Issue]:
+        return []
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem_at_once(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            obj = handler(data)
+        except ValidationError as exc:
+            partial = _salvage(cls, data, exc)
+            if partial is None:
+                raise
+            issues = partial.cross_checks()
+            if not issues:
+                raise
+            raise _merged(cls, exc, issues) from None
+        issues = obj.cross_checks()
+        if issues:
+            raise _merged(cls, None, issues)
+        return obj
+
+
+def _loc(path: str) -> tuple[int | str, ...]:
+    import re
+
+    return tuple(int(i) if i else n for n, i in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]", path))
+
+
+def _merged(cls: type[BaseModel], exc: ValidationError | None, issues: list[Issue]) -> ValidationError:
+    from pydantic_core.core_schema import ErrorType
+
+    known = set(typing.get_args(ErrorType))
+    lines: list[InitErrorDetails] = []
+    for e in exc.errors() if exc is not None else []:
+        ctx = e.get("ctx")
+        if e["type"] in known:
+            item: InitErrorDetails = {"type": e["type"], "loc": e["loc"], "input": e["input"]}
+            if ctx:
+                item["ctx"] = ctx
+        elif ctx and "message" in ctx:
+            item = {
+                "type": PydanticCustomError(e["type"], "{message}", ctx),
+                "loc": e["loc"],
+                "input": e["input"],
+            }
+        else:
+            item = {
+                "type": PydanticCustomError(e["type"], "{msg}", {**(ctx or {}), "msg": e["msg"]}),
+                "loc": e["loc"],
+                "input": e["input"],
+            }
+        lines.append(item)
+    for i in issues:
+        err = PydanticCustomError("imnm_invalid", "{message}", {"message": i.message, "fix": i.fix})
+        lines.append({"type": err, "loc": _loc(i.path), "input": None})
+    return ValidationError.from_exception_data(cls.__name__, lines)
+
+
+@cache
+def _adapter(tp: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(tp)
+
+
+def _models_in(annotation: Any) -> tuple[type[BaseModel] | None, type[BaseModel] | None]:
+    """(model, list item model) inside an annotation such as `Lab | None` or `list[Lab] | None`."""
+    model = item = None
+    for arg in typing.get_args(annotation) or (annotation,):
+        if typing.get_origin(arg) is list:
+            (inner,) = typing.get_args(arg)
+            if isinstance(inner, type) and issubclass(inner, BaseModel):
+                item = inner
+        elif isinstance(arg, type) and issubclass(arg, BaseModel):
+            model = arg
+    return model, item
+
+
+def _partial(model: type[BaseModel], raw: Any) -> Any:
+    try:
+        return _adapter(model).validate_python(raw)
+    except ValidationError as exc:
+        return _salvage(model, raw, exc)
+
+
+def _salvage(cls: type[BaseModel], data: Any, exc: ValidationError) -> Any:
+    """A partial instance from the fields (and list items) of `data` that validate on their own;
+    fields that do not are None (a nested model or list item keeps its own valid fields)."""
+    if not isinstance(data, dict):
+        return None
+    bad: set[int | str] = set()
+    for e in exc.errors():
+        if not e["loc"]:
+            return None
+        bad.add(e["loc"][0])
+    values: dict[str, Any] = {}
+    for name, field in cls.model_fields.items():
+        if name not in data:
+            if field.is_required():
+                values[name] = None
+            continue
+        raw = data[name]
+        if name not in bad:
+            try:
+                values[name] = _adapter(Annotated[field.annotation, field]).validate_python(raw)
+            except ValidationError:  # a check on the model class (not on the field type) refused it
+                values[name] = None
+            continue
+        model, item = _models_in(field.annotation)
+        if item is not None and isinstance(raw, list):
+            values[name] = [_partial(item, x) for x in raw]
+        elif model is not None:
+            values[name] = _partial(model, raw)
+        else:
+            values[name] = None
+    return cls.model_construct(**values)
 
 
 Tri = bool | None
@@ -113,9 +255,7 @@ class Exposure(Strict):
             fail("status 'never' cannot have start or stop dates", "remove the dates or fix status")
         if self.status == "current" and self.stop:
             fail("status 'current' cannot have a stop date", "use status: past")
-        if self.start and self.stop and self.stop < self.start:
-            fail(f"stop {self.stop} is before start {self.start}", "swap or correct the dates")
-        return self
+        return self  # start/stop order: imnm.record.checks (with every dated pair)
 
 
 def _exposure_shorthand(value: object) -> object:
@@ -240,7 +380,7 @@ class Mri(Strict):
 Grade = Literal["none", "scattered", "prominent"]
 
 
-class Biopsy(Strict):
+class Biopsy(Checked):
     """Muscle biopsy. `performed: false` = not done; omit the whole block when unknown."""
 
     performed: bool
@@ -260,16 +400,19 @@ class Biopsy(Strict):
     dysferlin_deficient: Tri = None
     ref: SourceRef = None
 
-    @model_validator(mode="after")
-    def _no_findings_without_biopsy(self) -> Biopsy:
-        if not self.performed:
-            extra = [k for k, v in self if k not in ("performed",) and v is not None]
+    def cross_checks(self) -> list[Issue]:
+        if self.performed is False:
+            extra = [k for k, v in self if k not in ("performed", "ref") and v is not None]
             if extra:
-                fail(
-                    f"performed is false but findings are given ({', '.join(extra)})",
-                    "set performed: true or remove the findings",
-                )
-        return self
+                return [
+                    Issue(
+                        "",
+                        f"performed is false but findings are given ({', '.join(extra)})",
+                        "set performed: true or remove the findings",
+                        overridable=False,
+                    )
+                ]
+        return []
 
 
 class Medication(Strict):
@@ -284,33 +427,6 @@ class Medication(Strict):
     start: IsoDate | None = None
     stop: IsoDate | None = None
     ref: SourceRef = None
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Medication:
-        if self.start and self.stop and self.stop < self.start:
-            fail(f"stop {self.stop} is before start {self.start}", "swap or correct the dates")
-        return self
-
-
-class Mmt8(Strict):
-    """MMT-8 total with the scale it was scored on (/80 unilateral, /150 bilateral, /160),
-    or per-muscle Kendall 0-10 grades with the side tested (see `imnm.activity.mmt8`)."""
-
-    total: NonNegative | None = None
-    scale: Literal[80, 150, 160] | None = None
-    side: Literal["right", "left", "bilateral"] | None = Field(
-        None, description="Side tested: right or left (unilateral, /80) or bilateral (/150)"
-    )
-    grades: Mmt8Grades | None = Field(
-        None, description="Per-muscle Kendall 0-10 grades (or T) of the 8 groups"
-    )
-
-    @model_validator(mode="after")
-    def _within_scale(self) -> Mmt8:
-        from imnm.activity.mmt8 import validate
-
-        validate(self)
-        return self
 
 
 class PulmonaryFunction(Strict):
@@ -353,7 +469,7 @@ class Vaccination(Strict):
     ref: SourceRef = None
 
 
-class Visit(Strict):
+class Visit(Checked):
     """A disease-activity assessment (IMACS core set measures) on one date."""
 
     date: IsoDate
@@ -365,26 +481,23 @@ class Visit(Strict):
     haq: HaqItems | None = Field(None, description="HAQ-DI item answers by category (index computed)")
     ref: SourceRef = None
 
-    @model_validator(mode="after")
-    def _haq_agrees(self) -> Visit:
+    def cross_checks(self) -> list[Issue]:
         if self.haq is not None and self.haq_di is not None:
-            from imnm.activity.haq import check_agreement
+            from imnm.instruments.haq import check_agreement
 
-            check_agreement(self.haq_di, self.haq)
-        return self
+            try:
+                check_agreement(self.haq_di, self.haq)
+            except PydanticCustomError as exc:
+                ctx = exc.context or {}
+                return [Issue("", str(ctx.get("message", exc)), ctx.get("fix"), overridable=False)]
+        return []
 
 
 class Period(Strict):
     """A date range (both ends included)."""
 
     start: IsoDate
-    end: IsoDate
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Period:
-        if self.end < self.start:
-            fail(f"end {self.end} is before start {self.start}", "swap or correct the dates")
-        return self
+    end: IsoDate  # end before start: imnm.record.checks (with every dated pair)
 
 
 class Coverage(Strict):
@@ -400,7 +513,25 @@ class Coverage(Strict):
     vaccinations: list[Period] | None = None
 
 
-class Record(Strict):
+class Override(Strict):
+    """Accept one value that the plausibility or date checks refuse (see `imnm.record.checks`)."""
+
+    path: str = Field(
+        min_length=1,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*(\.[A-Za-z_][A-Za-z0-9_]*(\[\d+\])*)*$",
+        description="The path an error named, e.g. labs[3].value",
+    )
+    reason: str = Field(min_length=1, description="Why the value is right although it looks wrong")
+
+    @field_validator("reason")
+    @classmethod
+    def _said(cls, value: str) -> str:
+        if not value.strip():
+            fail("the reason is empty", "say why the value is right (who checked it, and how)")
+        return value
+
+
+class Record(Checked):
     """Everything known about one patient. Omitted or null = unknown."""
 
     id: str = Field(min_length=1, description="Your identifier for the record (synthetic or pseudonymous)")
@@ -434,23 +565,28 @@ class Record(Strict):
     )
     weight_kg: Annotated[float, Field(gt=0, le=400)] | None = None
     height_cm: Annotated[float, Field(gt=0, le=250)] | None = None
+    overrides: list[Override] | None = Field(
+        None,
+        description="Values accepted although the plausibility or date checks refuse them, with a reason",
+    )
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Record:
-        if self.birth_date and self.symptom_onset and self.symptom_onset < self.birth_date:
-            fail(
-                f"symptom_onset {self.symptom_onset} is before birth_date {self.birth_date}",
-                "correct one of the dates",
-            )
+    def cross_checks(self) -> list[Issue]:
+        from imnm.record.checks import record_issues
+
+        issues = record_issues(self)
         if self.age_at_onset is not None and self.birth_date and self.symptom_onset:
             derived = completed_years(self.birth_date, self.symptom_onset)
             if abs(derived - self.age_at_onset) >= 1:
-                fail(
-                    f"age_at_onset {self.age_at_onset:g} disagrees with birth_date and "
-                    f"symptom_onset (age {derived})",
-                    "give either the dates or age_at_onset, or make them agree",
+                issues.append(
+                    Issue(
+                        "age_at_onset",
+                        f"age_at_onset {self.age_at_onset:g} disagrees with birth_date and "
+                        f"symptom_onset (age {derived})",
+                        "give either the dates or age_at_onset, or make them agree",
+                        overridable=False,
+                    )
                 )
-        return self
+        return issues
 
     def onset_age(self) -> float | None:
         """Age in years at the first related symptom: from the dates, else `age_at_onset`."""

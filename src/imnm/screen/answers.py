@@ -17,14 +17,16 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, model_validator
 
 from imnm.errors import Problem, RecordError
-from imnm.record.types import fail
+from imnm.types import fail
 
 DONT_KNOW = "dont_know"
 
 Onset = Literal["days", "weeks", "months", "years"]
 Exposure = Literal["current", "past", "never"]
+AnsweringFor = Literal["self", "someone_else"]
 ONSET_VALUES: tuple[str, ...] = ("days", "weeks", "months", "years")
 EXPOSURE_VALUES: tuple[str, ...] = ("current", "past", "never")
+ANSWERING_FOR_VALUES: tuple[str, ...] = ("self", "someone_else")
 CK_CLEARLY_HIGH = 1000.0  # U/L; above any reported upper reference limit (clinical.md §5.1)
 
 
@@ -71,7 +73,10 @@ def _one_of(values: tuple[str, ...]) -> Any:
             return None
         if isinstance(value, str) and value in values:
             return value
-        fail(f"{value!r} is not an allowed answer", f"use {', '.join(values)} or dont_know")
+        allowed = f"the allowed answers are {', '.join(values)} or dont_know"
+        if isinstance(value, bool):  # YAML reads yes / no as true / false
+            fail(f"{'yes' if value else 'no'} is not an answer to this question", allowed)
+        fail(f"{value!r} is not an allowed answer", allowed)
 
     return check
 
@@ -83,13 +88,15 @@ Age = Annotated[float | None, BeforeValidator(_number(0, 120, "years"))]
 CkValue = Annotated[float | None, BeforeValidator(_number(0, 1_000_000, "U/L"))]
 OnsetAnswer = Annotated[Onset | None, BeforeValidator(_one_of(ONSET_VALUES))]
 ExposureAnswer = Annotated[Exposure | None, BeforeValidator(_one_of(EXPOSURE_VALUES))]
+AnsweringForAnswer = Annotated[AnsweringFor | None, BeforeValidator(_one_of(ANSWERING_FOR_VALUES))]
 
 
 class Answers(BaseModel):
     """One person's screener answers. Every field is optional: omitted or null = don't know."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
+    answering_for: AnsweringForAnswer = None  # self, or someone_else (a parent or carer answering)
     age: Age = None
     trouble_climbing_stairs: YesNo = None
     trouble_rising_from_chair: YesNo = None
@@ -134,7 +141,7 @@ QUESTION_IDS: tuple[str, ...] = tuple(Answers.model_fields)
 
 def parse_answers(data: object, *, file: str | None = None) -> Answers:
     """Validate plain data (parsed YAML/JSON) as `Answers`; raise `RecordError` listing every problem."""
-    from imnm.record.load import problems_from
+    from imnm.types import problems_from
 
     what = file or "answers"
     if data is None:

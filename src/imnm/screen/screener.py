@@ -29,7 +29,14 @@ from imnm.core.evaluate import Evidence, Outcome, check, evaluate
 from imnm.core.facts import FactSpec, Observation, Registry
 from imnm.core.truth import Truth, or_
 from imnm.errors import KnowledgeError, Problem
-from imnm.screen.answers import EXPOSURE_VALUES, ONSET_VALUES, QUESTION_IDS, Answers, answer_text
+from imnm.screen.answers import (
+    ANSWERING_FOR_VALUES,
+    EXPOSURE_VALUES,
+    ONSET_VALUES,
+    QUESTION_IDS,
+    Answers,
+    answer_text,
+)
 
 TABLE = "screener"
 FILE = f"knowledge/data/{TABLE}.yaml"
@@ -48,6 +55,9 @@ class Question:
     source: str
     text_child: str | None = None
     label_child: str | None = None
+    text_carer: str | None = None
+    text_self_child: str | None = None
+    examples: tuple[str, ...] = ()
     unit: str | None = None
     lo: float | None = None
     hi: float | None = None
@@ -60,8 +70,16 @@ class Question:
     def fact(self) -> str:
         return FACT_PREFIX + self.id
 
-    def wording(self, child: bool) -> str:
-        return self.text_child if child and self.text_child else self.text
+    def wording(self, child: bool, carer: bool = False) -> str:
+        """The question as asked: to the person ("you"), to a carer ("the person"), to a child's
+        parent or carer ("your child"), or to a child answering for themselves."""
+        if carer and child:
+            return self.text_child or self.text_carer or self.text
+        if carer:
+            return self.text_carer or self.text
+        if child:
+            return self.text_self_child or self.text
+        return self.text
 
     def short(self, child: bool) -> str:
         return self.label_child if child and self.label_child else self.label
@@ -113,7 +131,7 @@ class Screener:
     triggers: tuple[Trigger, ...]
     notes: tuple[Note, ...]
     tests: tuple[dict[str, str], ...]
-    specialists: tuple[dict[str, str], ...]
+    specialists: tuple[dict[str, str], ...]  # each with "for": adult | child | all
     texts: dict[str, str]
     defaults: dict[str, str]
     options: dict[str, tuple[str, ...]]
@@ -122,6 +140,15 @@ class Screener:
     @property
     def questions_by_id(self) -> dict[str, Question]:
         return {q.id: q for q in self.questions}
+
+    def specialists_for(self, child: bool) -> list[dict[str, str]]:
+        """The specialists to name: paediatric ones for a child (under 18), adult ones otherwise."""
+        want = "child" if child else "adult"
+        return [
+            {k: v for k, v in sp.items() if k != "for"}
+            for sp in self.specialists
+            if sp["for"] in (want, "all")
+        ]
 
     def rank(self, level: str) -> int:
         return self.levels[level].rank
@@ -175,7 +202,7 @@ def _registry(questions: list[Question]) -> Registry:
 def _rule(data: object, where: str, problems: list[Problem]) -> r.Expr | None:
     from pydantic import ValidationError
 
-    from imnm.record.load import problems_from
+    from imnm.types import problems_from
 
     try:
         return r.parse_rule(data)
@@ -221,6 +248,9 @@ def build_screener(data: dict[str, Any], tests_rows: list[dict[str, Any]]) -> Sc
                 source=q.get("source", ""),
                 text_child=q.get("text_child"),
                 label_child=q.get("label_child"),
+                text_carer=q.get("text_carer"),
+                text_self_child=q.get("text_self_child"),
+                examples=tuple(q.get("examples") or ()),
                 unit=q.get("unit"),
                 lo=q.get("min"),
                 hi=q.get("max"),
@@ -241,6 +271,7 @@ def build_screener(data: dict[str, Any], tests_rows: list[dict[str, Any]]) -> Sc
             )
         )
     expected_values = {
+        "answering_for": ANSWERING_FOR_VALUES,
         "onset": ONSET_VALUES,
         **dict.fromkeys(("statin", "red_yeast_rice", "oyster_mushrooms"), EXPOSURE_VALUES),
     }
@@ -311,7 +342,14 @@ def build_screener(data: dict[str, Any], tests_rows: list[dict[str, Any]]) -> Sc
         notes=tuple(notes),
         tests=tuple(tests),
         specialists=tuple(
-            {"id": s["id"], "name": s["name"], "text": s["text"]} for s in data.get("specialists") or []
+            {
+                "id": s["id"],
+                "name": s["name"],
+                "term": s.get("term") or s["name"],
+                "text": s["text"],
+                "for": str(s.get("for", "all")),
+            }
+            for s in data.get("specialists") or []
         ),
         texts={k: str(v) for k, v in data["texts"].items()},
         defaults=defaults,
@@ -361,6 +399,11 @@ class ScreenResult:
     floored: bool  # the level comes from unknown answers (unknown_policy), not from a met trigger
     outcomes: tuple[tuple[Trigger, Outcome], ...] = field(repr=False, default=())
 
+    @property
+    def carer(self) -> bool:
+        """The answers were given by someone else (a parent or carer)."""
+        return self.answers.answering_for == "someone_else"
+
     def as_dict(self, screener: Screener | None = None) -> dict[str, Any]:
         s = screener or load_screener()
         qs = s.questions_by_id
@@ -373,13 +416,14 @@ class ScreenResult:
             "possible_level": self.possible_level,
             "reasons": [x.as_dict(s, self.child) for x in self.reasons],
             "tests_to_expect": [dict(t) for t in s.tests] if show else [],
-            "specialists": [dict(x) for x in s.specialists] if show else [],
+            "specialists": s.specialists_for(self.child) if show else [],
             "notes": [{"id": n.id, "text": n.text} for n in self.notes],
             "unanswered_that_matter": [
-                {"question": qid, "text": qs[qid].wording(self.child), "could_raise_to": lvl}
+                {"question": qid, "text": qs[qid].wording(self.child, self.carer), "could_raise_to": lvl}
                 for qid, lvl in self.unanswered
             ],
             "answers": {qid: answer_text(self.answers.value(qid)) for qid in QUESTION_IDS},
+            "answered_by": "someone_else" if self.carer else ("self" if self.answers.answering_for else None),
             "choices": {
                 "unknown_policy": self.unknown_policy,
                 "urgent_flags": self.urgent_flags,
@@ -528,54 +572,3 @@ def should_ask(question: Question, answers: Answers, screener: Screener | None =
     if truth is Truth.MET:
         return True
     return truth is Truth.UNKNOWN and question.ask_if_unknown
-
-
-# ---------------------------------------------------------------- text
-
-
-def render_text(result: ScreenResult, screener: Screener | None = None) -> str:
-    """The result as plain text for the person who answered."""
-    s = screener or load_screener()
-    qs = s.questions_by_id
-    lv = s.levels[result.level]
-    out = [f"{s.texts['result_heading']} {lv.title} ({result.level})", lv.advice]
-    if result.possible_level:
-        out += ["", f"{s.texts['possible_level']} {s.levels[result.possible_level].title}."]
-    if result.reasons:
-        out += ["", s.texts["reasons_heading"]]
-        for reason in result.reasons:
-            answers = "; ".join(f"{qs[q].short(result.child)}: {a}" for q, a in reason.answers)
-            out.append(f"  • [{reason.level}] {reason.text}" + (f" ({answers})" if answers else ""))
-    if result.unanswered:
-        out += ["", s.texts["unanswered_heading"]]
-        for qid, lvl in result.unanswered:
-            higher = s.rank(lvl) > s.rank(result.level)
-            suffix = f" ({s.texts['could_change_to']} {s.levels[lvl].title})" if higher else ""
-            out.append(f"  ? {qs[qid].wording(result.child)}{suffix}")
-    if result.level != "none":
-        out += ["", s.texts["tests_heading"]]
-        for t in s.tests:
-            out.append(f"  • {t['name']}: {t['description']}")
-        out += ["", s.texts["specialists_heading"], "  " + s.texts["specialists_intro"]]
-        for sp in s.specialists:
-            out.append(f"  • {sp['name']}: {sp['text']}")
-    if result.notes:
-        out += ["", s.texts["notes_heading"]]
-        for n in result.notes:
-            out.append(f"  • {n.text}")
-    out += ["", s.texts["disclaimer"]]
-    return "\n".join(out)
-
-
-def render_explanation(result: ScreenResult) -> str:
-    """For clinicians: every trigger's rule tree with its status, the answers used and its source."""
-    lines = ["Rules (knowledge/data/screener.yaml), evaluated three-valued:"]
-    for t, o in result.outcomes:
-        flag = f" {t.mark} choice {t.choice}" if t.choice else ""
-        lines.append(f"\n[{t.level}] {t.id}: {o.truth.value}{flag}\n  source: {t.source}")
-        lines.append(o.explain(indent=1))
-    lines.append(
-        f"\nChoices: unknown_policy = {result.unknown_policy}, urgent_flags = {result.urgent_flags}"
-        + (" (the level comes from don't-know answers)" if result.floored else "")
-    )
-    return "\n".join(lines)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from imnm.core.facts import FactSource, Observation, source_order
 from imnm.core.rules import facts_used
-from imnm.record.asof import as_of_view
-from imnm.record.model import Record
+from imnm.instruments.core_set import Mmt8
 from imnm.trials.model import Assessment, Cohort, Criterion, Trial
 
 LABELS: dict[str, str] = {
@@ -91,64 +91,96 @@ def _latest(dates: list[date | None]) -> date | None:
     return max(known) if known else None
 
 
-def patient_has(rec: Record, what: Assessment, as_of: date | None = None) -> tuple[bool, date | None, str]:
-    """Whether the record holds this assessment by `as_of`, its latest date and a short description.
+def _order(o: Observation) -> tuple[object, ...]:
+    """Document order of a list item (antibodies[10] after antibodies[9])."""
+    return source_order((o.ref.row if o.ref and o.ref.row else o.source) or "")
 
-    Results dated after `as_of` are not counted: the checklist describes the patient on that date.
-    """
-    if as_of is not None:
-        rec = as_of_view(rec, as_of)
+
+def _all(facts: FactSource, names: list[str]) -> list[Observation]:
+    return [o for n in names for o in facts.get(n) or ()]
+
+
+def patient_has(facts: FactSource, what: Assessment) -> tuple[bool, date | None, str]:
+    """Whether the patient's facts hold this assessment, its latest date and a short description."""
+    from imnm.knowledge.lookups import ANTIBODY_TARGETS
+
     if what == "biopsy":
-        if rec.biopsy is None:
+        performed = facts.get("biopsy.performed")
+        if performed is None:
             return False, None, "not recorded"
-        if not rec.biopsy.performed:
+        if performed[0].value is not True:
             return False, None, "recorded as not done"
-        return True, rec.biopsy.date, f"done{f' ({rec.biopsy.site})' if rec.biopsy.site else ''}"
+        when = facts.get("biopsy.date")
+        site = performed[0].attr("site")
+        day = when[0].value if when and isinstance(when[0].value, date) else None
+        return True, day, f"done{f' ({site})' if site else ''}"
     if what == "antibodies":
-        if not rec.antibodies:
+        found = sorted(
+            ((t, o) for t in ANTIBODY_TARGETS for o in facts.get(f"antibody.{t}") or ()),
+            key=lambda x: _order(x[1]),
+        )
+        if not found:
             return False, None, "no results recorded"
-        shown = ", ".join(f"anti-{a.target} {a.result}" for a in rec.antibodies)
-        return True, _latest([a.date for a in rec.antibodies]), shown
+        shown = ", ".join(f"anti-{t} {o.value}" for t, o in found)
+        return True, _latest([o.date for _, o in found]), shown
     if what == "ck":
-        cks = [lab for lab in rec.labs or [] if lab.test == "ck"]
+        cks = list(facts.get("lab.ck") or ())
         if not cks:
             return False, None, "no CK recorded"
-        newest = max(cks, key=lambda lab: lab.date or date.min)
-        uln = f" (ULN {newest.uln:g})" if newest.uln else " (no ULN)"
-        return True, _latest([c.date for c in cks]), f"latest {newest.value:g} {newest.unit}{uln}"
-    if what in ("mmt8", "haq"):
-        attrs = ("mmt8",) if what == "mmt8" else ("haq_di", "haq")
-        visits = [v for v in rec.visits or [] if any(getattr(v, a, None) is not None for a in attrs)]
+        newest = max(cks, key=lambda o: o.date or date.min)
+        raw = newest.raw
+        uln = f" (ULN {raw.high:g})" if raw is not None and raw.high else " (no ULN)"
+        given = (
+            f"{raw.value:g} {raw.unit}"
+            if raw is not None and isinstance(raw.value, float | int)
+            else f"{newest.value} U/L"
+        )
+        return True, _latest([o.date for o in cks]), f"latest {given}{uln}"
+    if what == "mmt8":
+        visits = list(facts.get("visit.mmt8") or ())
         if not visits:
             return False, None, "not recorded"
-        last = max(visits, key=lambda v: v.date)
-        if what == "mmt8":
-            m = last.mmt8
-            assert m is not None
-            shown = f"latest {m.total:g}/{m.scale}" if m.total is not None else "latest: per-muscle grades"
-            return True, last.date, shown
-        return True, last.date, f"latest {last.haq_di:g}" if last.haq_di is not None else "item answers"
+        last = max(visits, key=lambda o: o.date or date.min)
+        m = last.value
+        assert isinstance(m, Mmt8)
+        shown = f"latest {m.total:g}/{m.scale}" if m.total is not None else "latest: per-muscle grades"
+        return True, last.date, shown
+    if what == "haq":
+        stated = list(facts.get("visit.haq_di.given") or ())
+        items = list(facts.get("visit.haq") or ())
+        if not stated and not items:
+            return False, None, "not recorded"
+        last = max([*stated, *items], key=lambda o: o.date or date.min)
+        same_day = [o for o in stated if o.date == last.date]
+        shown = f"latest {same_day[0].value:g}" if same_day else "item answers"
+        return True, last.date, shown
     if what in ("mri", "emg"):
-        block = rec.mri if what == "mri" else rec.emg
-        if block is None:
+        block = _all(facts, _block_facts(what))
+        if not block:
             return False, None, "not recorded"
-        return True, block.date, "recorded"
+        return True, _latest([o.date for o in block]), "recorded"
     if what == "pft":
-        if not rec.pulmonary_function:
+        pft = _all(facts, ["pft.fvc_percent", "pft.dlco_percent", "pft.ild_on_ct"])
+        if not pft:
             return False, None, "not recorded"
-        return True, _latest([p.date for p in rec.pulmonary_function]), "recorded"
-    if not rec.cardiac:
+        return True, _latest([o.date for o in pft]), "recorded"
+    ecg = list(facts.get("cardiac.ecg") or ())
+    echo = list(facts.get("cardiac.lvef") or ())
+    other = _all(facts, ["cardiac.troponin_elevated", "cardiac.mri_abnormal"])
+    if not ecg and not echo and not other:
         return False, None, "not recorded"
-    kinds = sorted(
-        {k for c in rec.cardiac for k, v in (("ECG", c.ecg), ("echo", c.lvef_percent)) if v is not None}
-    )
-    return True, _latest([c.date for c in rec.cardiac]), ", ".join(kinds) or "recorded"
+    kinds = [k for k, found in (("ECG", ecg), ("echo", echo)) if found]
+    return True, _latest([o.date for o in (*ecg, *echo, *other)]), ", ".join(kinds) or "recorded"
 
 
-def checklist(
-    trial: Trial, rec: Record, cohort: Cohort | None = None, *, as_of: date | None = None
-) -> list[Item]:
-    """The baseline assessments a trial (and cohort) asks for, with what the patient has by `as_of`."""
+def _block_facts(block: str) -> list[str]:
+    if block == "mri":
+        return ["mri.date", "mri.edema", "mri.fatty_replacement", "mri.fascial_edema"]
+    return ["emg.date", "emg.pattern", "emg.spontaneous_activity", "emg.myotonic_discharges"]
+
+
+def checklist(trial: Trial, facts: FactSource, cohort: Cohort | None = None) -> list[Item]:
+    """The baseline assessments a trial (and cohort) asks for, with what the patient has."""
     crits = [*trial.inclusion, *trial.exclusion]
     if cohort is not None:
         crits += [*cohort.inclusion, *cohort.exclusion]
@@ -160,6 +192,6 @@ def checklist(
     for a in ORDER:
         if a not in asked:
             continue
-        have, when, detail = patient_has(rec, a, as_of)
+        have, when, detail = patient_has(facts, a)
         items.append(Item(a, LABELS[a], tuple(asked[a]), have, when, detail))
     return items

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from imnm.errors import InputError, Problem
 from imnm.trials.model import Status
 from imnm.trials.recognize import recognize
 
@@ -173,10 +174,101 @@ def _get(data: Any, *path: str) -> Any:
     return data
 
 
+MAX_AGE_YEARS = 150
+"""A structured age limit above this is not an age (documented limit): it goes to manual review."""
+
+# The fields of a v2 study record the importer reads, with their JSON types (API v2 layout).
+_LAYOUT: tuple[tuple[str, type], ...] = (
+    ("protocolSection", dict),
+    ("protocolSection.identificationModule", dict),
+    ("protocolSection.identificationModule.nctId", str),
+    ("protocolSection.identificationModule.acronym", str),
+    ("protocolSection.identificationModule.briefTitle", str),
+    ("protocolSection.identificationModule.officialTitle", str),
+    ("protocolSection.statusModule", dict),
+    ("protocolSection.statusModule.overallStatus", str),
+    ("protocolSection.statusModule.lastUpdatePostDateStruct", dict),
+    ("protocolSection.statusModule.lastUpdatePostDateStruct.date", str),
+    ("protocolSection.eligibilityModule", dict),
+    ("protocolSection.eligibilityModule.eligibilityCriteria", str),
+    ("protocolSection.eligibilityModule.minimumAge", str),
+    ("protocolSection.eligibilityModule.maximumAge", str),
+    ("protocolSection.eligibilityModule.sex", str),
+    ("protocolSection.conditionsModule", dict),
+    ("protocolSection.conditionsModule.conditions", list),
+    ("protocolSection.designModule", dict),
+    ("protocolSection.designModule.phases", list),
+    ("protocolSection.sponsorCollaboratorsModule", dict),
+    ("protocolSection.sponsorCollaboratorsModule.leadSponsor", dict),
+    ("protocolSection.sponsorCollaboratorsModule.leadSponsor.name", str),
+    ("derivedSection", dict),
+    ("derivedSection.miscInfoModule", dict),
+    ("derivedSection.miscInfoModule.versionHolder", str),
+)
+_LIST_OF_TEXT = ("protocolSection.conditionsModule.conditions", "protocolSection.designModule.phases")
+_KIND: dict[type, str] = {dict: "an object ({...})", list: "a list ([...])", str: "text"}
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    for tp, name in _KIND.items():
+        if isinstance(value, tp):
+            return name
+    return type(value).__name__
+
+
+def check_study(study: object, *, file: str | None = None) -> list[Problem]:
+    """Problems with the shape of a v2 study record: every field the importer reads has its v2 type.
+
+    A missing field or `null` is "not given" (the draft says so); a field of the wrong type is an
+    error naming it, so a malformed record never produces a half-read draft."""
+    fix = "save the record again from https://clinicaltrials.gov/api/v2/studies/{nctId} (API v2 JSON)"
+    if not isinstance(study, dict):
+        return [Problem("", f"a study record is an object, got {_json_kind(study)}", fix, file=file)]
+    problems: list[Problem] = []
+    broken: set[str] = set()
+    for path, tp in _LAYOUT:
+        parent = path.rpartition(".")[0]
+        if parent in broken or any(parent.startswith(b + ".") for b in broken):
+            continue
+        value = _get(study, *path.split("."))
+        if value is None:
+            continue
+        if not isinstance(value, tp):
+            broken.add(path)
+            problems.append(
+                Problem(
+                    path,
+                    f"expected {_KIND[tp]}, got {_json_kind(value)}",
+                    fix,
+                    value=_short(value),
+                    file=file,
+                )
+            )
+            continue
+        if path in _LIST_OF_TEXT and isinstance(value, list):
+            for i, item in enumerate(value):
+                if not isinstance(item, str):
+                    problems.append(
+                        Problem(
+                            f"{path}[{i}]", f"expected text, got {_json_kind(item)}", fix, _short(item), file
+                        )
+                    )
+    return problems
+
+
+def _short(value: object) -> object:
+    text = repr(value)
+    return value if isinstance(value, str | int | float | bool) and len(text) < 80 else text[:77] + "..."
+
+
 def _age_value(text: str | None) -> tuple[float, str] | None:
     if not text:
         return None
-    m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*(Years?|Months?|Weeks?|Days?)\s*$", text, re.I)
+    m = re.match(r"^\s*(\d{1,6}(?:\.\d+)?)\s*(Years?|Months?|Weeks?|Days?)\s*$", text, re.I)
     if not m:
         return None
     n, unit = float(m.group(1)), m.group(2).lower()
@@ -184,13 +276,33 @@ def _age_value(text: str | None) -> tuple[float, str] | None:
         return n, "years"
     if unit.startswith("month"):
         return n / 12, "years"
-    return None
+    if unit.startswith("week"):
+        return n / 52.1775, "years"  # 365.2425 / 7
+    return n / 365.2425, "years"
 
 
 def structured_criteria(elig: dict[str, Any]) -> list[dict[str, Any]]:
     """Criteria from the structured fields: minimumAge, maximumAge, sex."""
     out: list[dict[str, Any]] = []
     lo, hi = _age_value(elig.get("minimumAge")), _age_value(elig.get("maximumAge"))
+    odd = [
+        f"{label} {elig[key]}"
+        for key, label, v in (("minimumAge", "Minimum age", lo), ("maximumAge", "Maximum age", hi))
+        if elig.get(key) and (v is None or v[0] > MAX_AGE_YEARS)
+    ]
+    if odd:
+        out.append(
+            {
+                "id": "age-unread",
+                "structured": True,
+                "text": "; ".join(odd) + " (registry structured fields)",
+                "manual_review": True,
+                "reason": f"not an age (a number of years, months, weeks or days up to {MAX_AGE_YEARS} years); "
+                "check the registry record",
+            }
+        )
+    lo = lo if lo and lo[0] <= MAX_AGE_YEARS else None
+    hi = hi if hi and hi[0] <= MAX_AGE_YEARS else None
     parts = []
     texts = []
     if lo:
@@ -246,7 +358,12 @@ def _slug(text: str) -> str:
 
 
 def draft_from_study(study: dict[str, Any], *, file: str, imported_on: str) -> dict[str, Any]:
-    """A draft catalog file (plain data, validated by `imnm.trials.load.parse_trial`)."""
+    """A draft catalog file (plain data, validated by `imnm.trials.load.parse_trial`).
+
+    Raises `InputError` when the record does not have the v2 layout (`check_study`)."""
+    problems = check_study(study, file=file)
+    if problems:
+        raise InputError(problems, what=file)
     proto = _get(study, "protocolSection") or {}
     ident = proto.get("identificationModule") or {}
     status = proto.get("statusModule") or {}

@@ -20,13 +20,18 @@ as met. Verdict per trial and cohort (shared criteria + the cohort's own):
 - `eligible`: every criterion met and none open. A manual-review item counts as settled only
   when a clinician's recorded review says so (`Review`).
 
-Ranking: eligible first, then needs_information by fewest tests still needed (then fewest
-manual-review items), then ineligible.
+Ranking (what a coordinator looks for first): open trials (recruiting, then not yet recruiting, then
+enrolling by invitation) before trials that are active but not recruiting, and closed trials
+(completed, terminated, withdrawn, unknown) apart at the end, for reference; within each, trials the
+patient may enter before ineligible ones; then how well the population fits (IMNM-only, then trials
+that enrol IMNM, then rollovers, then broader ones); then how complete the catalog entry is; then the
+fewest and least invasive tests still needed (worked out only to break a tie); then the fewest
+manual-review items.
 
-Pure: no I/O, no clock. One fact source is shared by every trial for one patient, and leaf
-results are shared across criteria (`imnm.core.fast.Pass`). Missing-fact lists, evidence
-and explanations are built only when they are asked for (ranking asks for the missing lists
-of trials that are not ineligible).
+Pure: no I/O, no clock. One run (`imnm.core.evaluate.Run`: the patient's facts at one date) is
+shared by every trial, so leaf results are shared across criteria and trials. Verdicts need only
+each criterion's truth; missing-fact lists, evidence and explanations are built only when they are
+asked for.
 """
 
 from __future__ import annotations
@@ -34,11 +39,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Literal
 
-from imnm.core.evaluate import Missing, Outcome, evaluate, missing_dict
+from imnm.core.evaluate import Missing, Outcome, Plan, Run, missing_dict
 from imnm.core.facts import FactSource, Registry
-from imnm.core.fast import CachedNeeds, Pass, assess_in, truth
 from imnm.core.truth import Truth
 from imnm.trials.model import Cohort, Criterion, Trial
 
@@ -84,7 +89,7 @@ class CriterionResult:
         status: Status,
         effect: Effect,
         *,
-        run: Pass | None = None,
+        run: Run | None = None,
         reviewed: Review | None = None,
     ) -> None:
         self.criterion = criterion
@@ -103,8 +108,15 @@ class CriterionResult:
             if rule is None or self._pass is None or (self.status != "unknown" and self.reviewed is None):
                 self._assessed = ()
             else:
-                self._assessed = assess_in(rule, self._pass)[1]
+                self._assessed = self._pass.assess(rule)[1]
         return self._assessed
+
+    def test_ids(self) -> frozenset[str]:
+        """The tests of `missing` (without building the list)."""
+        rule = self.criterion.rule
+        if self.effect != "missing" or rule is None or self._pass is None:
+            return frozenset()
+        return self._pass.tests(rule)
 
     @property
     def missing(self) -> tuple[Missing, ...]:
@@ -128,8 +140,7 @@ class CriterionResult:
         if rule is None or self._pass is None:
             return None
         if self._outcome is None:
-            ctx = self._pass.ctx
-            self._outcome = evaluate(rule, ctx.facts, as_of=ctx.as_of, registry=ctx.registry)
+            self._outcome = self._pass.outcome(rule)
         return self._outcome
 
     def as_dict(self, *, explain: bool = True) -> dict[str, object]:
@@ -241,10 +252,36 @@ class TrialResult:
             if c.effect == "review" or (c.effect == "missing" and c.review is not None)
         )
 
-    def rank_key(self) -> tuple[int, int, int, str]:
+    @property
+    def group(self) -> str:
+        """open | not_open (active, suspended) | closed (listed apart, for reference)."""
+        return status_group(self.trial.status)
+
+    def rank_head(self) -> tuple[int, int, int, int, int]:
+        """The ranking keys that need no missing-fact lists."""
+        t = self.trial
+        return (
+            GROUP_ORDER[self.group],
+            1 if self.verdict == "ineligible" else 0,
+            STATUS_ORDER.get(t.status, 9),
+            FIT_ORDER.get(t.imnm, 9),
+            COMPLETENESS_ORDER[t.source.completeness] + (1 if t.draft else 0),
+        )
+
+    def burden(self) -> tuple[int, int, int]:
+        """How much is still needed: number of tests, their total invasiveness, manual-review items
+        (the same tests as `tests`, worked out without the missing-fact lists)."""
         if self.verdict == "ineligible":
-            return (2, 0, 0, self.key)
-        return (VERDICT_ORDER[self.verdict], len(self.tests), len(self.manual_review), self.key)
+            return (0, 0, 0)
+        found: set[str] = set()
+        for c in self.criteria:
+            if c.effect == "missing":
+                found |= c.test_ids()
+        found.discard(REVIEW_FACT)
+        return (len(found), sum(invasiveness(x) for x in found), len(self.manual_review))
+
+    def rank_key(self) -> tuple[object, ...]:
+        return (*self.rank_head(), *self.burden(), self.key)
 
     def as_dict(self, *, explain: bool = True) -> dict[str, object]:
         t = self.trial
@@ -256,6 +293,7 @@ class TrialResult:
             "title": t.title,
             "status": t.status,
             "recruiting": t.recruiting,
+            "group": self.group,
             "imnm": t.imnm,
             "verdict": self.verdict,
             "pending": self.pending,
@@ -280,6 +318,63 @@ class TrialResult:
         }
 
 
+GROUP_ORDER = {"open": 0, "not_open": 1, "closed": 2}
+STATUS_ORDER = {
+    "RECRUITING": 0,
+    "NOT_YET_RECRUITING": 1,
+    "ENROLLING_BY_INVITATION": 2,
+    "ACTIVE_NOT_RECRUITING": 3,
+    "SUSPENDED": 4,
+}
+FIT_ORDER = {
+    "imnm_only": 0,
+    "includes_imnm": 1,
+    "rollover": 2,
+    "unreviewed": 3,
+    "not_imnm": 4,
+    "excludes_imnm": 5,
+}
+COMPLETENESS_ORDER = {"complete": 0, "partial": 1, "summary": 2}
+
+
+def status_group(status: str) -> str:
+    if status in ("RECRUITING", "NOT_YET_RECRUITING", "ENROLLING_BY_INVITATION"):
+        return "open"
+    if status in ("ACTIVE_NOT_RECRUITING", "SUSPENDED"):
+        return "not_open"
+    return "closed"
+
+
+@cache
+def _invasiveness() -> dict[str, int]:
+    from imnm import knowledge
+
+    return {t["id"]: int(t["invasiveness"]) for t in knowledge.load("tests")["tests"]}
+
+
+def invasiveness(test: str) -> int:
+    """A test's invasiveness rank (tests.yaml); a question or an unlisted test counts 0."""
+    return _invasiveness().get(test, 0)
+
+
+def rank(results: list[TrialResult]) -> list[TrialResult]:
+    """Trials in ranking order (see the module docstring). The cheap keys sort first; the tests still
+    needed are worked out only for trials that tie on them."""
+    heads = sorted(((r.rank_head(), r) for r in results), key=lambda hr: (hr[0], hr[1].key))
+    out: list[TrialResult] = []
+    i = 0
+    while i < len(heads):
+        j = i + 1
+        while j < len(heads) and heads[j][0] == heads[i][0]:
+            j += 1
+        tie = [r for _h, r in heads[i:j]]
+        if len(tie) > 1:
+            tie.sort(key=lambda r: (*r.burden(), r.key))
+        out.extend(tie)
+        i = j
+    return out
+
+
 def _settle(truth_: Truth, kind: Kind) -> Effect:
     bad = Truth.NOT_MET if kind == "inclusion" else Truth.MET
     return "failed" if truth_ is bad else "ok"
@@ -290,7 +385,7 @@ def _status(t: Truth) -> Status:
 
 
 def evaluate_criterion(
-    crit: Criterion, kind: Kind, run: Pass, *, cohort: str | None = None, review: Review | None = None
+    crit: Criterion, kind: Kind, run: Run, *, cohort: str | None = None, review: Review | None = None
 ) -> CriterionResult:
     """One criterion's status and what it means for eligibility."""
     if crit.rule is None:
@@ -298,7 +393,7 @@ def evaluate_criterion(
             t = Truth.MET if review.met else Truth.NOT_MET
             return CriterionResult(crit, kind, cohort, _status(t), _settle(t, kind), reviewed=review)
         return CriterionResult(crit, kind, cohort, "manual_review", "review")
-    t, needs_facts = truth(crit.rule, run)
+    t, needs_facts = run.truth(crit.rule)
     if t is not Truth.UNKNOWN:
         return CriterionResult(crit, kind, cohort, _status(t), _settle(t, kind), run=run)
     if needs_facts:
@@ -310,7 +405,7 @@ def evaluate_criterion(
 
 
 def evaluate_trial(
-    trial: Trial, run: Pass, *, reviews: Mapping[tuple[str, str], Review] | None = None
+    trial: Trial, run: Run, *, reviews: Mapping[tuple[str, str], Review] | None = None
 ) -> list[TrialResult]:
     """One result per cohort (or one for a trial without cohorts)."""
     reviews = reviews or {}
@@ -371,11 +466,23 @@ def evaluate_catalog(
     as_of: date,
     registry: Registry,
     reviews: Mapping[tuple[str, str], Review] | None = None,
+    plan: Plan | None = None,
 ) -> list[TrialResult]:
-    """Every trial (and cohort), ranked: eligible first, then fewest missing tests."""
-    run = Pass(facts if isinstance(facts, CachedNeeds) else CachedNeeds(facts), as_of, registry)
+    """Every trial (and cohort), ranked: eligible first, then fewest missing tests.
+
+    `plan` is the catalog's compiled rules (see `imnm.core.evaluate.Plan`); pass the same plan for
+    every patient to compile the rules once."""
+    shared = getattr(facts, "run", None)  # the patient's own run: leaves shared with the derived facts
+    if (
+        isinstance(shared, Run)
+        and shared.as_of == as_of
+        and shared.registry is registry
+        and (plan is None or shared.plan is plan)
+    ):
+        run = shared
+    else:
+        run = Run(facts, as_of, registry, plan)
     out: list[TrialResult] = []
     for t in trials:
         out.extend(evaluate_trial(t, run, reviews=reviews))
-    out.sort(key=TrialResult.rank_key)
-    return out
+    return rank(out)

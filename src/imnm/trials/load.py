@@ -57,23 +57,20 @@ class TrialError(KnowledgeError):
 
 
 def _registry() -> Registry:
-    from imnm.facts import REGISTRY
+    from imnm.vocabulary import REGISTRY
 
     return REGISTRY
 
 
 def check_window(value: str) -> str:
     """A screening window duration (`30d`, `4w`, `1mo`), or an `InputError` naming the fix."""
-    from imnm.core.rules import DURATION
+    from imnm.core.rules import duration_problem
     from imnm.errors import InputError
 
-    if not DURATION.match(value.strip()):
+    problem = duration_problem(value)
+    if problem:
         raise InputError(
-            [
-                Problem(
-                    "--screening-window", f"{value!r} is not a duration", "write e.g. 30d, 4w or 1mo", value
-                )
-            ],
+            [Problem("--screening-window", problem, "write e.g. 30d, 4w or 1mo", value)],
             what="command line",
         )
     return value.strip()
@@ -105,7 +102,7 @@ def parse_trial(
 
     `screening_window` replaces the `screening` token in rule windows (see `DEFAULT_SCREENING_WINDOW`).
     """
-    from imnm.record.load import problems_from
+    from imnm.types import problems_from
 
     reg = registry or _registry()
     data = _screening(data, check_window(screening_window))

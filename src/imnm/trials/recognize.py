@@ -5,20 +5,36 @@ assumptions it makes) or `None` when no pattern fits; the importer then marks th
 for manual review. Recognizers are deliberately narrow: a text that mentions anything they do
 not understand (other antibodies, "unless", "except") is left to a person.
 
-Patterns: age limits; CK > N U/L or > N × ULN; anti-HMGCR / anti-SRP positive; MMT-8
-thresholds with their stated scale (0–80, 0–150, 0–160; no scale → not recognized); MRC
-"≤ grade 4 out of 5" proximal weakness; a clinical diagnosis of IMNM; stable or changed
-glucocorticoid / immunosuppressant doses; washout windows for statins, IVIG, rituximab,
-plasma exchange, cyclophosphamide and biologics; pregnancy or breastfeeding; history of
-meningococcal disease; recent systemic infection and IV antibiotics.
+Patterns: age limits ("≥18 years", "18–75 y", "age 25–72"); body weight and BMI; CK > N U/L or
+> N × ULN; any muscle enzyme > N × ULN; anti-HMGCR / anti-SRP positive ("anti-HMGCR or anti-SRP
+antibodies", "patients with IMNM who are positive for SRP or HMGCR antibodies"); "DM or ASyS";
+MMT-8 thresholds with their stated scale (0–80, 0–150, 0–160; no scale → not recognized); MRC
+"≤ grade 4 out of 5" proximal weakness; "muscle weakness"; a clinical diagnosis of IMNM; 2017
+EULAR/ACR probable or definite IIM (with DM / PM subgroups) and its score thresholds; IBM or a
+non-IIM myositis as exclusions; a history of a dermatomyositis rash; disease duration; stable or
+changed glucocorticoid / immunosuppressant / DMARD / hydroxychloroquine doses ("stable
+prednisone dose for N weeks", "stable IS ≥8 weeks", background therapy at a stable dose);
+glucocorticoid dose limits in mg/day; washout windows for statins, IVIG, rituximab, plasma
+exchange, cyclophosphamide, biologics, immunosuppressants and CAR T cells; pregnancy or
+breastfeeding; history of meningococcal disease; meningococcal vaccination; organ transplant;
+recent or active systemic infection and IV antibiotics; FVC / DLCO limits.
+
+A criterion of several sentences is recognized when every sentence is (all of them for an
+inclusion, any of them for an exclusion). A text whose end was elided ("[...]") keeps an
+unknown part for the missing words. Numbers above `MAX_NUMBER` and windows longer than the rule
+language allows (`imnm.core.rules.MAX_DURATION`) are not recognized: a person must look at them.
+Texts that say they are summaries or cut off are left to a person.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from imnm.core.rules import duration_problem
 
 Kind = Literal["inclusion", "exclusion"]
 Rule = dict[str, Any]
@@ -58,8 +74,22 @@ _UNIT_DAYS = {
 _UNLESS = re.compile(r"\b(unless|except|other than|excluding)\b", re.I)
 
 
+MAX_NUMBER = 1e9
+"""Largest number a recognizer turns into a rule (documented limit; no criterion threshold is near it)."""
+
+
+class _Unusable(Exception):
+    """A number or window a rule cannot hold: the criterion goes to manual review."""
+
+
 def _num(s: str) -> float:
-    return float(s.replace(",", ""))
+    digits = s.replace(",", "")
+    if len(digits.split(".")[0]) > 12:
+        raise _Unusable(s)
+    value = float(digits)
+    if not math.isfinite(value) or value > MAX_NUMBER:
+        raise _Unusable(s)
+    return value
 
 
 def _n(value: float) -> float | int:
@@ -67,26 +97,35 @@ def _n(value: float) -> float | int:
 
 
 def _duration(n: str, unit: str) -> str:
-    return f"{int(_num(n))}{_UNIT_DAYS[unit.lower()]}"
+    out = f"{int(_num(n))}{_UNIT_DAYS[unit.lower()]}"
+    if duration_problem(out):
+        raise _Unusable(out)
+    return out
 
 
 def clean(text: str) -> str:
     """Text for matching: footnote digits glued after punctuation removed, spaces collapsed."""
-    text = re.sub(r"(?<=[;,.])\d+(?:,\d+)*(?=\s|$)", "", text)
+    text = re.sub(r"(?<=[^\d\s][;,.])\d+(?:,\d+)*(?=\s|$)", "", text)  # not decimals: 1.5 stays
     return re.sub(r"\s+", " ", text).strip()
 
 
 # ------------------------------------------------------------------ age
 
 
+_AGE_RANGE = re.compile(r"(\d+)\s*(?:-|–|to)\s*(\d+)\s*(?:years|yrs|y)\b")
+
+
 def _age(text: str, kind: Kind) -> Recognized | None:
     t = text.lower()
-    if "age" not in t and "years old" not in t:
+    ranged = _AGE_RANGE.search(t)
+    if not re.search(r"\bage[ds]?\b|years old", t) and not (ranged and ranged.start() == 0):
         return None
-    if re.search(r"onset|diagnos|duration|juvenile|jdm|child|parent|stage", t) or _UNLESS.search(t):
+    if re.search(
+        r"onset|diagnos|duration|juvenile|jdm|child|parent|stage|weight|kg\b|bmi", t
+    ) or _UNLESS.search(t):
         return None
     parts: list[Rule] = []
-    m = re.search(r"(\d+)\s*(?:-|–|to)\s*(\d+)\s*years", t)
+    m = ranged or re.search(r"\bage[ds]?\s*(?:of\s*)?(\d+)\s*(?:-|–|to)\s*(\d+)\b", t)
     if m:
         if kind == "exclusion":
             return None
@@ -151,6 +190,34 @@ def _ck(text: str, kind: Kind) -> Recognized | None:
     return None
 
 
+def _enzyme(text: str, kind: Kind) -> Recognized | None:
+    t = clean(text)
+    if not re.fullmatch(
+        r"(?:any |at least one )?(?:muscle )?enzymes?\s*(?:level\s*)?"
+        + _OP
+        + r"\s*"
+        + _NUM
+        + r"\s*(?:x|×|times)\s*(?:the\s+)?(?:upper limit of normal|ULN)(?:\s+at screening)?\.?",
+        t,
+        re.I,
+    ):
+        return None
+    m = re.search(_OP + r"\s*" + _NUM, t)
+    assert m
+    rule = {
+        "compare": {
+            "fact": "lab.muscle_enzyme.fold",
+            "op": _OPS[m.group(1)],
+            "value": _n(_num(m.group(2))),
+            "unit": "xULN",
+            "select": "any",
+            "window": {"before": SCREENING_WINDOW},
+        }
+    }
+    note = "⚠️ A muscle enzyme is any of CK, aldolase, AST, ALT or LDH, each over its lab's own ULN."
+    return Recognized(rule, "enzyme_fold", [SCREENING_NOTE, note])
+
+
 # ------------------------------------------------------------------ antibodies
 
 _OTHER_AB = re.compile(
@@ -158,21 +225,56 @@ _OTHER_AB = re.compile(
 )
 
 
+_IMNM = re.compile(r"immune[- ]mediated necroti[sz]ing my(?:opathy|ositis)|\bIMNM\b", re.I)
+_ENMC_NOTE = "⚠️ IMNM is read as meeting the 224th ENMC IMNM classification (enmc.imnm)."
+
+
+def _positive(target: str) -> Rule:
+    return {"compare": {"fact": f"antibody.{target}", "op": "==", "value": "positive", "select": "any"}}
+
+
 def _antibody(text: str, kind: Kind) -> Recognized | None:
-    if _OTHER_AB.search(text) or not re.search(r"positiv|seropositive", text, re.I):
+    stated = re.search(r"positiv|seropositive", text, re.I)
+    named = kind == "inclusion" and re.search(r"\bantibod|autoantibod", text, re.I)
+    if _OTHER_AB.search(text) or not (stated or named):
+        return None
+    if re.search(r"\bwho\b", text, re.I) and not _IMNM.search(text):
         return None
     targets = []
     if re.search(r"HMGCR|HMGCoR|3-hydroxy-3-methyl", text, re.I):
         targets.append("HMGCR")
     if re.search(r"\bSRP\b|signal recognition particle", text, re.I):
         targets.append("SRP")
-    if not targets or re.search(r"\bnegativ", text, re.I):
+    if not targets or re.search(r"\bnegativ|duration|month|week|year", text, re.I):
         return None
-    nodes: list[Rule] = [
-        {"compare": {"fact": f"antibody.{t}", "op": "==", "value": "positive", "select": "any"}}
-        for t in targets
-    ]
-    return Recognized(nodes[0] if len(nodes) == 1 else {"any": nodes}, "antibody")
+    nodes: list[Rule] = [_positive(t) for t in targets]
+    rule: Rule = nodes[0] if len(nodes) == 1 else {"any": nodes}
+    if _IMNM.search(text) and re.search(r"\bwho\b|\bwith\b", text, re.I):
+        imnm: Rule = {"is_true": "enmc.imnm", "label": "IMNM by the 224th ENMC criteria"}
+        return Recognized({"all": [rule, imnm]}, "antibody", [_ENMC_NOTE])
+    return Recognized(rule, "antibody")
+
+
+_SYNTHETASE = ("Jo-1", "PL-7", "PL-12", "OJ", "EJ")
+
+
+def _dm_or_asys(text: str, kind: Kind) -> Recognized | None:
+    if kind != "inclusion" or not re.match(
+        r"(?:DM|dermatomyositis) or (?:ASyS|anti-?synthetase)\b", clean(text), re.I
+    ):
+        return None
+    either: Rule = {
+        "any": [
+            {"compare": {"fact": "eular_acr.subgroup", "op": "==", "value": "DM"}},
+            *(_positive(t) for t in _SYNTHETASE),
+        ]
+    }
+    rule = {"all": [either, {"not": {"is_true": "enmc.imnm", "label": "IMNM by the 224th ENMC criteria"}}]}
+    note = (
+        "⚠️ ASyS is read as a positive anti-synthetase antibody (Jo-1, PL-7, PL-12, OJ, EJ) and DM as the "
+        "2017 EULAR/ACR subgroup; IMNM (224th ENMC) is not DM or ASyS."
+    )
+    return Recognized(rule, "dm_or_asys", [note])
 
 
 # ------------------------------------------------------------------ strength
@@ -243,6 +345,192 @@ def _diagnosis(text: str, kind: Kind) -> Recognized | None:
     return None
 
 
+_EULAR = re.compile(r"EULAR|\bACR\b|European League|American College of Rheumatology", re.I)
+_IIM = re.compile(r"idiopathic inflammatory myo|\bIIM\b", re.I)
+_DM = re.compile(r"\bDM\b|dermatomyositis", re.I)
+_PM = re.compile(r"\bPM\b|polymyositis", re.I)
+_CATEGORY: Rule = {"compare": {"fact": "eular_acr.category", "op": "in", "value": ["probable", "definite"]}}
+_EULAR_NOTE = "⚠️ A probable or definite (clinical) diagnosis of IIM is read as the 2017 EULAR/ACR category."
+
+
+def _eular_acr(text: str, kind: Kind) -> Recognized | None:
+    t = clean(text)
+    graded = re.search(r"probable|definite", t, re.I)
+    if kind != "inclusion" or not (_EULAR.search(t) or graded):
+        return None
+    if not (graded or re.search(r"classification criteria|clinical diagnosis", t, re.I)):
+        return None
+    if re.search(
+        r"prior to|weeks?\b|months?\b|positiv|allowed|\bwith\b|\bage\b|MMT|CSM|onset|\bscore", t, re.I
+    ):
+        return None
+    subgroups: list[str] = []
+    if not _IIM.search(t) and "including" not in t.lower():
+        subgroups = [g for g, pat in (("DM", _DM), ("PM", _PM)) if pat.search(t)]
+    if not (_IIM.search(t) or subgroups):
+        return None
+    if not subgroups:
+        return Recognized(dict(_CATEGORY), "eular_acr", [_EULAR_NOTE])
+    sub: Rule = {"compare": {"fact": "eular_acr.subgroup", "op": "==", "value": subgroups[0]}}
+    if len(subgroups) > 1:
+        sub = {"compare": {"fact": "eular_acr.subgroup", "op": "in", "value": subgroups}}
+    parts = [dict(_CATEGORY), sub]
+    notes = [_EULAR_NOTE + " DM and PM are its subgroups."]
+    if subgroups == ["DM"]:
+        parts.append({"not": {"is_true": "enmc.imnm", "label": "IMNM by the 224th ENMC criteria"}})
+        notes.append("⚠️ A DM-only trial does not take IMNM (224th ENMC).")
+    return Recognized({"all": parts}, "eular_acr", notes)
+
+
+def _eular_acr_score(text: str, kind: Kind) -> Recognized | None:
+    m = re.search(
+        r"score of\s*(?:≥|>=)\s*(\d+(?:\.\d+)?)\s*\(\s*(?:≥|>=)\s*(\d+(?:\.\d+)?)\s*with (?:a )?(?:muscle )?biopsy\)",
+        text,
+        re.I,
+    )
+    if kind != "inclusion" or not m or not _EULAR.search(text):
+        return None
+    without, with_biopsy = _n(_num(m.group(1))), _n(_num(m.group(2)))
+    done: Rule = {"is_true": "biopsy.performed"}
+    rule = {
+        "any": [
+            {"all": [{"compare": {"fact": "eular_acr.score", "op": ">=", "value": without}}, {"not": done}]},
+            {"all": [{"compare": {"fact": "eular_acr.score", "op": ">=", "value": with_biopsy}}, done]},
+        ]
+    }
+    return Recognized(
+        rule, "eular_acr_score", ["The score threshold without a biopsy, and the one with a biopsy."]
+    )
+
+
+def _excluded_diagnosis(text: str, kind: Kind) -> Recognized | None:
+    if kind != "exclusion":
+        return None
+    t = clean(text)
+    lead = r"(?:(?:existing|prior|previous|known|documented|current|a|participants with|patients with)\s+)*"
+    lead += r"(?:diagnosis of\s+)?"
+    if re.fullmatch(
+        lead + r"(?:inclusion body myositis\s*(?:\(IBM\))?|IBM)\s*(?:\.\.\.|…)?\s*(?:(?:is\s+)?excluded)?\.?",
+        t,
+        re.I,
+    ):
+        return Recognized({"compare": {"fact": "eular_acr.subgroup", "op": "==", "value": "IBM"}}, "ibm")
+    if re.fullmatch(
+        r"myositis due to non[- ]?(?:idiopathic inflammatory myopath(?:y|ies)|IIM)\s*(?:\(non[- ]?IIM\))?\.?",
+        t,
+        re.I,
+    ):
+        note = "⚠️ A myositis that is not an IIM is read as the 2017 EULAR/ACR category not_iim."
+        return Recognized(
+            {"compare": {"fact": "eular_acr.category", "op": "==", "value": "not_iim"}}, "non_iim", [note]
+        )
+    return None
+
+
+_PROXIMAL: Rule = {
+    "any": [{"is_true": "findings.proximal_weakness_upper"}, {"is_true": "findings.proximal_weakness_lower"}]
+}
+
+
+def _weakness(text: str, kind: Kind) -> Recognized | None:
+    if kind == "inclusion" and re.fullmatch(
+        r"(?:presence of |clinical |objective )?(?:proximal )?muscle weakness\.?", clean(text), re.I
+    ):
+        note = "⚠️ Muscle weakness is read as objective proximal weakness on examination."
+        return Recognized(dict(_PROXIMAL), "weakness", [note])
+    return None
+
+
+_DM_RASH: Rule = {
+    "any": [
+        {"is_true": "findings.heliotrope_rash"},
+        {"is_true": "findings.gottron_papules"},
+        {"is_true": "findings.gottron_sign"},
+    ]
+}
+
+
+def _dm_rash(text: str, kind: Kind) -> Recognized | None:
+    t = clean(text)
+    note = "⚠️ A dermatomyositis rash is read as a heliotrope rash, Gottron papules or Gottron sign."
+    rash = r"(?:dermatomyositis|DM)\s*(?:\(DM\)\s*)?(?:skin )?rash(?:es)?\.?"
+    if kind == "inclusion" and re.fullmatch(r"no (?:history of |active )?(?:a )?" + rash, t, re.I):
+        return Recognized({"not": dict(_DM_RASH)}, "dm_rash", [note])
+    if kind == "exclusion" and re.fullmatch(
+        r"(?:(?:a )?history of |active |current )?(?:a )?" + rash, t, re.I
+    ):
+        return Recognized(dict(_DM_RASH), "dm_rash", [note])
+    return None
+
+
+def _disease_duration(text: str, kind: Kind) -> Recognized | None:
+    m = re.search(
+        r"disease duration (?:of )?(under|less than|more than|over|at least|<|≤|>|≥|<=|>=)\s*(\d+)\s*(months?|years?)\b",
+        clean(text),
+        re.I,
+    )
+    if not m or _UNLESS.search(text):
+        return None
+    op = {"under": "<", "less than": "<", "more than": ">", "over": ">", "at least": ">="}.get(
+        m.group(1).lower(), _OPS.get(m.group(1), "<")
+    )
+    months = _num(m.group(2)) * (12 if m.group(3).lower().startswith("year") else 1)
+    note = "⚠️ Disease duration is counted from the first symptom (disease_duration_months)."
+    rule = {"compare": {"fact": "disease_duration_months", "op": op, "value": _n(months), "unit": "months"}}
+    return Recognized(rule, "disease_duration", [note])
+
+
+def _body_size(text: str, kind: Kind) -> Recognized | None:
+    t = clean(text)
+    if re.search(r"body weight|\bweight\b", t, re.I):
+        fact, unit, pat = "weight_kg", "kg", r"\s*kg\b"
+    elif re.search(r"\bBMI\b|body[- ]mass index", t, re.I):
+        fact, unit, pat = "bmi", "kg/m2", r"(?:\s*kg/m2|\s*kg/m²)?"
+    else:
+        return None
+    if re.search(r"loss|gain|change|\bor\b|lost", t, re.I):
+        return None
+    m = re.search(r"(\d+(?:\.\d+)?)\s*(?:-|–|to)\s*(?:≤|<=)?\s*(\d+(?:\.\d+)?)" + pat, t)
+    if m:
+        if kind == "exclusion":
+            return None
+        lo, hi = _n(_num(m.group(1))), _n(_num(m.group(2)))
+        rule: Rule = {
+            "all": [
+                {"compare": {"fact": fact, "op": ">=", "value": lo, "unit": unit}},
+                {"compare": {"fact": fact, "op": "<=", "value": hi, "unit": unit}},
+            ]
+        }
+        return Recognized(rule, fact)
+    found = re.findall(_OP + r"\s*" + _NUM + pat, t)
+    if len(found) != 1:
+        return None
+    op, num = found[0]
+    return Recognized({"compare": {"fact": fact, "op": _OPS[op], "value": _n(_num(num)), "unit": unit}}, fact)
+
+
+def _lung_function(text: str, kind: Kind) -> Recognized | None:
+    t = clean(text)
+    found = re.findall(r"\b(FVC|DLCO)\s*(?:of\s*)?" + _OP + r"\s*" + _NUM + r"\s*%", t, re.I)
+    rest = re.sub(r"\b(FVC|DLCO)\s*(?:of\s*)?" + _OP + r"\s*" + _NUM + r"\s*%", "", t, flags=re.I)
+    if not found or re.search(r"[A-Za-z]{2,}", re.sub(r"\b(?:and|or|predicted)\b", "", rest)):
+        return None
+    nodes: list[Rule] = [
+        {
+            "compare": {
+                "fact": f"pft.{name.lower()}_percent",
+                "op": _OPS[op],
+                "value": _n(_num(num)),
+                "unit": "%",
+            }
+        }
+        for name, op, num in found
+    ]
+    if len(nodes) == 1:
+        return Recognized(nodes[0], "pulmonary_function")
+    return Recognized({"any" if kind == "exclusion" else "all": nodes}, "pulmonary_function")
+
+
 # ------------------------------------------------------------------ medicines
 
 _DRUGS: tuple[tuple[str, str], ...] = (
@@ -252,6 +540,9 @@ _DRUGS: tuple[tuple[str, str], ...] = (
     (r"plasma exchange|plasmapheresis|\bPLEX\b", "plasma_exchange"),
     (r"\bcyclophosphamide\b", "cyclophosphamide"),
     (r"\bbiologic", "biologic"),
+    (r"(?<!biologic )\bimmunosuppress(?:ant|ive)", "immunosuppressant"),
+    (r"\bCAR[- ]?T\b", "car_t"),
+    (r"hydroxychloroquine|\bHCQ\b", "hydroxychloroquine"),
 )
 _WINDOW = re.compile(
     r"(?:within|less than|<|in the (?:past|last))\s*(\d+)\s*(days?|weeks?|months?|years?)", re.I
@@ -302,19 +593,26 @@ def _washout(text: str, kind: Kind) -> Recognized | None:
     return Recognized(nodes[0] if len(nodes) == 1 else {"any": nodes}, "washout", notes)
 
 
-_STEROID = r"corticosteroid|glucocorticoid|steroid|prednisone|\bGC\b"
+_STEROID = r"(?<!non-)(?<!non )\b(?:corticosteroid|glucocorticoid|steroid|prednisone|prednisolone|GC)\b"
 _IS = r"immunosuppress|\bDMARD"
+_HCQ = r"hydroxychloroquine|\bHCQ\b"
 
 
 def _dose_stability(text: str, kind: Kind) -> Recognized | None:
     if _UNLESS.search(text) or re.search(r"maximum|mg|topical", text, re.I):
         return None
     steroid = re.search(_STEROID, text, re.I)
-    immuno = re.search(_IS, text, re.I)
-    if bool(steroid) == bool(immuno):
+    immuno = re.search(_IS, text, re.I) or re.search(r"\bIS\b", text)
+    hcq = re.search(_HCQ, text, re.I)
+    if sum(bool(x) for x in (steroid, immuno, hcq)) != 1:
         return None
-    cls = "glucocorticoid" if steroid else ("csdmard" if re.search("DMARD", text) else "immunosuppressant")
-    m = re.search(r"(?:at least|for|<|less than|within)\s*(\d+)\s*(days?|weeks?|months?)", text, re.I)
+    if hcq:
+        cls = "hydroxychloroquine"
+    elif steroid:
+        cls = "glucocorticoid"
+    else:
+        cls = "csdmard" if re.search("DMARD", text) else "immunosuppressant"
+    m = re.search(r"(?:at least|for|<|less than|within|≥|>=)\s*(\d+)\s*(days?|weeks?|months?)", text, re.I)
     if not m or not re.search(r"\bchanges?\b|\bstable\b", text, re.I):
         return None
     window = {"before": _duration(m.group(1), m.group(2))}
@@ -330,10 +628,69 @@ def _dose_stability(text: str, kind: Kind) -> Recognized | None:
     changed: Rule = {"event": {"fact": f"medication.{cls}.change", "window": window}}
     negated = re.search(r"\bno changes?\b|\bstable\b", text, re.I)
     if kind == "inclusion" and negated:
+        if re.search(r"background|receiving|must be (?:on|taking)|therapy with", text, re.I):
+            taking: Rule = {"event": {"fact": f"medication.{cls}", "window": {"before": "0d"}}}
+            notes.append("Receiving it is read as taking it on the evaluation date.")
+            return Recognized({"all": [taking, {"not": changed}]}, "dose_stability", notes)
         return Recognized({"not": changed}, "dose_stability", notes)
     if kind == "exclusion" and not negated:
         return Recognized(changed, "dose_change", notes)
     return None
+
+
+def _steroid_dose(text: str, kind: Kind) -> Recognized | None:
+    t = clean(text)
+    if not re.search(_STEROID, t, re.I) or _UNLESS.search(t):
+        return None
+    if re.search(r"\bIS\b", t) or re.search(
+        r"/\s*kg|immunosuppress|DMARD|\bchange|\bstable|\bor\b(?! corticosteroid equivalent)", t, re.I
+    ):
+        return None
+    words = {"maximum dose allowed is": "<=", "at most": "<=", "no more than": "<=", "up to": "<="}
+    words |= {"at least": ">=", "more than": ">", "greater than": ">", "less than": "<"}
+    m = re.search(r"(" + "|".join(words) + r")\s*" + _NUM + r"\s*mg\b", t, re.I)
+    op = words.get(m.group(1).lower()) if m else None
+    if m is None:
+        m = re.search(_OP + r"\s*" + _NUM + r"\s*mg\b", t)
+        op = _OPS[m.group(1)] if m else None
+    if m is None or op is None or len(re.findall(r"\d+(?:\.\d+)?\s*mg\b", t)) != 1:
+        return None
+    note = "⚠️ A glucocorticoid dose is read as the prednisone-equivalent dose in mg per day on the evaluation date."
+    rule = {
+        "compare": {
+            "fact": "medication.glucocorticoid.dose",
+            "op": op,
+            "value": _n(_num(m.group(2))),
+            "unit": "mg/day",
+        }
+    }
+    return Recognized(rule, "steroid_dose", [note])
+
+
+def _background(text: str, kind: Kind) -> Recognized | None:
+    """'Must be receiving ... one or more immunosuppressants or at least 5 mg prednisone': any of the parts."""
+    t = clean(text)
+    m = re.search(r"\bmust be (?:receiving|on|taking)\b(.*)$", t, re.I)
+    if kind != "inclusion" or not m or _UNLESS.search(t) or re.search(r"stable|change|\bdose\b", t, re.I):
+        return None
+    body = re.sub(r"\bone or more\b", "at least one", m.group(1), flags=re.I)
+    pieces = [p for p in re.split(r"\bor\b(?! corticosteroid equivalent)", body) if p.strip()]
+    nodes: list[Rule] = []
+    notes: list[str] = ["Receiving it is read as taking it on the evaluation date."]
+    for piece in pieces:
+        dose = _steroid_dose(piece, kind)
+        if dose is not None:
+            nodes.append(dose.rule)
+            notes += dose.assumptions
+        elif re.search(r"immunosuppress", piece, re.I):
+            nodes.append({"event": {"fact": "medication.immunosuppressant", "window": {"before": "0d"}}})
+        elif re.search(_STEROID, piece, re.I) and not re.search(r"\d", piece):
+            nodes.append({"event": {"fact": "medication.glucocorticoid", "window": {"before": "0d"}}})
+        else:
+            return None
+    if not nodes:
+        return None
+    return Recognized(nodes[0] if len(nodes) == 1 else {"any": nodes}, "background_treatment", notes)
 
 
 # ------------------------------------------------------------------ safety
@@ -347,7 +704,10 @@ def _pregnancy(text: str, kind: Kind) -> Recognized | None:
         nodes.append({"is_true": "history.breastfeeding"})
     if re.search(r"contracept|unwilling|plan", text, re.I):
         nodes.append({"const": "unknown", "label": "contraception plans (clinician to ask)"})
-    return Recognized(nodes[0] if len(nodes) == 1 else {"any": nodes}, "pregnancy")
+    rule: Rule = nodes[0] if len(nodes) == 1 else {"any": nodes}
+    if re.match(r"(?:females?|women)\b", text, re.I):
+        rule = {"all": [{"compare": {"fact": "sex", "op": "==", "value": "female"}}, rule]}
+    return Recognized(rule, "pregnancy")
 
 
 def _meningococcal(text: str, kind: Kind) -> Recognized | None:
@@ -358,12 +718,62 @@ def _meningococcal(text: str, kind: Kind) -> Recognized | None:
     return None
 
 
+def _vaccination(text: str, kind: Kind) -> Recognized | None:
+    t = clean(text)
+    m = re.match(
+        r"meningococcal vaccinations?\s*(?:within|in the (?:past|last))\s*(\d+)\s*(days?|weeks?|months?|years?)\b",
+        t,
+        re.I,
+    )
+    if kind != "inclusion" or not m:
+        return None
+    notes = []
+    if re.search(r"before (?:dosing|the first dose)", t, re.I):
+        notes.append(
+            "⚠️ Only the window before the evaluation date is checked; the gap before the first dose "
+            "is for the trial team."
+        )
+    rule = {
+        "event": {
+            "fact": "vaccination.meningococcal",
+            "window": {"before": _duration(m.group(1), m.group(2))},
+        }
+    }
+    return Recognized(rule, "vaccination", notes)
+
+
+def _transplant(text: str, kind: Kind) -> Recognized | None:
+    t = clean(text)
+    if kind != "exclusion" or not re.search(r"\btransplant", t, re.I) or _UNLESS.search(t):
+        return None
+    if not re.match(r"(?:prior|previous|history of|any)\b", t, re.I) or re.search(
+        r"planned|anticipated|candidate", t, re.I
+    ):
+        return None
+    notes = []
+    if re.search(r"hematopoietic|haematopoietic|stem cell|bone marrow", t, re.I):
+        notes.append(
+            "⚠️ A haematopoietic cell transplant is counted with organ transplants (history.organ_transplant)."
+        )
+    return Recognized({"is_true": "history.organ_transplant"}, "transplant", notes)
+
+
 def _infection(text: str, kind: Kind) -> Recognized | None:
     if kind != "exclusion" or "infection" not in text.lower() or _UNLESS.search(text):
         return None
-    if re.search(
-        r"opportunistic|chronic|hepatitis|HIV|tubercul|COVID|sepsis|medical intervention", text, re.I
+    if re.search(r"opportunistic|chronic|hepatitis|HIV|tubercul|COVID|sepsis|cancer|;", text, re.I):
+        return None
+    if not _WINDOW.search(text) and re.fullmatch(
+        r"(?:an? )?(?:clinically significant )?(?:current |active )+(?:systemic )?infection"
+        r"(?: requiring (?:medical intervention|treatment))?(?: at screening)?\.?",
+        clean(text),
+        re.I,
     ):
+        note = "⚠️ Any systemic infection still active on the evaluation date is counted as clinically significant."
+        return Recognized(
+            {"event": {"fact": "infection.systemic", "window": {"before": "0d"}}}, "infection", [note]
+        )
+    if re.search(r"medical intervention", text, re.I):
         return None
     nodes: list[Rule] = []
     for piece in re.split(r"\bor\b", text):
@@ -382,24 +792,72 @@ def _infection(text: str, kind: Kind) -> Recognized | None:
 
 RECOGNIZERS: tuple[Callable[[str, Kind], Recognized | None], ...] = (
     _meningococcal,
+    _vaccination,
     _diagnosis,
+    _eular_acr_score,
+    _eular_acr,
+    _excluded_diagnosis,
+    _dm_or_asys,
     _antibody,
+    _weakness,
+    _dm_rash,
     _ck,
+    _enzyme,
     _mmt8,
     _mrc_grade,
+    _disease_duration,
     _dose_stability,
+    _steroid_dose,
+    _background,
     _infection,
     _pregnancy,
+    _transplant,
+    _lung_function,
+    _body_size,
     _washout,
     _age,
 )
 
+_LEFT_TO_A_PERSON = re.compile(r"\bsummary\b|known only|cut off|not retrieved|truncated", re.I)
+_ELIDED = re.compile(r"\s*\[(?:\.\.\.|…)\]\s*$")
+_SENTENCE = re.compile(r"(?<=[a-z0-9)%][.;])\s+(?=[A-Z])")
 
-def recognize(text: str, kind: Kind) -> Recognized | None:
-    """The first recognizer that fits the criterion text, or None (→ manual review)."""
-    t = clean(text)
+
+def _one(text: str, kind: Kind) -> Recognized | None:
     for fn in RECOGNIZERS:
-        out = fn(t, kind)
+        out = fn(text, kind)
         if out is not None:
             return out
     return None
+
+
+def recognize(text: str, kind: Kind) -> Recognized | None:
+    """The rule for a criterion text, or None (→ manual review); see the module docstring."""
+    t = clean(text)
+    elided = bool(_ELIDED.search(t))
+    t = _ELIDED.sub("", t)
+    if not t or _LEFT_TO_A_PERSON.search(t):
+        return None
+    try:
+        sentences = [t] if "\n" in text else [s for s in _SENTENCE.split(t) if s.strip()]
+        found = [_one(s, kind) for s in sentences]
+    except _Unusable:
+        return None
+    if not found or any(f is None for f in found):
+        return None
+    parts = [f for f in found if f is not None]
+    join = "all" if kind == "inclusion" else "any"
+    if elided:
+        rest: Recognized = Recognized(
+            {"const": "unknown", "label": "the rest of the criterion (cut off in the registry text)"},
+            "elided",
+            ["The registry text is cut off; the missing part stays unknown."],
+        )
+        parts.append(rest)
+    if len(parts) == 1:
+        return parts[0]
+    return Recognized(
+        {join: [p.rule for p in parts]},
+        "+".join(dict.fromkeys(p.pattern for p in parts)),
+        [a for p in parts for a in p.assumptions],
+    )

@@ -15,7 +15,8 @@ from functools import cache
 from typing import Any
 
 from imnm import knowledge
-from imnm.record.model import Antibody, Record
+from imnm.core.facts import FactSource, Observation
+from imnm.workup.results import AntibodyResult
 from imnm.workup.settings import WorkupSettings
 
 _CONFIRMING = {
@@ -29,7 +30,7 @@ _CONFIRMING = {
 class Reading:
     """One antibody result as the work-up reads it."""
 
-    index: int
+    source: str  # where the result is, e.g. antibodies[2] or Observation/abc
     target: str
     result: str
     method: str | None
@@ -43,9 +44,9 @@ class Reading:
     confirmatory: bool  # done by a confirmatory (second) method
     notes: tuple[str, ...]
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> AntibodyResult:
         return {
-            "source": f"antibodies[{self.index}]",
+            "source": self.source,
             "target": self.target,
             "result": self.result,
             "method": self.method,
@@ -97,7 +98,39 @@ def _quantitative_methods() -> frozenset[str]:
     return frozenset(m["id"] for m in knowledge.load("antibodies")["methods"] if m.get("quantitative"))
 
 
-def _strength(a: Antibody) -> tuple[str | None, str, list[str]]:
+@dataclass(frozen=True, slots=True)
+class _Result:
+    """An antibody observation's parts (the `antibody.<target>` fact with its bound attributes)."""
+
+    target: str
+    result: str
+    method: str | None
+    value: float | None
+    unit: str | None
+    band: str | None
+    date: date | None
+    source: str
+
+
+def _result(target: str, o: Observation) -> _Result:
+    def text(name: str) -> str | None:
+        v = o.attr(name)
+        return v if isinstance(v, str) else None
+
+    v = o.attr("value")
+    return _Result(
+        target,
+        str(o.value),
+        text("method"),
+        float(v) if isinstance(v, int | float) and not isinstance(v, bool) else None,
+        text("unit"),
+        text("band"),
+        o.date,
+        o.source,
+    )
+
+
+def _strength(a: _Result) -> tuple[str | None, str, list[str]]:
     notes: list[str] = []
     if a.result == "borderline":
         return "borderline", "reported borderline", notes
@@ -132,14 +165,15 @@ def _strength(a: Antibody) -> tuple[str | None, str, list[str]]:
     return None, "no strength grading for this method", notes
 
 
-def readings(record: Record, target: str, settings: WorkupSettings) -> tuple[Reading, ...]:
-    if not record.antibodies:
+def readings(facts: FactSource, target: str, settings: WorkupSettings) -> tuple[Reading, ...]:
+    obs = facts.get(f"antibody.{target}")
+    if not obs:
         return ()
     confirming = _CONFIRMING[settings.confirmatory_methods]
     out = []
-    rows = [(i, a) for i, a in enumerate(record.antibodies) if a.target == target]
+    rows = [(i, _result(target, o)) for i, o in enumerate(obs)]
     positive_methods = {a.method for _, a in rows if a.result == "positive" and a.method}
-    for i, a in rows:
+    for _i, a in rows:
         strength, basis, notes = _strength(a)
         confirmatory = a.method in confirming
         reliable = False
@@ -170,7 +204,7 @@ def readings(record: Record, target: str, settings: WorkupSettings) -> tuple[Rea
                 notes.append("confirmed by a positive result with another method")
         out.append(
             Reading(
-                i,
+                a.source,
                 a.target,
                 a.result,
                 a.method,
@@ -188,24 +222,9 @@ def readings(record: Record, target: str, settings: WorkupSettings) -> tuple[Rea
     return tuple(out)
 
 
-_STATUS_MEMO: dict[tuple[int, str, WorkupSettings], tuple[Record, TargetStatus]] = {}
-
-
-def target_status(record: Record, target: str, settings: WorkupSettings) -> TargetStatus:
-    """The status of one target (memoised for the most recent records, keyed by identity)."""
-    key = (id(record), target, settings)
-    hit = _STATUS_MEMO.get(key)
-    if hit is not None and hit[0] is record:
-        return hit[1]
-    st = _target_status(record, target, settings)
-    if len(_STATUS_MEMO) > 16:
-        _STATUS_MEMO.clear()
-    _STATUS_MEMO[key] = (record, st)
-    return st
-
-
-def _target_status(record: Record, target: str, settings: WorkupSettings) -> TargetStatus:
-    rs = readings(record, target, settings)
+def target_status(facts: FactSource, target: str, settings: WorkupSettings) -> TargetStatus:
+    """The status of one target, from the `antibody.<target>` fact."""
+    rs = readings(facts, target, settings)
     if not rs:
         return TargetStatus(target, None, None, rs, ())
     notes: list[str] = []

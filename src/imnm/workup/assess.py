@@ -1,7 +1,7 @@
-"""`assess(record, as_of=..., settings=...)`: the whole diagnostic work-up of one record.
+"""`assess(facts)`: the whole diagnostic work-up of one patient, read from their facts.
 
-Pure: no I/O and no clock (the evaluation date is passed in). Returns a typed `Assessment`
-(`as_dict()` for JSON, `explain()` for a readable report).
+Pure: no I/O and no clock (the evaluation date and the settings come with the facts). Returns a
+typed `Assessment` (`as_dict()` for JSON, `explain()` for a readable report).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from typing import Any
 
 from imnm import knowledge
 from imnm.core.truth import Truth
-from imnm.record.model import Record
+from imnm.derive import PatientFacts
+from imnm.settings import WORKUP_CHOICES
 from imnm.workup import interpret as interp
 from imnm.workup import mimics as mim
 from imnm.workup import next_tests as nt
@@ -21,6 +22,7 @@ from imnm.workup import workup_plan as wp
 from imnm.workup.core import core
 from imnm.workup.enmc import EnmcResult
 from imnm.workup.eular_acr import EularResult
+from imnm.workup.results import Flag, Interpretation, Mimic, NextTest, Statin, WorkupItem
 from imnm.workup.settings import WorkupSettings
 
 DISCLAIMER = (
@@ -35,15 +37,18 @@ class Assessment:
     record_id: str
     as_of: date
     settings: WorkupSettings
-    interpretation: dict[str, Any]
+    interpretation: Interpretation
     enmc: EnmcResult
     eular: EularResult
-    mimics: list[dict[str, Any]]
-    workup: list[dict[str, Any]]
-    statin: dict[str, Any]
-    flags: list[dict[str, Any]]
-    next_tests: list[dict[str, Any]]
+    mimics: list[Mimic]
+    workup: list[WorkupItem]
+    statin: Statin
+    flags: list[Flag]
+    next_tests: list[NextTest]
     sources: list[str] = field(default_factory=list)
+    overrides: tuple[
+        str, ...
+    ] = ()  # implausible values the record accepts, with the reason (imnm.record.checks)
 
     def as_dict(self) -> dict[str, Any]:
         e = self.enmc.as_dict()
@@ -59,29 +64,25 @@ class Assessment:
             "statin": self.statin,
             "flags": self.flags,
             "next_tests": self.next_tests,
-            "settings": self.settings.describe(),
+            "settings": self.settings.describe(("default_uln", *WORKUP_CHOICES)),
             "choices": self.settings.choices_used(),
             "sources": self.sources,
+            "overrides": list(self.overrides),
         }
 
-    def explain(self) -> str:
-        from imnm.workup.report import render
 
-        return "\n".join(text for _style, text in render(self))
-
-
-def _flag(fid: str, text: str, source: str = "") -> dict[str, Any]:
+def _flag(fid: str, text: str, source: str = "") -> Flag:
     return {"id": fid, "text": text, "source": source}
 
 
 def _flags(
     e: EnmcResult,
     u: EularResult,
-    it: dict[str, Any],
-    mimics: list[dict[str, Any]],
-    plan: list[dict[str, Any]],
-    statin: dict[str, Any],
-) -> list[dict[str, Any]]:
+    it: Interpretation,
+    mimics: list[Mimic],
+    plan: list[WorkupItem],
+    statin: Statin,
+) -> list[Flag]:
     out = [_flag("enmc_review", f, "enmc_224 ⚠️") for f in e.flags]
     for target, st in it["antibodies"]["targets"].items():
         if st["status"] in ("unconfirmed", "borderline"):
@@ -155,15 +156,17 @@ def _flags(
                 "[S21][S95]",
             )
         )
-    for r in it["ck"].get("results", []):
-        if r["fold"] is None:
-            out.append(
-                _flag(
-                    "ck_without_uln",
-                    f"CK {r['source']} has no upper limit of normal: fold unknown (ck.yaml choice default_uln ❗).",
-                    "ck.yaml",
+    for ck_row in it["ck"]["results"]:
+        if ck_row["fold"] is None:
+            if ck_row["fold_min"] is not None:
+                text = (
+                    f"CK {ck_row['source']} has no upper limit of normal: the fold is only known to lie between "
+                    f"{ck_row['fold_min']:g} and {ck_row['fold_max']:g} × ULN (documented adult limits; ck.yaml "
+                    "choice default_uln ❗); ask the lab for its ULN."
                 )
-            )
+            else:
+                text = f"CK {ck_row['source']} has no upper limit of normal: fold unknown (ck.yaml choice default_uln ❗)."
+            out.append(_flag("ck_without_uln", text, "ck.yaml"))
             break
     if it["emg"].get("pattern") == "neuropathic":
         out.append(
@@ -186,8 +189,9 @@ def _flags(
             out.append(_flag("cancer_screening", w["why"] + " The evidence conflicts (❗).", w["source"]))
         elif w.get("status") == "needed":
             out.append(_flag(w["id"], w["why"], w["source"]))
-    if statin.get("clinician_review"):
-        out.append(_flag("statin_review", statin["clinician_review"], statin["source"]))
+    review = statin["clinician_review"]
+    if review:
+        out.append(_flag("statin_review", review, statin["source"]))
     return out
 
 
@@ -206,10 +210,10 @@ def _sources() -> list[str]:
     return list(_sources_t())
 
 
-def assess(record: Record, *, as_of: date, settings: WorkupSettings | None = None) -> Assessment:
+def assess(facts: PatientFacts) -> Assessment:
     """Interpretation, ENMC 224, EULAR/ACR 2017, mimics, safety work-up and next tests."""
-    ws = settings or WorkupSettings()
-    c = core(record, as_of, ws)
+    c = core(facts)
+    ws, as_of = c.ws, c.as_of
     it = interp.interpret(c)
     mimics = mim.assess_mimics(c)
     plan = wp.plan(c)
@@ -217,4 +221,6 @@ def assess(record: Record, *, as_of: date, settings: WorkupSettings | None = Non
     flags = _flags(c.enmc, c.eular, it, mimics, plan, statin)
     tests = nt.next_tests(c, plan, mimics)
     sources = _sources()
-    return Assessment(record.id, as_of, ws, it, c.enmc, c.eular, mimics, plan, statin, flags, tests, sources)
+    return Assessment(
+        facts.patient_id, as_of, ws, it, c.enmc, c.eular, mimics, plan, statin, flags, tests, sources
+    )

@@ -1,25 +1,26 @@
-"""The shared computation behind the assessment and the derived facts (memoised per record)."""
+"""The shared computation behind the assessment and the work-up's derived facts (once per patient).
+
+`core(facts)` evaluates the ENMC 224 subtype rules and the EULAR/ACR items on the patient's facts
+with the one evaluator in its shared mode (each distinct rule node once, explained), reusing the
+run that the derived facts use, and keeps the result on the facts object.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
 
-from imnm.core.settings import Settings
-from imnm.record.asof import as_of_view
-from imnm.record.facts import REGISTRY, RecordFacts
-from imnm.record.model import Record
+from imnm.derive import PatientFacts
+from imnm.settings import Settings
 from imnm.workup import antibodies, enmc, eular_acr
-from imnm.workup.settings import WorkupSettings, workup_settings
 from imnm.workup.shared import SharedEval
 
 
 @dataclass(frozen=True)
 class Core:
-    record: Record
+    facts: PatientFacts
     as_of: date
-    ws: WorkupSettings
-    facts: RecordFacts
+    ws: Settings
     ev: SharedEval
     hmgcr: antibodies.TargetStatus
     srp: antibodies.TargetStatus
@@ -27,28 +28,19 @@ class Core:
     eular: eular_acr.EularResult
 
 
-_MEMO: list[tuple[Record, date, WorkupSettings, Core]] = []
-_MEMO_SIZE = 4
-
-
-def core(record: Record, as_of: date, settings: Settings | None = None) -> Core:
-    """ENMC and EULAR/ACR results for a record (the last few are kept, keyed by identity)."""
-    ws = workup_settings(settings)
-    record = as_of_view(record, as_of)  # results dated after as_of are not known yet
-    for rec, day, s, c in _MEMO:
-        if rec is record and day == as_of and s == ws:
-            return c
-    import imnm.workup.facts  # noqa: F401  - registers the derived facts the rules use
-
-    facts = RecordFacts(record, as_of=as_of, settings=ws, registry=REGISTRY)
-    hmgcr = antibodies.target_status(record, "HMGCR", ws)
-    srp = antibodies.target_status(record, "SRP", ws)
-    ev = SharedEval(facts, as_of=as_of, registry=REGISTRY)
+def core(facts: PatientFacts) -> Core:
+    """ENMC and EULAR/ACR results for one patient's facts (computed once per facts object)."""
+    hit = facts.memo.get("workup.core")
+    if isinstance(hit, Core):
+        return hit
+    ws = facts.settings
+    hmgcr = antibodies.target_status(facts, "HMGCR", ws)
+    srp = antibodies.target_status(facts, "SRP", ws)
+    ev = SharedEval(facts.run)
     e = enmc.classify(ev, ws, hmgcr_status=hmgcr.status, srp_status=srp.status)
     performed = facts.get("biopsy.performed")
     biopsy_status = None if performed is None else bool(performed[0].value)
     u = eular_acr.classify(ev, ws, biopsy_status=biopsy_status)
-    c = Core(record, as_of, ws, facts, ev, hmgcr, srp, e, u)
-    _MEMO.insert(0, (record, as_of, ws, c))
-    del _MEMO[_MEMO_SIZE:]
+    c = Core(facts, facts.context.as_of, ws, ev, hmgcr, srp, e, u)
+    facts.memo["workup.core"] = c
     return c

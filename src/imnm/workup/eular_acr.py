@@ -12,15 +12,18 @@ whether a biopsy was done, the range also covers the biopsy version (the whole c
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from imnm import knowledge
 from imnm.core import rules as r
-from imnm.core.evaluate import Missing, Outcome, dedupe_missing, missing_dict
+from imnm.core.evaluate import Missing, Outcome, Run, dedupe_missing, missing_dict
+from imnm.core.facts import Registry
 from imnm.core.truth import Truth, and_, or_
 from imnm.workup import rules as wr
+from imnm.workup.results import Disagreement
 from imnm.workup.settings import WorkupSettings
 from imnm.workup.shared import SharedEval, intern
 
@@ -179,7 +182,7 @@ class VersionScore:
 
 
 @cache
-def _group_specs(
+def group_specs(
     item_ids: tuple[str, ...], version: str
 ) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
     """Score groups of a version with each member's points in tenths: exclusive items (the age
@@ -203,7 +206,7 @@ def version_score(items: dict[str, Item], version: str, basis: str) -> VersionSc
     known = 0
     groups: list[Group] = []
     met, unknown = Truth.MET, Truth.UNKNOWN
-    for name, members in _group_specs(tuple(items), version):
+    for name, members in group_specs(tuple(items), version):
         best = -1
         unknown_ids: list[str] = []
         opts = {0}
@@ -235,7 +238,7 @@ class EularResult:
     subgroup_note: str | None
     subgroup_missing: tuple[Missing, ...]
     ws: WorkupSettings
-    disagreements: tuple[dict[str, Any], ...] = field(default=())
+    disagreements: tuple[Disagreement, ...] = field(default=())
 
     @property
     def primary(self) -> VersionScore:
@@ -446,7 +449,7 @@ def classify(ev: SharedEval, ws: WorkupSettings, *, biopsy_status: bool | None) 
             note = "subgroups not assigned (choice subgroup_tree_use=disabled)"
     elif classified is Truth.UNKNOWN:
         note = "not assigned until classification as IIM is settled"
-    disagreements = []
+    disagreements: list[Disagreement] = []
     for v in versions:
         for t in sorted({v.known, v.lo, v.hi}):
             by_s, by_p = category_of(t, v.version, "score"), category_of(t, v.version, "probability")
@@ -479,7 +482,48 @@ def classify(ev: SharedEval, ws: WorkupSettings, *, biopsy_status: bool | None) 
     )
 
 
+TruthOf = Callable[[r.Expr], tuple[Truth, list[Missing]]]
+
+
 def _subgroup(items: dict[str, Item], ev: SharedEval) -> tuple[str | None, str | None, tuple[Missing, ...]]:
+    def item(test: str) -> tuple[Truth, list[Missing]]:
+        it = items[test]
+        return it.truth, list(it.outcome.missing)
+
+    def node(n: r.Expr) -> tuple[Truth, list[Missing]]:
+        o = ev(n)
+        return o.truth, list(o.missing)
+
+    return subgroup_tree(set(items), item, node, ev.registry)
+
+
+def subgroup_lean(
+    run: Run, settings: WorkupSettings, *, want_missing: bool = False
+) -> tuple[str | None, tuple[Missing, ...]]:
+    """The subgroup alone (no explanation), for the derived fact `eular_acr.subgroup`; with
+    `want_missing`, also what would settle the tree node that is undecided."""
+    ids = {m["id"] for m in items_meta()}
+
+    def node(n: r.Expr) -> tuple[Truth, list[Missing]]:
+        if want_missing:
+            t, ms = run.assess(n)
+            return t, list(ms)
+        return run.truth(n)[0], []
+
+    def item(test: str) -> tuple[Truth, list[Missing]]:
+        return node(wr.item_rule(test, settings.enzymes_value))
+
+    sub, _note, missing = subgroup_tree(ids, item, node, run.registry)
+    return sub, missing
+
+
+def subgroup_tree(
+    item_ids: set[str],
+    item: Callable[[str], tuple[Truth, list[Missing]]],
+    node_truth: TruthOf,
+    registry: Registry,
+) -> tuple[str | None, str | None, tuple[Missing, ...]]:
+    """Walk the 2017 subgroup tree (eular_acr_2017.yaml subgroup_tree) over three-valued tests."""
     tree = table()["subgroup_tree"]
     nodes = {n["id"]: n for n in tree["nodes"]}
     leaves = {leaf["id"] for leaf in tree["leaves"]}
@@ -487,17 +531,14 @@ def _subgroup(items: dict[str, Item], ev: SharedEval) -> tuple[str | None, str |
 
     def truth(test: Any) -> tuple[Truth, list[Missing]]:
         if isinstance(test, str):
-            if test in items:
-                it = items[test]
-                return it.truth, list(it.outcome.missing)
+            if test in item_ids:
+                return item(test)
             if test in terms:
-                o = ev(wr.term_rule(test))
-                return o.truth, list(o.missing)
+                return node_truth(wr.term_rule(test))
             raise KeyError(f"subgroup tree term {test!r} has no rule in workup.yaml")
         if "fact" in test:
-            spec = ev.registry[test["fact"]]
-            o = ev(_compare_rule(test["fact"], test["op"], float(test["value"]), spec.unit))
-            return o.truth, list(o.missing)
+            spec = registry[test["fact"]]
+            return node_truth(_compare_rule(test["fact"], test["op"], float(test["value"]), spec.unit))
         key = "any_of" if "any_of" in test else "all_of"
         parts = [truth(t) for t in test[key]]
         combine = or_ if key == "any_of" else and_
@@ -506,11 +547,11 @@ def _subgroup(items: dict[str, Item], ev: SharedEval) -> tuple[str | None, str |
 
     node_id = tree["root"]
     while node_id not in leaves:
-        node = nodes[node_id]
-        t, missing = truth(node["test"])
+        n = nodes[node_id]
+        t, missing = truth(n["test"])
         if t is Truth.UNKNOWN:
-            return None, f"subgroup undecided: '{node['condition']}' is unknown", dedupe_missing(missing)
-        node_id = node["if_true"] if t is Truth.MET else node["if_false"]
+            return None, f"subgroup undecided: '{n['condition']}' is unknown", dedupe_missing(missing)
+        node_id = n["if_true"] if t is Truth.MET else n["if_false"]
     return node_id, "subgroup tree node wording ⚠️ (from recollection of Lundberg 2017 Figure 2)", ()
 
 

@@ -12,6 +12,7 @@ from imnm.core.evaluate import Outcome
 from imnm.core.truth import Truth
 from imnm.workup import rules as wr
 from imnm.workup.core import Core
+from imnm.workup.results import Mimic, MimicFeature
 
 
 @cache
@@ -19,7 +20,7 @@ def _rows() -> dict[str, dict[str, Any]]:
     return {m["id"]: m for m in knowledge.load("mimics")["mimics"]}
 
 
-def _feature(c: Core, keys: tuple[str | int, ...], text: str) -> dict[str, Any]:
+def _feature(c: Core, keys: tuple[str | int, ...], text: str) -> MimicFeature:
     o: Outcome = c.ev(wr.rule_from(keys))
     return {
         "text": text,
@@ -29,8 +30,8 @@ def _feature(c: Core, keys: tuple[str | int, ...], text: str) -> dict[str, Any]:
     }
 
 
-def assess_mimics(c: Core) -> list[dict[str, Any]]:
-    out = []
+def assess_mimics(c: Core) -> list[Mimic]:
+    out: list[Mimic] = []
     for mid, spec in wr.table()["mimic_features"].items():
         rows = [_rows()[r] for r in spec.get("rows", [mid])]
         label = spec.get("label") or rows[0]["label"]

@@ -20,6 +20,14 @@ from imnm.workup import enmc as enmc_mod
 from imnm.workup import eular_acr as ea
 from imnm.workup import rules as wr
 from imnm.workup.core import Core
+from imnm.workup.results import Mimic, NextTest, WorkupItem
+from imnm.workup.interpret import mri_recorded
+
+
+def _value(c: Core, name: str) -> object:
+    obs = c.facts.get(name)
+    return obs[0].value if obs else None
+
 
 ENMC = "ENMC 224 subtype"
 CATEGORY = "EULAR/ACR category"
@@ -37,7 +45,7 @@ def _order() -> dict[str, int]:
     return {t: i for i, t in enumerate(catalogue())}
 
 
-def classification_tests(c: Core) -> list[dict[str, Any]]:
+def classification_tests(c: Core) -> list[NextTest]:
     e, u = c.enmc, c.eular
     settles: dict[str, dict[str, str]] = {}  # test -> fact -> label
     for m in e.missing:
@@ -122,7 +130,7 @@ def classification_tests(c: Core) -> list[dict[str, Any]]:
     return out
 
 
-def _entry(test: str, tier: str, why: str, changes: list[str], facts: list[str]) -> dict[str, Any]:
+def _entry(test: str, tier: str, why: str, changes: list[str], facts: list[str]) -> NextTest:
     t = catalogue()[test]
     return {
         "test": test,
@@ -138,10 +146,10 @@ def _entry(test: str, tier: str, why: str, changes: list[str], facts: list[str])
     }
 
 
-def next_tests(c: Core, plan: list[dict[str, Any]], mimics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def next_tests(c: Core, plan: list[WorkupItem], mimics: list[Mimic]) -> list[NextTest]:
     first = classification_tests(c)
     biopsy_at = next((i for i, t in enumerate(first) if t["test"] == BIOPSY), None)
-    if biopsy_at is not None and c.record.mri is None and "mri_muscle" in catalogue():
+    if biopsy_at is not None and not mri_recorded(c.facts) and "mri_muscle" in catalogue():
         first.insert(
             biopsy_at,
             _entry(
@@ -155,7 +163,7 @@ def next_tests(c: Core, plan: list[dict[str, Any]], mimics: list[dict[str, Any]]
             ),
         )
     seen = {t["test"] for t in first}
-    rest: list[dict[str, Any]] = []
+    rest: list[NextTest] = []
 
     def add(test: str, tier: str, why: str) -> None:
         if test in seen or test not in catalogue():
@@ -180,23 +188,19 @@ def next_tests(c: Core, plan: list[dict[str, Any]], mimics: list[dict[str, Any]]
             "mimics",
             "Features point to a muscular dystrophy: genetic testing helps tell it from antibody-negative IMNM [S27][S86].",
         )
-        if (
-            c.record.biopsy is not None
-            and c.record.biopsy.performed
-            and c.record.biopsy.dysferlin_deficient is None
-        ):
+        if _value(c, "biopsy.performed") is True and c.facts.get("biopsy.dysferlin_deficient") is None:
             add(
                 "dysferlin_testing",
                 "mimics",
                 "Dysferlin staining on the existing biopsy sample: dysferlinopathy often shows inflammation and is misdiagnosed as myositis [S90][S92a][S92b].",
             )
-    if c.record.mri is None:
+    if not mri_recorded(c.facts):
         add(
             "mri_muscle",
             "supportive",
             "Muscle MRI shows active oedema (where to biopsy) and fatty replacement (lasting damage, which makes early treatment urgent); it does not change the criteria.",
         )
-    if c.record.emg is None or c.record.emg.pattern is None:
+    if c.facts.get("emg.pattern") is None:
         add(
             "emg",
             "supportive",

@@ -12,6 +12,8 @@ from imnm.core.evaluate import require_valid
 from imnm.core.rules import parse_rule
 from imnm.workup.shared import intern
 
+__all__ = ["all_rule_paths", "intern", "item_rule", "rule", "rule_from", "table", "term_rule"]
+
 FILE = "knowledge/data/workup.yaml"
 
 
@@ -40,7 +42,7 @@ def term_rule(term: str) -> r.Expr:
 @cache
 def rule_from(keys: tuple[str | int, ...]) -> r.Expr:
     """Parse and check the rule found by following `keys` (strings and list indexes)."""
-    from imnm.facts import REGISTRY
+    from imnm.vocabulary import REGISTRY
 
     node: Any = table()
     for k in keys:

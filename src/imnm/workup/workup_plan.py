@@ -7,9 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from imnm import knowledge
+from imnm.core.facts import Interval, Observation
 from imnm.core.truth import Truth
 from imnm.workup import rules as wr
 from imnm.workup.core import Core
+from imnm.workup.results import Statin, WorkupItem
 from imnm.workup.enmc import subtype_label
 
 
@@ -18,7 +20,7 @@ def _done(c: Core, test: str) -> bool:
     return bool(fact and c.facts.get(fact))
 
 
-def cancer_screening(c: Core) -> dict[str, Any]:
+def cancer_screening(c: Core) -> WorkupItem:
     ev = knowledge.load("enmc_224")["cancer_screening_evidence"]
     choice = c.ws.cancer_screening
     sub = c.enmc.classification
@@ -57,30 +59,44 @@ def cancer_screening(c: Core) -> dict[str, Any]:
     }
 
 
-def statin(c: Core) -> dict[str, Any]:
+def _course(o: Observation) -> str:
+    """One statin exposure as a clinician would write it: name, source, dates."""
+    iv = o.value
+    assert isinstance(iv, Interval)
+    name = o.raw.text if o.raw is not None and o.raw.text else None
+    what = name or "statin"
+    when = f" from {iv.start.isoformat()}" if iv.start else ""
+    until = f" to {iv.stop.isoformat()}" if iv.stop else (" (still taking)" if iv.ongoing else "")
+    where = "medication list" if o.source.startswith("medications") else "exposure history"
+    return f"{what}{when}{until} ({where}, {o.source})"
+
+
+def statin(c: Core) -> Statin:
+    """The one statin-exposure fact (exposure history and medication list together), explained."""
     notes = list(wr.table()["statin_notes"])
-    exp = c.record.exposures.statin
-    ryr = c.record.exposures.red_yeast_rice
-    if exp is None:
+    obs = c.facts.get("exposure.statin")
+    st = c.facts.get("exposure.statin.status")
+    status = str(st[0].value) if st else None
+    ryr = c.facts.get("exposure.red_yeast_rice.status")
+    if obs is None:
         summary = "Statin history not recorded: ask about statins and red yeast rice (history)."
-    elif exp.status == "never":
+    elif not obs:
         summary = "Never took a statin. Anti-HMGCR myopathy can still occur without statin exposure."
     else:
-        when = f" from {exp.start}" if exp.start else ""
-        until = f" to {exp.stop}" if exp.stop else (" (still taking)" if exp.status == "current" else "")
-        summary = f"Statin exposure: {exp.status}{when}{until}."
+        summary = f"Statin exposure: {status}: " + "; ".join(_course(o) for o in obs) + "."
     review = None
-    if exp is not None and exp.status == "current" and c.hmgcr.status == "positive":
+    if status == "current" and c.hmgcr.status == "positive":
         review = (
             "A statin is recorded as current with a positive anti-HMGCR: the treating clinician should review "
             "statin therapy (this tool does not advise anyone to change a medicine on their own)."
         )
-    if exp is not None and exp.status == "past" and c.record.history.improved_after_statin_stop is None:
+    if status == "past" and c.facts.get("history.improved_after_statin_stop") is None:
         notes.insert(0, "Ask whether weakness and CK settled within weeks of stopping the statin (history).")
     return {
-        "status": "unknown" if exp is None else exp.status,
+        "status": "unknown" if status is None else status,
         "summary": summary,
-        "red_yeast_rice": None if ryr is None else ryr.status,
+        "courses": [_course(o) for o in obs or ()],
+        "red_yeast_rice": ryr[0].value if ryr else None,
         "anti_hmgcr": c.hmgcr.status or "not_tested",
         "clinician_review": review,
         "notes": notes,
@@ -88,8 +104,8 @@ def statin(c: Core) -> dict[str, Any]:
     }
 
 
-def plan(c: Core) -> list[dict[str, Any]]:
-    out = []
+def plan(c: Core) -> list[WorkupItem]:
+    out: list[WorkupItem] = []
     for i, w in enumerate(wr.table()["workup"]):
         o = c.ev(wr.rule_from(("workup", i, "when")))
         if o.truth is not Truth.MET:

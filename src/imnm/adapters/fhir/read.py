@@ -1,0 +1,194 @@
+"""Read FHIR R4 input: a Bundle (collection, searchset, transaction, batch, ...), a single resource, or a
+bulk-export NDJSON folder. Every resource of a type we map is checked with the `fhir.resources` R4B model;
+one that does not validate is reported (with its id and the model's first error), never half-read.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from imnm.errors import InputError, Problem
+
+# The resource types the importer maps (and therefore validates); others are listed as not mapped.
+MAPPED_TYPES = (
+    "Patient",
+    "Observation",
+    "Condition",
+    "MedicationStatement",
+    "MedicationRequest",
+    "MedicationAdministration",
+    "Medication",
+    "Immunization",
+    "Procedure",
+    "DiagnosticReport",
+    "QuestionnaireResponse",
+    "List",
+)
+BUNDLE_TYPES = (
+    "collection",
+    "searchset",
+    "transaction",
+    "batch",
+    "transaction-response",
+    "batch-response",
+    "history",
+    "document",
+    "message",
+)
+
+
+@cache
+def model_class(resource_type: str) -> Any:
+    """The `fhir.resources` R4B model of a resource type (imported on first use)."""
+    import importlib
+
+    module = importlib.import_module(f"fhir.resources.R4B.{resource_type.lower()}")
+    return getattr(module, resource_type)
+
+
+def validation_problem(resource: dict[str, Any], where: str) -> str | None:
+    """None when the resource validates with its R4B model, else the first error in plain words."""
+    from pydantic import ValidationError
+
+    rtype = resource.get("resourceType")
+    if not isinstance(rtype, str):
+        return "no resourceType"
+    try:
+        cls = model_class(rtype)
+    except (ImportError, AttributeError):
+        return f"{rtype!r} is not an R4B resource type"
+    try:
+        cls.model_validate(resource)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        return f"does not validate as FHIR R4B {rtype}: {loc}: {err['msg']}"
+    return None
+
+
+def resources_from_document(doc: Any, *, file: str | None = None) -> list[dict[str, Any]]:
+    """The resources of a parsed JSON document (a Bundle's entries, or the resource itself)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("resourceType"), str):
+        raise InputError(
+            [
+                Problem(
+                    "resourceType",
+                    "not a FHIR resource (no resourceType)",
+                    "give a FHIR R4 Bundle (JSON) or a bulk-export NDJSON folder",
+                    file=file,
+                )
+            ],
+            what=file or "FHIR input",
+        )
+    if doc["resourceType"] != "Bundle":
+        return [doc]
+    btype = doc.get("type")
+    if btype not in BUNDLE_TYPES:
+        raise InputError(
+            [
+                Problem(
+                    "type",
+                    f"{btype!r} is not a Bundle type",
+                    f"use one of {', '.join(BUNDLE_TYPES)}",
+                    value=btype,
+                    file=file,
+                )
+            ],
+            what=file or "FHIR input",
+        )
+    out: list[dict[str, Any]] = []
+    for i, entry in enumerate(doc.get("entry") or []):
+        res = entry.get("resource") if isinstance(entry, dict) else None
+        if isinstance(res, dict):
+            if (
+                res.get("resourceType") == "Bundle"
+            ):  # nested bundles (e.g. search results in a batch-response)
+                out.extend(resources_from_document(res, file=file))
+            else:
+                out.append(res)
+        elif isinstance(entry, dict) and entry.get("request", {}).get("method") == "DELETE":
+            continue
+        else:
+            raise InputError(
+                [
+                    Problem(
+                        f"entry[{i}]", "entry without a resource", "remove it or add the resource", file=file
+                    )
+                ],
+                what=file or "FHIR input",
+            )
+    return out
+
+
+def read_ndjson_dir(path: Path) -> list[dict[str, Any]]:
+    """Every resource of every `*.ndjson` file of a bulk-export folder."""
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".ndjson", ".jsonl"))
+    if not files:
+        raise InputError(
+            [
+                Problem(
+                    "",
+                    "the folder has no .ndjson files",
+                    "give a FHIR bulk-export folder (Patient.ndjson, Observation.ndjson, ...) or a Bundle JSON",
+                    file=str(path),
+                )
+            ],
+            what=str(path),
+        )
+    out: list[dict[str, Any]] = []
+    for f in files:
+        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                doc = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(
+                    [Problem(f"line {n}", f"not valid JSON: {exc.msg}", file=str(f))], what=str(f)
+                ) from None
+            out.extend(resources_from_document(doc, file=f"{f}:{n}"))
+    return out
+
+
+def looks_like_fhir(text: str) -> bool:
+    """Content sniffing: does a JSON text start with a FHIR resource (a `resourceType` key)?"""
+    head = text.lstrip()[:4096]
+    return head.startswith("{") and '"resourceType"' in head
+
+
+def read_path(path: str | Path) -> list[dict[str, Any]]:
+    """Resources from a Bundle/resource JSON file or an NDJSON file or folder."""
+    p = Path(path)
+    if p.is_dir():
+        return read_ndjson_dir(p)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(
+            [Problem("", "file not found", "check the path", value=str(p), file=str(p))]
+        ) from None
+    except UnicodeDecodeError:
+        raise InputError([Problem("", "not UTF-8 text", "save the file as UTF-8", file=str(p))]) from None
+    stripped = text.strip()
+    if "\n" in stripped and p.suffix.lower() in (".ndjson", ".jsonl"):
+        out: list[dict[str, Any]] = []
+        for n, line in enumerate(stripped.splitlines(), start=1):
+            if line.strip():
+                try:
+                    out.extend(resources_from_document(json.loads(line), file=f"{p}:{n}"))
+                except json.JSONDecodeError as exc:
+                    raise InputError(
+                        [Problem(f"line {n}", f"not valid JSON: {exc.msg}", file=str(p))]
+                    ) from None
+        return out
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            [Problem(f"line {exc.lineno}, column {exc.colno}", f"not valid JSON: {exc.msg}", file=str(p))],
+            what=str(p),
+        ) from None
+    return resources_from_document(doc, file=str(p))
