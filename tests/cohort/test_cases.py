@@ -15,8 +15,6 @@ def _sql_and_python(src: Any, as_of: date) -> tuple[dict[int, Any], dict[int, An
     from imnm.adapters.omop import case_facts
     from imnm.adapters.omop.record import build_records
     from imnm.adapters.omop.screening import case_plan
-    from imnm.core.evaluate import evaluate
-    from imnm.facts import RecordFacts
     from imnm.record.load import parse_record
     from imnm.sqlcompile.run import criteria_results, materialize_leaves
 
@@ -24,13 +22,12 @@ def _sql_and_python(src: Any, as_of: date) -> tuple[dict[int, Any], dict[int, An
     materialize_leaves(plan, src)
     sql = criteria_results(plan, src, None, crits=list(plan.extra_rules.values()))
     docs = build_records(src, sorted(sql), as_of)
-    reg, rule = case_facts.registry(), case_facts.rule()
+    rule = case_facts.rule()
     py = {}
     for pid, doc in docs.items():
-        out = evaluate(
-            rule, RecordFacts(parse_record(doc), as_of=as_of, registry=reg), as_of=as_of, registry=reg
-        )
-        py[pid] = (out.truth.as_bool(), frozenset(m.fact for m in out.missing))
+        facts = case_facts.record_case_facts(parse_record(doc), as_of=as_of)
+        truth, missing = facts.run.assess(rule)
+        py[pid] = (truth.as_bool(), frozenset(m.fact for m in missing))
     return {
         p: (c["case_finding/case_finding"][0], c["case_finding/case_finding"][1]) for p, c in sql.items()
     }, py

@@ -39,7 +39,7 @@ def test_screen_json_and_parquet(synthea27nj: Path, tmp_path: Path) -> None:
     assert s["persons"] == 28 and s["rows"] == 28 * groups
     assert sum(t["eligible"] + t["needs_information"] + t["ineligible"] for t in s["trials"]) == s["rows"]
     assert s["data_quality"]["lab_range_high_null"] == s["data_quality"]["lab_rows"]  # trap 2: no range_high
-    assert "visit.mmt8_150" in s["facts_without_omop_source"]
+    assert "pft.fvc_percent" in s["facts_without_omop_source"]
     rows = (
         duckdb.connect().execute(f"SELECT verdict, COUNT(*) FROM read_parquet('{out}') GROUP BY 1").fetchall()
     )

@@ -11,6 +11,7 @@ the record document built from the same rows.
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from typing import Any
 
@@ -359,7 +360,9 @@ def source(tables: dict[str, list[dict[str, Any]]]) -> Source:
     return src
 
 
-def check(tables: dict[str, list[dict[str, Any]]], tree: dict[str, Any], coverage: str = "complete") -> None:
+def check(
+    tables: dict[str, list[dict[str, Any]]], tree: dict[str, Any], coverage: str = "observation_periods"
+) -> None:
     from imnm.adapters.omop.concepts import resolve
     from imnm.adapters.omop.record import build_records
     from imnm.core.evaluate import evaluate
@@ -382,7 +385,7 @@ def check(tables: dict[str, list[dict[str, Any]]], tree: dict[str, Any], coverag
         out = evaluate(rule, RecordFacts(parse_record(doc), as_of=AS_OF), as_of=AS_OF, registry=REGISTRY)
         want = (out.truth.as_bool(), frozenset(m.fact for m in out.missing if m.fact != "manual_review"))
         got = sql[pid]["x/x"]
-        assert (got[0], got[1]) == want, (pid, tree, doc)
+        assert (got[0], got[1]) == want, f"{pid} {tree} {json.dumps(doc, default=str)}"
 
 
 @settings(

@@ -113,6 +113,7 @@ class Compiler:
     registry: Registry
     as_of: date
     coverage: str = "observation_periods"  # or "complete"
+    settings: Any = None  # imnm.settings.Settings (the ❗ default_uln choice); default settings when None
     params: dict[str, Any] = field(default_factory=dict)
     aggs: dict[str, dict[str, str]] = field(default_factory=dict)  # source -> column -> aggregate SQL
     joins: dict[str, set[str]] = field(
@@ -125,6 +126,12 @@ class Compiler:
     )
 
     # ---------------------------------------------------------------- helpers
+    def __post_init__(self) -> None:
+        if self.settings is None:
+            from imnm.settings import default_settings
+
+            self.settings = default_settings()
+
     def p(self, value: Any) -> str:
         """A bound parameter for a value (the value never enters the SQL text)."""
         for k, v in self.params.items():
@@ -236,9 +243,6 @@ class Compiler:
                 f"COUNT(*) FILTER (WHERE cls = 'glucocorticoid' AND start_d <= {AS_OF} AND (stop_d IS NULL OR stop_d >= {AS_OF}))",
             )
             value = f"(CASE WHEN COALESCE({cur}, 0) > 0 THEN NULL ELSE 0.0 END)"
-            if self.coverage == "observation_periods":
-                cov = self.covered(AS_OF, AS_OF)
-                value = f"(CASE WHEN {cov} THEN {value} END)"
             return self._scalar(c, value, None, _plain(c.op, target))
         lab = _lab_fact(c.fact)
         if lab is not None:
@@ -293,6 +297,8 @@ class Compiler:
         self, source: str, c: r.Compare, target: object, where: str, x: str, rounding: int | None
     ) -> tuple[str, str | None]:
         """A fact with one row per observation (labs, antibodies): select, window, compare."""
+        if x == "FOLD":
+            return self._ranged_rows(source, c, target, where)
         if rounding is None:
             pred = self._plain_pred(c.op, target)
         else:
@@ -332,10 +338,104 @@ class Compiler:
     def _unbound(self, fact: str, spec: FactSpec) -> tuple[str, str | None]:
         """A fact with no OMOP source: the record document never fills it, so it is unknown
         (a contract test checks that the Python engine also finds it unknown on built records)."""
-        if spec.needs is not None or fact in PYTHON_FACTS:
-            raise NotCompilable(fact)
+        if spec.derived or fact in PYTHON_FACTS:
+            raise NotCompilable(fact)  # a derivation this compiler does not know: Python
         self.unbound.add(fact)
         return "CAST(NULL AS BOOLEAN)", None
+
+    def _fold_bounds(self) -> tuple[str, str]:
+        """(lo, hi) of a CK fold: value / ULN, or without a ULN the ❗ default_uln choice: a point
+        (flat or by sex) or the documented range value / max ULN .. value / min ULN (imnm.bindings)."""
+        from imnm.bindings import _default_uln_values
+
+        values = _default_uln_values().get(self.settings.default_uln) or {}
+        if "uln_min" in values:
+            lo = f"(value * factor) / {self.p(float(values['uln_max']))}"
+            hi = f"(value * factor) / {self.p(float(values['uln_min']))}"
+        elif values.get("any") is not None:
+            lo = hi = f"(value * factor) / {self.p(float(values['any']))}"
+        elif values:
+            sexed = " ".join(
+                f"WHEN S.sex = {self.p(k)} THEN (value * factor) / {self.p(float(v))}"
+                for k, v in values.items()
+                if k in ("female", "male")
+            )
+            lo = hi = f"(CASE {sexed} END)"
+        else:
+            lo = hi = "CAST(NULL AS DOUBLE)"
+        return (
+            f"(CASE WHEN uln IS NOT NULL THEN value / uln WHEN test = 'ck' THEN {lo} END)",
+            f"(CASE WHEN uln IS NOT NULL THEN value / uln WHEN test = 'ck' THEN {hi} END)",
+        )
+
+    def _ranged_rows(self, source: str, c: r.Compare, target: object, where: str) -> tuple[str, str | None]:
+        """A fold that may be a range (no ULN: the documented limits), compared three-valued as
+        `imnm.core.evaluate._test3` does, each end rounded like the Python side."""
+        lo, hi = self._fold_bounds()
+        if "S.sex" in lo:
+            self.joins.setdefault(source, set()).add("S")
+        where = f"{where} AND {lo} IS NOT NULL"
+        t = float(target)  # type: ignore[arg-type]
+        f3 = functools.partial(_round, nd=3)
+
+        def cond(op: str) -> Callable[[str], str]:
+            return self._cond(float_condition(f3, op, t))
+
+        def pred3(a: str, b: str) -> str:
+            """TRUE / FALSE / NULL of `[round(a), round(b)] op t`."""
+            op = c.op
+            if op == ">":
+                yes, no = cond(">")(a), cond("<=")(b)
+            elif op == ">=":
+                yes, no = cond(">=")(a), cond("<")(b)
+            elif op == "<":
+                yes, no = cond("<")(b), cond(">=")(a)
+            elif op == "<=":
+                yes, no = cond("<=")(b), cond(">")(a)
+            else:
+                eq_yes = f"({cond('==')(a)} AND {cond('==')(b)})"
+                eq_no = f"({cond('>')(a)} OR {cond('<')(b)})"
+                yes, no = (eq_yes, eq_no) if op == "==" else (eq_no, eq_yes)
+            return f"(CASE WHEN {yes} THEN TRUE WHEN {no} THEN FALSE END)"
+
+        base = f"{where} AND d <= {AS_OF}"
+        win = base
+        if c.window is not None:
+            wlo, whi = self.bounds(c.window)  # type: ignore[misc]
+            win = f"{base} AND d >= {wlo} AND d <= {whi}"
+            if c.window.anchor != "as_of":
+                self.joins.setdefault(source, set()).add("S")
+        n = self.agg(source, f"COUNT(*) FILTER (WHERE {win})")
+        if c.select in ("latest", "earliest"):
+            key = (
+                "{'d': d, 'e': -erank, 'r': -rid}"
+                if c.select == "latest"
+                else "{'d': d, 'e': erank, 'r': rid}"
+            )
+            fn = "ARG_MAX" if c.select == "latest" else "ARG_MIN"
+            a = self.agg(source, f"{fn}({lo}, {key}) FILTER (WHERE {win})")
+            b = self.agg(source, f"{fn}({hi}, {key}) FILTER (WHERE {win})")
+            truth = f"(CASE WHEN COALESCE({n}, 0) > 0 THEN {pred3(a, b)} END)"
+        elif c.select in ("max", "min"):
+            fn = "MAX" if c.select == "max" else "MIN"
+            a = self.agg(source, f"{fn}({lo}) FILTER (WHERE {win})")
+            b = self.agg(source, f"{fn}({hi}) FILTER (WHERE {win})")
+            truth = f"(CASE WHEN COALESCE({n}, 0) > 0 THEN {pred3(a, b)} END)"
+        else:
+            row = pred3(lo, hi)
+            yes = self.agg(source, f"COUNT(*) FILTER (WHERE {win} AND {row} IS TRUE)")
+            no = self.agg(source, f"COUNT(*) FILTER (WHERE {win} AND {row} IS FALSE)")
+            if c.select == "any":
+                truth = f"(CASE WHEN COALESCE({n}, 0) = 0 THEN NULL WHEN {yes} > 0 THEN TRUE WHEN {no} = {n} THEN FALSE END)"
+            else:
+                truth = f"(CASE WHEN COALESCE({n}, 0) = 0 THEN NULL WHEN {no} > 0 THEN FALSE WHEN {yes} = {n} THEN TRUE END)"
+        anchor_missing = None
+        if c.window is not None and c.window.anchor != "as_of":
+            anchor = DATE_ANCHORS[c.window.anchor]
+            has = self.agg(source, f"COUNT(*) FILTER (WHERE {base})")
+            truth = f"(CASE WHEN {anchor} IS NOT NULL THEN {truth} END)"
+            anchor_missing = f"(COALESCE({has}, 0) > 0 AND {anchor} IS NULL)"
+        return truth, anchor_missing
 
     # ---------------------------------------------------------------- events
     def covered(self, lo: str, hi: str) -> str:
@@ -352,19 +452,12 @@ class Compiler:
         anchor = (
             DATE_ANCHORS.get(e.window.anchor) if e.window is not None and e.window.anchor != "as_of" else None
         )
-        if e.fact == "exposure.statin":
-            if b is None:
-                truth = f"(CASE WHEN S.st_start IS NOT NULL THEN S.st_start <= {AS_OF} END)"
-            else:
-                lo, hi = b
-                truth = f"(CASE WHEN S.st_start IS NOT NULL THEN S.st_start <= {hi} AND COALESCE(S.st_stop, {AS_OF}) >= {lo} END)"
-            if anchor:
-                return (
-                    f"(CASE WHEN {anchor} IS NOT NULL THEN {truth} END)",
-                    f"(S.st_start IS NOT NULL AND {anchor} IS NULL)",
-                )
-            return truth, None
-        med = _med_fact(e.fact, self.registry)
+        if (
+            e.fact == "exposure.statin"
+        ):  # derived: the reported exposure (not in OMOP) plus the statin courses
+            med: tuple[str, str] | None = ("statin", "exposure")
+        else:
+            med = _med_fact(e.fact, self.registry)
         if med is None:
             return self._unbound(e.fact, self.spec(e.fact))
         cls, kind = med
@@ -372,22 +465,27 @@ class Compiler:
             self.joins.setdefault("M", set()).add("S")
         cls_sql = f"cls = {self.p(cls)}"
         if b is None:
-            hit = f"{cls_sql} AND start_d <= {AS_OF}"
+            hit = f"{cls_sql} AND start_d <= {AS_OF}"  # known by the evaluation date
         else:
             lo, hi = b
-            if kind == "interval":
+            if kind in ("interval", "exposure"):
                 hit = f"{cls_sql} AND start_d <= {hi} AND COALESCE(stop_d, {AS_OF}) >= {lo}"
             elif kind == "start":
                 hit = f"{cls_sql} AND start_d >= {lo} AND start_d <= {hi}"
             else:
                 hit = f"{cls_sql} AND ((start_d >= {lo} AND start_d <= {hi}) OR (stop_d >= {lo} AND stop_d <= {hi}))"
         met = self.agg("M", f"COUNT(*) FILTER (WHERE {hit})")
-        if self.coverage == "complete":
-            absent = "FALSE"
+        if kind == "exposure":
+            n = self.agg("M", f"COUNT(*) FILTER (WHERE {cls_sql})")
+            absent = f"(CASE WHEN COALESCE({n}, 0) > 0 THEN FALSE END)"  # no statin course: unknown
+        elif self.coverage == "complete" or kind != "interval":
+            absent = "FALSE"  # derived start/change events: no coverage on the Python side either
         elif b is None:
             absent = "CAST(NULL AS BOOLEAN)"  # an unbounded past is never fully observed
         else:
-            absent = f"(CASE WHEN {self.covered(*b)} THEN FALSE END)"
+            lo, hi = b  # covered up to the evaluation date only (the future is not yet recorded)
+            cov_hi = f"(CASE WHEN {lo} <= {AS_OF} THEN LEAST({hi}, {AS_OF}) ELSE {hi} END)"
+            absent = f"(CASE WHEN {self.covered(lo, cov_hi)} THEN FALSE END)"
         truth = f"(CASE WHEN COALESCE({met}, 0) > 0 THEN TRUE ELSE {absent} END)"
         if anchor:
             return f"(CASE WHEN {anchor} IS NOT NULL THEN {truth} END)", f"({anchor} IS NULL)"
@@ -461,23 +559,25 @@ def _lab_fact(fact: str) -> tuple[str, str, int | None, str] | None:
         return None
     if fact == "lab.muscle_enzyme.fold":
         return (
-            "test IN ('ck', 'aldolase', 'ast', 'alt', 'ldh') AND uln IS NOT NULL",
-            "(value / uln)",
+            "test IN ('ck', 'aldolase', 'ast', 'alt', 'ldh') AND (uln IS NOT NULL OR test = 'ck')",
+            "FOLD",
             3,
             "Lenz",
         )
     if len(parts) == 2 and parts[1] in LAB_TESTS_SQL:
         return f"test = '{parts[1]}'", "(value * factor)", None, f"L{parts[1]}"
+    if fact == "lab.ck.fold":
+        return "test = 'ck' AND (uln IS NOT NULL OR test = 'ck')", "FOLD", 3, "Lck"
     if len(parts) == 3 and parts[2] == "fold" and parts[1] in (*ENZYMES, "tsh"):
         return f"test = '{parts[1]}' AND uln IS NOT NULL", "(value / uln)", 3, f"L{parts[1]}"
     return None
 
 
 def _med_fact(fact: str, registry: Registry) -> tuple[str, str] | None:
-    from imnm.record.facts import _med_classes
+    from imnm.knowledge.lookups import medication_classes
 
     parts = fact.split(".")
-    if parts[0] != "medication" or len(parts) not in (2, 3) or parts[1] not in _med_classes():
+    if parts[0] != "medication" or len(parts) not in (2, 3) or parts[1] not in medication_classes():
         return None
     if len(parts) == 2:
         return parts[1], "interval"

@@ -87,13 +87,39 @@ def _paths(
 
 
 @cache
-def workup_leaves() -> tuple[r.Expr, ...]:
-    """Every leaf the work-up's rule tables contain (ENMC 224, EULAR/ACR items, patterns, mimics)."""
-    from pydantic import ValidationError
+def workup_leaves(python_facts: frozenset[str]) -> tuple[r.Expr, ...]:
+    """Every rule leaf the uncompiled derived facts read, found in their definitions (transitively):
+    rule-defined facts (`RuleDerivation`: ENMC 224, EULAR/ACR sums and cases) are walked for their leaves
+    and fact references; Python derivations for their declared inputs. Leaves on base facts make the
+    signature; the antibody results the confirmation derivation reads are added by the runner."""
+    from pydantic import BaseModel, ValidationError
 
-    from imnm import knowledge
+    from imnm.derive import RuleDerivation
+    from imnm.facts import REGISTRY, derivations
+    from imnm.settings import default_settings
 
+    ds = derivations()
+    settings = default_settings()
     found: dict[str, r.Expr] = {}
+    seen: set[str] = set()
+
+    def fact(name: str) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        d = ds.get(name)
+        if d is None:
+            return
+        if isinstance(d, RuleDerivation):
+            definition = ds.definition(d, settings)
+            walk(
+                definition.model_dump(by_alias=True, exclude_none=True)
+                if isinstance(definition, BaseModel)
+                else definition
+            )
+        else:
+            for i in d.inputs:
+                fact(i)
 
     def walk(x: object) -> None:
         if isinstance(x, dict):
@@ -102,44 +128,30 @@ def workup_leaves() -> tuple[r.Expr, ...]:
                 try:
                     node = r.parse_rule({k: v for k, v in x.items() if k in (*keys, "label")})
                     found.setdefault(node.model_dump_json(exclude={"label"}), node)
+                    if isinstance(node, r.IsTrue):
+                        fact(node.is_true)
+                    elif isinstance(node, r.CompareNode):
+                        fact(node.compare.fact)
+                    elif isinstance(node, r.Event):
+                        fact(node.event.fact)
                 except ValidationError:
                     pass
+            if isinstance(x.get("fact"), str) and x["fact"] in REGISTRY:
+                fact(x["fact"])
             for v in x.values():
                 walk(v)
         elif isinstance(x, list):
             for v in x:
                 walk(v)
 
-    for table in ("workup", "enmc_224", "eular_acr_2017"):
-        walk(knowledge.load(table))
-    # read directly by the work-up (imnm.workup.core): whether a biopsy was done
+    for name in sorted(python_facts):
+        fact(name)
     walk({"compare": {"fact": "biopsy.performed", "op": "==", "value": True}})
-    try:  # the interned leaves the engine built while assessing a record (belt and braces)
-        from imnm.record.load import parse_record
-        from imnm.workup.assess import assess
-        from imnm.workup.shared import _INTERN
+    from imnm import knowledge
 
-        assess(parse_record({"id": "probe"}), as_of=date(2026, 1, 1))
-        for node in list(_INTERN.values()):
-            if not isinstance(node, r.All | r.AnyOf | r.Not | r.AtLeast | r.Const):
-                found.setdefault(node.model_dump_json(exclude={"label"}), node)
-    except Exception:  # pragma: no cover - the tables above are the contract
-        pass
-    out = []
-    from imnm.facts import REGISTRY
-
-    for node in found.values():
-        if isinstance(node, r.IsTrue):
-            fact = node.is_true
-        elif isinstance(node, r.CompareNode):
-            fact = node.compare.fact
-        elif isinstance(node, r.Event):
-            fact = node.event.fact
-        else:
-            continue
-        if fact in REGISTRY:
-            out.append(node)
-    return tuple(out)
+    for table in ("workup", "enmc_224", "eular_acr_2017"):  # the rule tables the definitions come from
+        walk(knowledge.load(table))
+    return tuple(found.values())
 
 
 @dataclass
@@ -197,7 +209,7 @@ def build_plan(
         if crit.rule is not None:
             _compile_crit(crit, comp)
     if plan.python_leaves:
-        for node in workup_leaves():
+        for node in workup_leaves(frozenset(lf.fact for lf in plan.python_leaves)):
             leaf = comp.leaf(node)
             if not leaf.python:
                 plan.signature_leaves.append(leaf)

@@ -405,7 +405,7 @@ def python_pass(
     if not groups:
         return py
     from imnm.adapters.omop.record import build_records
-    from imnm.core.fast import assess
+    from imnm.core.evaluate import Run
     from imnm.facts import RecordFacts
     from imnm.record.load import parse_record
 
@@ -417,10 +417,10 @@ def python_pass(
         docs = build_records(src, chunk, plan.as_of)
         for pid in chunk:
             rec = parse_record(docs[pid])
-            facts = RecordFacts(rec, as_of=plan.as_of, registry=plan.registry)
+            run = Run(RecordFacts(rec, as_of=plan.as_of), plan.as_of, plan.registry)
             out = {}
             for leaf in leaves:
-                truth, missing = assess(leaf.node, facts, as_of=plan.as_of, registry=plan.registry)
+                truth, missing = run.assess(leaf.node)
                 out[leaf.index] = (
                     truth.as_bool(),
                     list(dict.fromkeys(m.fact for m in missing if m.fact != REVIEW)),

@@ -117,7 +117,9 @@ def ck(c: Core) -> CkInterpretation:
         }
     rows.sort(key=lambda r: (r["date"] is None, r["date"] or date.min))
     with_fold = [r for r in rows if r["fold"] is not None]
-    peak = max(with_fold, key=lambda r: r["fold"] or 0.0) if with_fold else max(rows, key=lambda r: r["u_per_l"])
+    peak = (
+        max(with_fold, key=lambda r: r["fold"] or 0.0) if with_fold else max(rows, key=lambda r: r["u_per_l"])
+    )
     latest = rows[-1]
     trend = _trend(rows, c.ws.ck_trend_stable_band)
     seed = _by_disease("imnm_seed_claim")

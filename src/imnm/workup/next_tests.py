@@ -20,8 +20,8 @@ from imnm.workup import enmc as enmc_mod
 from imnm.workup import eular_acr as ea
 from imnm.workup import rules as wr
 from imnm.workup.core import Core
-from imnm.workup.results import Mimic, NextTest, WorkupItem
 from imnm.workup.interpret import mri_recorded
+from imnm.workup.results import Mimic, NextTest, WorkupItem
 
 
 def _value(c: Core, name: str) -> object:

@@ -4,15 +4,13 @@ and the statin exposure explained."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from imnm import knowledge
 from imnm.core.facts import Interval, Observation
 from imnm.core.truth import Truth
 from imnm.workup import rules as wr
 from imnm.workup.core import Core
-from imnm.workup.results import Statin, WorkupItem
 from imnm.workup.enmc import subtype_label
+from imnm.workup.results import Statin, WorkupItem
 
 
 def _done(c: Core, test: str) -> bool:

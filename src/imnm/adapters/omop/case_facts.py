@@ -16,16 +16,14 @@ extends the full vocabulary, so nothing in `imnm.facts` changes) and the SQL for
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
 from imnm import knowledge
 from imnm.core import rules as r
-from imnm.core.facts import FactSpec, Observation, Registry
-from imnm.core.quantities import fold_over_uln
-from imnm.record.facts import Context, medication_matches
-from imnm.record.model import Record
+from imnm.core.facts import FactSpec, Interval, Observation, Registry
+from imnm.derive import Context, Derivation, Derivations, FactView, PatientFacts
 
 Obs = tuple[Observation, ...] | None
 
@@ -61,48 +59,105 @@ def washout_days(weeks: str | None = None) -> int:
     return 7 * int(choice("statin_washout_weeks", weeks))
 
 
-def _ck_folds(rec: Record) -> list[tuple[Any, float, int]]:
+def _ck_folds(facts: FactView, as_of: date) -> list[Observation]:
     return [
-        (lab.date, round(fold_over_uln(lab.value, lab.uln), 3), i)
-        for i, lab in enumerate(rec.labs or [])
-        if lab.test == "ck" and lab.uln and lab.date is not None
+        o
+        for o in facts.get("lab.ck.fold") or ()
+        if isinstance(o.value, float) and o.date is not None and o.date <= as_of
     ]
 
 
-def _on_two_dates(rec: Record, ctx: Context) -> Obs:
-    per_date: dict[Any, float] = {}
-    for d, f, _i in _ck_folds(rec):
-        if d <= ctx.as_of:
-            per_date[d] = max(per_date.get(d, f), f)
+def _on_two_dates(facts: FactView, ctx: Context) -> Obs:
+    per_date: dict[date, float] = {}
+    for o in _ck_folds(facts, ctx.as_of):
+        assert o.date is not None and isinstance(o.value, float)
+        per_date[o.date] = max(per_date.get(o.date, o.value), o.value)
     if len(per_date) < 2:
         return None
     second = sorted(per_date.values(), reverse=True)[1]
-    return (Observation(second, None, "labs (CK on at least two dates)"),)
+    return (Observation(second, None, "lab.ck.fold (CK on at least two dates)"),)
 
 
-def _after_statin(rec: Record, ctx: Context, *, days: int) -> Obs:
-    if rec.medications is None:
+def _after_statin(facts: FactView, ctx: Context, *, days: int) -> Obs:
+    courses = facts.get("medication.statin")
+    if not courses:
         return None
-    statins = [m for m in rec.medications if medication_matches(m.name, "statin")]
-    if not statins or any(m.stop is None or m.stop > ctx.as_of for m in statins):
+    ivs = [o.value for o in courses if isinstance(o.value, Interval)]
+    if len(ivs) != len(courses) or any(iv.stop is None or iv.stop > ctx.as_of for iv in ivs):
         return None
-    last = max(m.stop for m in statins if m.stop is not None)
+    last = max(iv.stop for iv in ivs if iv.stop is not None)
     limit = last + timedelta(days=days)
     out = tuple(
-        Observation(
-            f, d, f"labs[{i}]", f"{(d - last).days} days after the statin stopped on {last.isoformat()}"
-        )
-        for d, f, i in _ck_folds(rec)
-        if d > limit
+        Observation(o.value, o.date, o.source, f"after the statin stopped on {last.isoformat()}", ref=o.ref)
+        for o in _ck_folds(facts, ctx.as_of)
+        if o.date is not None and o.date > limit
     )
     return out or None
 
 
-def _tested(rec: Record, ctx: Context) -> Obs:
+def _on_file(fact: str) -> Any:
+    def compute(facts: FactView, ctx: Context) -> Obs:
+        return (Observation(bool(facts.get(fact)), None, fact),)
+
+    return compute
+
+
+def _tested(facts: FactView, ctx: Context) -> Obs:
     hit = any(
-        a.target in ("HMGCR", "SRP") and (a.date is None or a.date <= ctx.as_of) for a in rec.antibodies or []
+        o.date is None or o.date <= ctx.as_of
+        for t in ("HMGCR", "SRP")
+        for o in facts.get(f"antibody.{t}") or ()
     )
-    return (Observation(hit, None, "antibodies"),)
+    return (Observation(hit, None, "antibody.HMGCR, antibody.SRP"),)
+
+
+NEW_FACTS = (
+    (
+        "lab.ck.fold.on_two_dates",
+        "number",
+        "CK × ULN reached on at least two dates",
+        "a repeat CK (blood test) with the lab's upper limit of normal",
+        "ck",
+        "xULN",
+        False,
+    ),
+    (
+        "lab.ck.fold.after_statin_stop",
+        "number",
+        "CK × ULN after the statin washout",
+        "CK (blood test) more than the washout after the statin was stopped, and the statin stop date",
+        "ck",
+        "xULN",
+        True,
+    ),
+    (
+        "condition.muscle_symptom_on_file",
+        "bool",
+        "weakness or myopathy code on file",
+        "muscle symptoms (question)",
+        "history",
+        None,
+        False,
+    ),
+    (
+        "diagnosis.myositis_on_file",
+        "bool",
+        "myositis diagnosis on file",
+        "diagnosis (question)",
+        "history",
+        None,
+        False,
+    ),
+    (
+        "antibody.hmgcr_or_srp_tested",
+        "bool",
+        "anti-HMGCR / anti-SRP result on file",
+        "anti-HMGCR and anti-SRP antibodies (blood test)",
+        "anti_hmgcr",
+        None,
+        False,
+    ),
+)
 
 
 @cache
@@ -113,63 +168,52 @@ def registry(weeks: str | None = None) -> Registry:
     reg = Registry()
     for spec in REGISTRY.specs():
         reg.register(spec)
-    days = washout_days(weeks)
-    reg.register(
-        FactSpec(
-            "lab.ck.fold.on_two_dates",
-            "number",
-            "CK × ULN reached on at least two dates",
-            "a repeat CK (blood test) with the lab's upper limit of normal",
-            "ck",
-            unit="xULN",
-            resolve=_on_two_dates,
-            description=table()["facts"]["lab.ck.fold.on_two_dates"],
+    for name, kind, label, ask, test, unit, dated in NEW_FACTS:
+        reg.register(
+            FactSpec(
+                name,
+                kind,  # type: ignore[arg-type]
+                label,
+                ask,
+                test,
+                unit=unit,
+                dated=dated,
+                description=table()["facts"][name],
+                derived=True,
+            )
         )
-    )
-    reg.register(
-        FactSpec(
-            "lab.ck.fold.after_statin_stop",
-            "number",
-            "CK × ULN after the statin washout",
-            "CK (blood test) more than the washout after the statin was stopped, and the statin stop date",
-            "ck",
-            unit="xULN",
-            dated=True,
-            resolve=functools.partial(_after_statin, days=days),
-            description=table()["facts"]["lab.ck.fold.after_statin_stop"],
-        )
-    )
-    reg.register(
-        FactSpec(
-            "condition.muscle_symptom_on_file",
-            "bool",
-            "weakness or myopathy code on file",
-            "muscle symptoms (question)",
-            "history",
-            resolve=lambda rec, ctx: (Observation(rec.symptom_onset is not None, None, "symptom_onset"),),
-        )
-    )
-    reg.register(
-        FactSpec(
-            "diagnosis.myositis_on_file",
-            "bool",
-            "myositis diagnosis on file",
-            "diagnosis (question)",
-            "history",
-            resolve=lambda rec, ctx: (Observation(rec.diagnosis_date is not None, None, "diagnosis_date"),),
-        )
-    )
-    reg.register(
-        FactSpec(
-            "antibody.hmgcr_or_srp_tested",
-            "bool",
-            "anti-HMGCR / anti-SRP result on file",
-            "anti-HMGCR and anti-SRP antibodies (blood test)",
-            "anti_hmgcr",
-            resolve=_tested,
-        )
-    )
     return reg
+
+
+@cache
+def case_derivations(weeks: str | None = None) -> Derivations:
+    from imnm.facts import derivations
+
+    days = washout_days(weeks)
+    mine = (
+        Derivation("lab.ck.fold.on_two_dates", _on_two_dates, ("lab.ck.fold",)),
+        Derivation(
+            "lab.ck.fold.after_statin_stop",
+            functools.partial(_after_statin, days=days),
+            ("lab.ck.fold", "medication.statin"),
+        ),
+        Derivation("condition.muscle_symptom_on_file", _on_file("symptom_onset"), ("symptom_onset",)),
+        Derivation("diagnosis.myositis_on_file", _on_file("diagnosis_date"), ("diagnosis_date",)),
+        Derivation("antibody.hmgcr_or_srp_tested", _tested, ("antibody.HMGCR", "antibody.SRP")),
+    )
+    return Derivations((*derivations().items(), *mine), registry(weeks))
+
+
+def record_case_facts(record: Any, *, as_of: date, weeks: str | None = None) -> PatientFacts:
+    """The case-finding facts over a record document (with every other fact of the vocabulary)."""
+    from imnm.record.adapter import record_facts
+    from imnm.settings import default_settings
+
+    s = default_settings()
+    base = record_facts(record, as_of=as_of, settings=s)
+    return PatientFacts(
+        base, case_derivations(weeks), as_of=as_of, settings=s, registry=registry(weeks), patient_id=record.id
+    )
 
 
 def _substitute(data: Any, n: str) -> Any:

@@ -67,11 +67,11 @@ def ingredient_set(name: str) -> str:
 @cache
 def med_classes() -> dict[str, tuple[str, ...]]:
     """Ingredient name (as written into the record) → the medications.yaml classes it belongs to."""
-    from imnm.record.facts import _med_classes, medication_matches
+    from imnm.knowledge.lookups import medication_classes, medication_matches
 
     names = [i["name"] for i in table()["ingredients"]]
     names += [s["medication_name"] for s in table()["concept_sets"].values() if s.get("medication_name")]
-    return {n: tuple(c for c in _med_classes() if medication_matches(n, c)) for n in names}
+    return {n: tuple(c for c in medication_classes() if medication_matches(n, c)) for n in names}
 
 
 def norm_code(code: str) -> str:
@@ -232,12 +232,34 @@ def _helper_tables(src: Source) -> None:
     src.register("imnm_unit_src", [("spelling", "VARCHAR"), ("unit", "VARCHAR")], list(spell.items()))
     units = {u["unit"] for u in t["units"]} | set(spell.values())
     lab_units = []
+    tests = knowledge.load("labs")["tests"]
     for test in LAB_SETS:
+        pl = tests.get(test, {}).get("plausible") or {}  # what the record format accepts (imnm.record.checks)
         for u in sorted(units):
             f = lab_unit_factor(test, u)
             if f is not None:
-                lab_units.append((test, u, float(f)))
-    src.register("imnm_lab_unit", [("test", "VARCHAR"), ("unit", "VARCHAR"), ("factor", "DOUBLE")], lab_units)
+                lab_units.append(
+                    (
+                        test,
+                        u,
+                        float(f),
+                        float(pl.get("value_max", 1e300)),
+                        float(pl.get("uln_min", 0.0)),
+                        float(pl.get("uln_max", 1e300)),
+                    )
+                )
+    src.register(
+        "imnm_lab_unit",
+        [
+            ("test", "VARCHAR"),
+            ("unit", "VARCHAR"),
+            ("factor", "DOUBLE"),
+            ("value_max", "DOUBLE"),
+            ("uln_min", "DOUBLE"),
+            ("uln_max", "DOUBLE"),
+        ],
+        lab_units,
+    )
     answers = src.execute(
         "SELECT SUBSTRING(set_id, 8), concept_id FROM imnm_codeset WHERE set_id LIKE 'answer:%'"
     )

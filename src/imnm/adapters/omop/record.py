@@ -53,9 +53,9 @@ def build_records(src: Source, person_ids: Iterable[int], as_of: date) -> dict[i
             biopsy,
             emg,
             mri,
-            st_start,
-            st_stop,
-            st_status,
+            _st_start,
+            _st_stop,
+            _st_status,
             w,
             h,
         ) = row
@@ -77,11 +77,7 @@ def build_records(src: Source, person_ids: Iterable[int], as_of: date) -> dict[i
         }
         if history:
             doc["history"] = history
-        if st_status:
-            exp: dict[str, Any] = {"status": st_status, "start": _iso(st_start)}
-            if st_status == "past" and st_stop is not None:
-                exp["stop"] = _iso(st_stop)
-            doc["exposures"] = {"statin": exp}
+        # no `exposures` block: statin exposure is derived from the medication list (imnm.derive.common)
         for key, d in (("biopsy", biopsy), ("emg", emg), ("mri", mri)):
             if d is not None:
                 doc[key] = {"performed": True, "date": _iso(d)} if key == "biopsy" else {"date": _iso(d)}

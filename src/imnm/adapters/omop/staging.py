@@ -136,10 +136,12 @@ LEFT JOIN imnm_unit_src us ON COALESCE(m.unit_concept_id, 0) = 0 AND us.spelling
         (
             "s_lab",
             f"""SELECT m.person_id, m.set_id AS test, m.value_as_number AS value, m.unit, lu.factor,
-  CASE WHEN m.range_high > 0 THEN m.range_high END AS uln, m.measurement_date AS d, m.measurement_id AS rid,
-  CASE m.set_id {rank_case} ELSE 9 END AS erank
+  CASE WHEN m.range_high > 0 AND m.range_high * lu.factor BETWEEN lu.uln_min AND lu.uln_max THEN m.range_high END AS uln,
+  m.measurement_date AS d, m.measurement_id AS rid, CASE m.set_id {rank_case} ELSE 9 END AS erank
 FROM s_meas_unit m JOIN imnm_lab_unit lu ON lu.test = m.set_id AND lu.unit = m.unit
-WHERE m.value_as_number >= 0 AND m.measurement_date IS NOT NULL AND m.measurement_id IS NOT NULL""",
+JOIN s_person p ON p.person_id = m.person_id
+WHERE m.value_as_number >= 0 AND m.value_as_number * lu.factor <= lu.value_max AND m.measurement_date IS NOT NULL
+  AND m.measurement_id IS NOT NULL AND (p.birth_date IS NULL OR m.measurement_date >= p.birth_date)""",
         )
     )
     out.append(
@@ -151,8 +153,9 @@ WHERE m.value_as_number >= 0 AND m.measurement_date IS NOT NULL AND m.measuremen
   CASE WHEN m.value_as_number >= 0 THEN m.value_as_number END AS value,
   m.measurement_date AS d, m.measurement_id AS rid
 FROM s_meas m LEFT JOIN imnm_answer a ON a.concept_id = m.value_as_concept_id
-LEFT JOIN imnm_abcut c ON c.set_id = m.set_id
+LEFT JOIN imnm_abcut c ON c.set_id = m.set_id JOIN s_person p ON p.person_id = m.person_id
 WHERE m.set_id IN {_in(ab_sets)} AND m.measurement_date IS NOT NULL AND m.measurement_id IS NOT NULL
+  AND (p.birth_date IS NULL OR m.measurement_date >= p.birth_date)
   AND COALESCE(a.result, CASE WHEN c.cutoff IS NOT NULL AND m.value_as_number >= 0 THEN 'x' END) IS NOT NULL""",
         )
     )
@@ -239,7 +242,7 @@ WHERE observation_period_start_date IS NOT NULL AND observation_period_end_date 
             "s_condagg",
             """SELECT c.person_id,
   MIN(c.d) FILTER (WHERE c.set_id = 'muscle_symptom' AND (p.birth_date IS NULL OR c.d >= p.birth_date)) AS symptom_onset,
-  MIN(c.d) FILTER (WHERE c.set_id = 'iim_diagnosis') AS diagnosis_date,
+  MIN(c.d) FILTER (WHERE c.set_id = 'iim_diagnosis' AND (p.birth_date IS NULL OR c.d >= p.birth_date)) AS diagnosis_date,
   BOOL_OR(c.set_id = 'dysphagia') AS c_dysphagia,
   BOOL_OR(c.set_id = 'cancer') AS c_cancer,
   BOOL_OR(c.set_id = 'ild') AS c_ild,
@@ -261,7 +264,8 @@ FROM s_proc GROUP BY person_id""",
         (
             "s_statin",
             """SELECT person_id, MIN(start_d) AS st_start, MAX(stop_d) AS st_stop,
-  BOOL_OR(stop_d IS NULL OR stop_d >= $as_of) AS st_open
+  BOOL_OR(stop_d IS NULL OR stop_d >= $as_of) AS st_open,
+  BOOL_OR(start_d <= $as_of AND (stop_d IS NULL OR stop_d >= $as_of)) AS st_current
 FROM s_medcls WHERE cls = 'statin' GROUP BY person_id""",
         )
     )
@@ -281,7 +285,7 @@ FROM s_body GROUP BY person_id""",
   CASE WHEN c.c_dysphagia THEN TRUE END AS dysphagia, CASE WHEN c.c_cancer THEN TRUE END AS cancer,
   CASE WHEN c.c_ild THEN TRUE END AS ild, CASE WHEN c.c_hypothyroidism THEN TRUE END AS hypothyroidism,
   pr.biopsy_date, pr.emg_date, pr.mri_date, st.st_start, CASE WHEN st.st_open THEN NULL ELSE st.st_stop END AS st_stop,
-  CASE WHEN st.st_start IS NULL THEN NULL WHEN st.st_open THEN 'current' ELSE 'past' END AS st_status,
+  CASE WHEN st.st_start IS NULL THEN NULL WHEN st.st_current THEN 'current' ELSE 'past' END AS st_status,
   b.weight_kg, b.height_cm
 FROM s_person p LEFT JOIN s_condagg c ON c.person_id = p.person_id
 LEFT JOIN s_procagg pr ON pr.person_id = p.person_id LEFT JOIN s_statin st ON st.person_id = p.person_id
