@@ -36,6 +36,7 @@ def cases(tmp: Path) -> dict[str, list[str]]:
         "response": ["response", HMGCR, "--json"],
         "trials": ["trials", HMGCR, "--json", "--as-of", "2026-11-25"],
         "fhir": ["fhir", "export", "record", HMGCR],
+        "cohort": ["cohort", "synth", "--persons", "20", "--out", str(tmp / "omop"), "--json"],
     }
 
 
@@ -50,7 +51,19 @@ def test_every_command_has_a_smoke_case(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["validate", "schema", "facts", "rule", "screen", "assess", "activity", "response", "trials", "fhir"],
+    [
+        "validate",
+        "schema",
+        "facts",
+        "rule",
+        "screen",
+        "assess",
+        "activity",
+        "response",
+        "trials",
+        "fhir",
+        "cohort",
+    ],
 )
 def test_command_runs_as_a_real_process(name: str, tmp_path: Path) -> None:
     p = run(*cases(tmp_path)[name])

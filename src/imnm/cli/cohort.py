@@ -185,7 +185,7 @@ def _print_screen(res: Any) -> None:
     dq = res.data_quality
     c.print(
         f"Data quality: {dq['lab_rows']:,} lab rows, {dq['lab_no_usable_unit']:,} without a usable unit (not values), "
-        f"{dq['lab_no_range_high']:,} without range_high (no × ULN), {dq['matched_by_source_value']:,} matched by source value; "
+        f"{dq['lab_no_range_high']:,} without a usable range_high (CK: × ULN as a range over the documented limits), {dq['matched_by_source_value']:,} matched by source value; "
         f"{dq['persons_without_birth_date']:,} persons without a full birth date",
         markup=False,
     )
