@@ -37,14 +37,14 @@ print("RESULT " + json.dumps(out))
 
 SCREEN = """
 from pathlib import Path
-from imnm.adapters.omop.screening import screen
+from imnm.services.cohort import screen
 r = screen({data!r}, as_of=date.fromisoformat({as_of!r}), out=Path({out!r}), trials={trials!r}, memory_limit={mem!r})
 out.update(rows=r.rows, persons=r.persons, python=r.python, seconds_detail=r.seconds)
 """
 
 CASES = """
 from pathlib import Path
-from imnm.adapters.omop.screening import cases
+from imnm.services.cohort import cases
 r = cases({data!r}, as_of=date.fromisoformat({as_of!r}), out=Path({out!r}), memory_limit={mem!r})
 out.update(hits=r.hits, possible=r.possible, persons=r.persons)
 """
@@ -107,7 +107,7 @@ out["rows"] = con.execute(f"SELECT COUNT(*) FROM read_parquet({out!r})").fetchal
 
 PYTHON = """
 from imnm.adapters.omop.record import build_records
-from imnm.adapters.omop.screening import open_db
+from imnm.services.cohort import open_db
 from imnm.facts import REGISTRY, RecordFacts
 from imnm.record.load import parse_record
 from imnm.trials.evaluate import evaluate_catalog

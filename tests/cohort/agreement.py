@@ -64,8 +64,8 @@ def sql_cells(
     trials: tuple[str, ...] | None = None,
 ) -> Run:
     from imnm.adapters.omop.record import build_records
-    from imnm.adapters.omop.screening import open_db
     from imnm.facts import REGISTRY
+    from imnm.services.cohort import open_db
     from imnm.sqlcompile.plan import build_plan
     from imnm.sqlcompile.run import criteria_results, materialize_leaves, python_pass
     from imnm.trials.load import catalog
@@ -73,9 +73,13 @@ def sql_cells(
     src, _res = open_db(path, engine)
     try:
         chosen = [t for t in catalog() if trials is None or t.id in trials]
-        plan = build_plan(chosen, registry=REGISTRY, as_of=as_of, coverage=coverage)
+        from imnm.facts import RecordFacts, derivations
+
+        plan = build_plan(
+            chosen, registry=REGISTRY, as_of=as_of, coverage=coverage, derivations=derivations()
+        )
         materialize_leaves(plan, src)
-        py = python_pass(plan, src, fallback=fallback)
+        py = python_pass(plan, src, fallback=fallback, facts_for=lambda rec, day: RecordFacts(rec, as_of=day))
         sql = criteria_results(plan, src, py)
         docs = build_records(src, sorted(sql), as_of) if with_docs else {}
         return Run(sql, docs, py.persons if py else 0, py.signatures if py else 0, set(plan.comp.unbound))

@@ -63,7 +63,7 @@ def test_generated_10k_agrees(synth10k: Path) -> None:
 def test_default_fallback_defers_only_where_the_verdict_is_settled(synth_small: Path) -> None:
     """With `--python-fallback verdict` some cells are deferred; every other cell still agrees, and a
     deferred criterion only occurs in a trial that is already ineligible (the verdict agrees)."""
-    from imnm.adapters.omop.screening import screen
+    from imnm.services.cohort import screen
 
     run = sql_cells(synth_small, AS_OF, coverage="observation_periods", fallback="verdict")
     py = python_cells(run.docs.values(), AS_OF)

@@ -12,10 +12,10 @@ from tests.cohort.test_properties import source
 
 
 def _sql_and_python(src: Any, as_of: date) -> tuple[dict[int, Any], dict[int, Any]]:
-    from imnm.adapters.omop import case_facts
     from imnm.adapters.omop.record import build_records
-    from imnm.adapters.omop.screening import case_plan
     from imnm.record.load import parse_record
+    from imnm.services import case_facts
+    from imnm.services.cohort import case_plan
     from imnm.sqlcompile.run import criteria_results, materialize_leaves
 
     plan = case_plan(as_of, None, None)
@@ -34,7 +34,7 @@ def _sql_and_python(src: Any, as_of: date) -> tuple[dict[int, Any], dict[int, An
 
 
 def test_case_finding_sql_equals_python_on_10k(synth10k: Path) -> None:
-    from imnm.adapters.omop.screening import open_db
+    from imnm.services.cohort import open_db
 
     src, _ = open_db(synth10k)
     try:

@@ -47,8 +47,8 @@ def _circe_sql() -> str:
 
 
 def _ours(folder: Path) -> set[int]:
-    from imnm.adapters.omop.screening import open_db
     from imnm.facts import REGISTRY
+    from imnm.services.cohort import open_db
     from imnm.sqlcompile.plan import build_plan
     from imnm.sqlcompile.run import criteria_results, materialize_leaves
 

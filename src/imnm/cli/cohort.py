@@ -118,7 +118,7 @@ def screen_cmd(
     """Screen every person against every trial: one row per person × trial (verdict, failed criteria,
     missing facts → tests) and a summary (counts by verdict, the tests most often missing, the persons
     closest to eligible)."""
-    from imnm.adapters.omop.screening import screen
+    from imnm.services.cohort import screen
 
     day = parse_as_of(as_of)
     with _Bar(not as_json and err_console().is_terminal) as bar:
@@ -228,7 +228,7 @@ def cases_cmd(
     """Case finding: persistent CK elevation with a weakness/myopathy code or a high CK after a statin was
     stopped, no myositis diagnosis and no anti-HMGCR / anti-SRP test on file. Each hit with its evidence
     and the tests to order (knowledge/data/case_finding.yaml)."""
-    from imnm.adapters.omop.screening import cases
+    from imnm.services.cohort import cases
 
     day = parse_as_of(as_of)
     with _Bar(not as_json and err_console().is_terminal) as bar:
@@ -283,7 +283,7 @@ def record_cmd(
 
     import yaml
 
-    from imnm.adapters.omop.screening import person_record
+    from imnm.services.cohort import person_record
 
     doc = person_record(omop, person_id, as_of=parse_as_of(as_of), engine=engine)
     text = (

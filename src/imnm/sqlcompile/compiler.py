@@ -36,6 +36,8 @@ from imnm.core.quantities import rule_unit_factor
 from imnm.sqlcompile.bounds import Cond, float_condition, int_condition
 
 AS_OF = "CAST($as_of AS DATE)"
+SQL_FOLD = "(value / NULLIF(uln, 0))"
+"""The fold over ULN in SQL (the rendering of imnm.core.quantities.fold_over_uln; staged ULNs are > 0)."""
 ENZYMES = ("ck", "aldolase", "ast", "alt", "ldh")
 LAB_TESTS_SQL = ("ck", "aldolase", "ast", "alt", "ldh", "tsh", "crp")
 ANTIBODIES_SQL = (
@@ -364,8 +366,8 @@ class Compiler:
         else:
             lo = hi = "CAST(NULL AS DOUBLE)"
         return (
-            f"(CASE WHEN uln IS NOT NULL THEN value / uln WHEN test = 'ck' THEN {lo} END)",
-            f"(CASE WHEN uln IS NOT NULL THEN value / uln WHEN test = 'ck' THEN {hi} END)",
+            f"(CASE WHEN uln IS NOT NULL THEN {SQL_FOLD} WHEN test = 'ck' THEN {lo} END)",
+            f"(CASE WHEN uln IS NOT NULL THEN {SQL_FOLD} WHEN test = 'ck' THEN {hi} END)",
         )
 
     def _ranged_rows(self, source: str, c: r.Compare, target: object, where: str) -> tuple[str, str | None]:
@@ -569,7 +571,7 @@ def _lab_fact(fact: str) -> tuple[str, str, int | None, str] | None:
     if fact == "lab.ck.fold":
         return "test = 'ck' AND (uln IS NOT NULL OR test = 'ck')", "FOLD", 3, "Lck"
     if len(parts) == 3 and parts[2] == "fold" and parts[1] in (*ENZYMES, "tsh"):
-        return f"test = '{parts[1]}' AND uln IS NOT NULL", "(value / uln)", 3, f"L{parts[1]}"
+        return f"test = '{parts[1]}' AND uln IS NOT NULL", SQL_FOLD, 3, f"L{parts[1]}"
     return None
 
 

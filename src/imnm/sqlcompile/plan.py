@@ -87,7 +87,7 @@ def _paths(
 
 
 @cache
-def workup_leaves(python_facts: frozenset[str]) -> tuple[r.Expr, ...]:
+def workup_leaves(python_facts: frozenset[str], ds: Any) -> tuple[r.Expr, ...]:
     """Every rule leaf the uncompiled derived facts read, found in their definitions (transitively):
     rule-defined facts (`RuleDerivation`: ENMC 224, EULAR/ACR sums and cases) are walked for their leaves
     and fact references; Python derivations for their declared inputs. Leaves on base facts make the
@@ -95,10 +95,9 @@ def workup_leaves(python_facts: frozenset[str]) -> tuple[r.Expr, ...]:
     from pydantic import BaseModel, ValidationError
 
     from imnm.derive import RuleDerivation
-    from imnm.facts import REGISTRY, derivations
     from imnm.settings import default_settings
+    from imnm.vocabulary import REGISTRY
 
-    ds = derivations()
     settings = default_settings()
     found: dict[str, r.Expr] = {}
     seen: set[str] = set()
@@ -164,6 +163,7 @@ class Plan:
     extra_rules: dict[str, Crit] = field(default_factory=dict)  # e.g. case finding
     signature_leaves: list[Leaf] = field(default_factory=list)
     tests: dict[str, str] = field(default_factory=dict)
+    per_person: bool = False  # no derivations given: the Python fallback runs per person (exact, slower)
 
     @property
     def python_leaves(self) -> list[Leaf]:
@@ -178,7 +178,11 @@ def build_plan(
     coverage: str = "observation_periods",
     extra_rules: dict[str, r.Expr] | None = None,
     extra_facts: dict[str, Any] | None = None,
+    derivations: Any = None,
 ) -> Plan:
+    """Compile every criterion (and extra rules). `derivations` (imnm.facts.derivations()) lets the plan
+    find the leaves its Python-only facts read (their signature); without it every open person is
+    evaluated in Python one by one."""
     comp = Compiler(registry, as_of, coverage)
     if extra_facts:
         comp.extra_facts.update(extra_facts)
@@ -208,8 +212,9 @@ def build_plan(
     for crit in [*crits, *plan.extra_rules.values()]:
         if crit.rule is not None:
             _compile_crit(crit, comp)
-    if plan.python_leaves:
-        for node in workup_leaves(frozenset(lf.fact for lf in plan.python_leaves)):
+    plan.per_person = derivations is None
+    if plan.python_leaves and derivations is not None:
+        for node in workup_leaves(frozenset(lf.fact for lf in plan.python_leaves), derivations):
             leaf = comp.leaf(node)
             if not leaf.python:
                 plan.signature_leaves.append(leaf)

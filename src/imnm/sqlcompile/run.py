@@ -14,6 +14,14 @@ from imnm.sqlcompile.plan import REVIEW, Crit, Group, Plan
 
 Progress = Callable[[str, float | None], None]
 
+SS_CTE = (
+    "SS",
+    "SELECT person_id, COUNT(*) AS st_n, MAX(stop_d) AS st_last, "
+    "COUNT(*) FILTER (WHERE stop_d IS NULL OR stop_d > CAST($as_of AS DATE)) AS st_open "
+    "FROM s_medcls WHERE cls = 'statin' GROUP BY person_id",
+)
+"""Per person: the statin courses' last stop and whether one is still open (case-finding facts)."""
+
 
 def _noop(_what: str, _frac: float | None) -> None:
     return None
@@ -47,6 +55,8 @@ def _aggregate_cte(plan: Plan, source: str, relation: str) -> str:
 
 
 def _sig_sql(plan: Plan) -> str:
+    if plan.per_person:
+        return "CAST(S.person_id AS VARCHAR)"
     parts = []
     for leaf in plan.signature_leaves:
         t = leaf.truth
@@ -79,8 +89,6 @@ def leaf_ctes(plan: Plan, src: Source, *, persons: str | None = None) -> list[tu
     sig = _sig_sql(plan) if plan.python_leaves else "''"  # before the aggregates are rendered
     out = staging.ctes(src, persons=persons)
     if any("SS" in j for j in plan.comp.joins.values()):
-        from imnm.adapters.omop.case_facts import SS_CTE
-
         out.append(SS_CTE)
     sources = [k for k in plan.comp.aggs if plan.comp.aggs[k]]
     out += [(k, _aggregate_cte(plan, k, _relation(k))) for k in sources]
@@ -369,7 +377,12 @@ def detail_sql(plan: Plan, src: Source, py: PyResults | None, crits: list[Crit])
 
 
 def python_pass(
-    plan: Plan, src: Source, *, fallback: str = "verdict", progress: Progress = _noop
+    plan: Plan,
+    src: Source,
+    *,
+    facts_for: Callable[[Any, date], Any],
+    fallback: str = "verdict",
+    progress: Progress = _noop,
 ) -> PyResults | None:
     """Evaluate the leaves that cannot be compiled, once per signature of the persons whose verdict
     depends on them (`fallback='all'`: of every person where they are still open)."""
@@ -406,7 +419,6 @@ def python_pass(
         return py
     from imnm.adapters.omop.record import build_records
     from imnm.core.evaluate import Run
-    from imnm.facts import RecordFacts
     from imnm.record.load import parse_record
 
     reps = {int(pid): sig for sig, pid, _n in groups}
@@ -417,7 +429,7 @@ def python_pass(
         docs = build_records(src, chunk, plan.as_of)
         for pid in chunk:
             rec = parse_record(docs[pid])
-            run = Run(RecordFacts(rec, as_of=plan.as_of), plan.as_of, plan.registry)
+            run = Run(facts_for(rec, plan.as_of), plan.as_of, plan.registry)
             out = {}
             for leaf in leaves:
                 truth, missing = run.assess(leaf.node)

@@ -241,7 +241,7 @@ def rule(n: str | None = None) -> r.Expr:
 def sql_facts(days: int) -> dict[str, Any]:
     """Compiler bindings for the new facts: fact → fn(compiler, compare) → (truth SQL, anchor SQL)."""
     from imnm.sqlcompile.bounds import float_condition
-    from imnm.sqlcompile.compiler import AS_OF, Compiler, _round, _target
+    from imnm.sqlcompile.compiler import AS_OF, SQL_FOLD, Compiler, _round, _target
 
     def on_two_dates(comp: Compiler, c: r.Compare) -> tuple[str, str | None]:
         t = float(_target(c, comp.spec(c.fact)))  # type: ignore[arg-type]
@@ -256,7 +256,7 @@ def sql_facts(days: int) -> dict[str, Any]:
             from imnm.sqlcompile.compiler import NotCompilable
 
             raise NotCompilable(c.fact)
-        hits = comp.agg("Lck", f"COUNT(DISTINCT d) FILTER (WHERE {rows} AND {cond('(value / uln)')})")
+        hits = comp.agg("Lck", f"COUNT(DISTINCT d) FILTER (WHERE {rows} AND {cond(SQL_FOLD)})")
         at_least_two = f"(COALESCE({hits}, 0) >= 2)"
         truth = at_least_two if c.op in (">=", ">") else f"(NOT {at_least_two})"
         return f"(CASE WHEN COALESCE({n}, 0) >= 2 THEN {truth} END)", None
@@ -268,7 +268,7 @@ def sql_facts(days: int) -> dict[str, Any]:
             f"test = 'ck' AND uln IS NOT NULL AND SS.st_n > 0 AND SS.st_open = 0 "
             f"AND DATE_DIFF('day', SS.st_last, d) > {comp.p(days)}"
         )
-        return comp._rows("Lck", c, target, where, "(value / uln)", 3)
+        return comp._rows("Lck", c, target, where, SQL_FOLD, 3)
 
     def flag(sql: str) -> Any:
         def fn(comp: Compiler, c: r.Compare) -> tuple[str, str | None]:
@@ -288,11 +288,3 @@ def sql_facts(days: int) -> dict[str, Any]:
         "diagnosis.myositis_on_file": flag("(S.diagnosis_date IS NOT NULL)"),
         "antibody.hmgcr_or_srp_tested": flag("A."),
     }
-
-
-SS_CTE = (
-    "SS",
-    "SELECT person_id, COUNT(*) AS st_n, MAX(stop_d) AS st_last, "
-    "COUNT(*) FILTER (WHERE stop_d IS NULL OR stop_d > CAST($as_of AS DATE)) AS st_open "
-    "FROM s_medcls WHERE cls = 'statin' GROUP BY person_id",
-)

@@ -1,8 +1,8 @@
 """Registry screening use cases: screen every person against the trial catalog, case finding, and one
 person's record. The CLI (`imnm cohort`) is a thin caller of these functions.
 
-This is the one place that reaches into the current trial and fact modules (`imnm.trials.load.catalog`,
-`imnm.facts.REGISTRY`); when `imnm.services` lands, `_catalog` and `_registry` are the lines to change.
+This is the one place that reaches into the trial catalog and the fact layer (`_catalog`, `_registry`,
+`_derivations`, `_record_facts`).
 """
 
 from __future__ import annotations
@@ -37,6 +37,18 @@ def _registry() -> Any:
     from imnm.facts import REGISTRY
 
     return REGISTRY
+
+
+def _derivations() -> Any:
+    from imnm.facts import derivations
+
+    return derivations()
+
+
+def _record_facts(record: Any, as_of: date) -> Any:
+    from imnm.facts import RecordFacts
+
+    return RecordFacts(record, as_of=as_of)
 
 
 def open_db(
@@ -304,10 +316,12 @@ def screen(
     src, res = open_db(location, engine, memory_limit)
     try:
         t1 = time.perf_counter()
-        plan = build_plan(catalog, registry=_registry(), as_of=as_of, coverage=coverage)
+        plan = build_plan(
+            catalog, registry=_registry(), as_of=as_of, coverage=coverage, derivations=_derivations()
+        )
         progress("computing every rule leaf for every person", None)
         materialize_leaves(plan, src)
-        py = python_pass(plan, src, fallback=fallback, progress=progress)
+        py = python_pass(plan, src, facts_for=_record_facts, fallback=fallback, progress=progress)
         t2 = time.perf_counter()
         target = out or Path(tempfile.mkdtemp(prefix="imnm-screen-")) / "results.parquet"
         output_format(target)
@@ -497,7 +511,7 @@ CASE_COLUMNS = (
 
 
 def case_plan(as_of: date, n: str | None, weeks: str | None, coverage: str = "observation_periods") -> Any:
-    from imnm.adapters.omop import case_facts
+    from imnm.services import case_facts
     from imnm.sqlcompile.plan import build_plan
 
     reg = case_facts.registry(weeks)
@@ -516,26 +530,26 @@ def cases_sql(plan: Any, src: Source, n_fold: float) -> str:
     import functools
 
     from imnm.sqlcompile.bounds import float_condition
-    from imnm.sqlcompile.compiler import AS_OF, _round
+    from imnm.sqlcompile.compiler import AS_OF, SQL_FOLD, _round
     from imnm.sqlcompile.run import _cid, _expand, _p, leaf_ctes, q2_cte
 
     comp = plan.comp
     crit = plan.extra_rules["case_finding"]
     ck = f"test = 'ck' AND uln IS NOT NULL AND d <= {AS_OF}"
-    at_n = comp._cond(float_condition(functools.partial(_round, nd=3), ">=", n_fold))("(value / uln)")
+    at_n = comp._cond(float_condition(functools.partial(_round, nd=3), ">=", n_fold))(SQL_FOLD)
     ev = {
-        "ck_max_fold": comp.agg("Lck", f"ROUND(MAX(value / uln) FILTER (WHERE {ck}), 3)"),
+        "ck_max_fold": comp.agg("Lck", f"ROUND(MAX({SQL_FOLD}) FILTER (WHERE {ck}), 3)"),
         "ck_dates_at_n": comp.agg("Lck", f"COUNT(DISTINCT d) FILTER (WHERE {ck} AND {at_n})"),
         "ck_first": comp.agg("Lck", f"MIN(d) FILTER (WHERE {ck})"),
         "ck_last": comp.agg("Lck", f"MAX(d) FILTER (WHERE {ck})"),
-        "ck_max_ref": comp.agg("Lck", f"ARG_MAX(rid, value / uln) FILTER (WHERE {ck})"),
+        "ck_max_ref": comp.agg("Lck", f"ARG_MAX(rid, {SQL_FOLD}) FILTER (WHERE {ck})"),
     }
     comp.joins.setdefault("Lck", set()).add("SS")
-    from imnm.adapters.omop.case_facts import washout_days
+    from imnm.services.case_facts import washout_days
 
     ev["ck_after_washout_max"] = comp.agg(
         "Lck",
-        f"ROUND(MAX(value / uln) FILTER (WHERE {ck} AND SS.st_n > 0 AND SS.st_open = 0 AND DATE_DIFF('day', SS.st_last, d) > {comp.p(washout_days())}), 3)",
+        f"ROUND(MAX({SQL_FOLD}) FILTER (WHERE {ck} AND SS.st_n > 0 AND SS.st_open = 0 AND DATE_DIFF('day', SS.st_last, d) > {comp.p(washout_days())}), 3)",
     )
     ctes = leaf_ctes(plan, src)
     ctes.append(q2_cte(plan, [crit], None, q1="Q1"))
@@ -572,8 +586,8 @@ def cases(
     memory_limit: str | None = None,
     progress: Progress = _noop,
 ) -> CasesResult:
-    from imnm.adapters.omop import case_facts
     from imnm.adapters.omop.staging import quality
+    from imnm.services import case_facts
 
     t0 = time.perf_counter()
     chosen_n = case_facts.choice("ck_fold_n", n)
