@@ -40,7 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("features", ("imnm.screen", "imnm.workup", "imnm.activity", "imnm.trials")),
     ("services", ("imnm.services", "imnm.facts")),
-    ("render", ("imnm.render",)),
+    ("render", ("imnm.render", "imnm.reports")),
     ("interfaces", ("imnm.cli", "imnm.api", "imnm.web", "imnm.cds")),
 ]
 ALLOWED_THIRD_PARTY_IN_CORE = {"pydantic", "pydantic_core"}

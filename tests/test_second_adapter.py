@@ -71,7 +71,11 @@ TABLE: dict[str, Any] = {
             "date": "from",
             "text": "drug",
             "note": "{drug}",
-            "attrs": {"dose_mg_per_day": "mg_day"},
+            "attrs": {
+                "dose_mg_per_day": "mg_day",
+                "dose_mg_per_week": "mg_week",
+                "dose_mg_per_kg_per_day": "mg_kg_day",
+            },
         },
         *(
             {
@@ -206,7 +210,14 @@ def to_rows(rec: Record) -> dict[str, Any]:
         None
         if rec.medications is None
         else [
-            {"drug": m.name, "from": m.start, "to": m.stop, "mg_day": m.dose_mg_per_day}
+            {
+                "drug": m.name,
+                "from": m.start,
+                "to": m.stop,
+                "mg_day": m.dose_mg_per_day,
+                "mg_week": m.dose_mg_per_week,
+                "mg_kg_day": m.dose_mg_per_kg_per_day,
+            }
             for m in rec.medications
         ]
     )

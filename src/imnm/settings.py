@@ -36,12 +36,14 @@ CHOICES: dict[str, tuple[str, str]] = {
     "antibody_confirmation": ("enmc_224", "antibody_confirmation"),
     "both_antibodies_positive": ("enmc_224", "both_antibodies_positive"),
     "cancer_screening": ("enmc_224", "cancer_screening"),
+    "cancer_screening_children": ("enmc_224", "cancer_screening_children"),
     "confirmatory_methods": ("antibodies", "confirmatory_methods"),
     "unknown_antibody_method": ("workup", "unknown_antibody_method"),
     "ck_trend_stable_band": ("workup", "ck_trend_stable_band"),
     "ck_seed_claim": ("ck", "seed_claim_10_100x"),
     "antibody_second_method_offered": ("tests", "antibody_second_method_offered"),
     "kendall_trace_value": ("core_set", "kendall_trace_value"),
+    "mmt8_scale_conversion": ("core_set", "mmt8_scale_conversion"),
     "zero_or_missing_baseline": ("tis_2016", "zero_or_missing_baseline"),
     "imacs_doi_worsening_clause": ("tis_2016", "imacs_doi_worsening_clause"),
     "unknown_policy": ("screener", "unknown_policy"),
@@ -55,6 +57,7 @@ WORKUP_CHOICES: tuple[str, ...] = tuple(
     not in (
         "default_uln",
         "kendall_trace_value",
+        "mmt8_scale_conversion",
         "zero_or_missing_baseline",
         "imacs_doi_worsening_clause",
         "unknown_policy",
@@ -109,12 +112,14 @@ class Settings:
     antibody_confirmation: str = _default("antibody_confirmation")
     both_antibodies_positive: str = _default("both_antibodies_positive")
     cancer_screening: str = _default("cancer_screening")
+    cancer_screening_children: str = _default("cancer_screening_children")
     confirmatory_methods: str = _default("confirmatory_methods")
     unknown_antibody_method: str = _default("unknown_antibody_method")
     ck_trend_stable_band: str = _default("ck_trend_stable_band")
     ck_seed_claim: str = _default("ck_seed_claim")
     antibody_second_method_offered: str = _default("antibody_second_method_offered")
     kendall_trace_value: str = _default("kendall_trace_value")
+    mmt8_scale_conversion: str = _default("mmt8_scale_conversion")
     zero_or_missing_baseline: str = _default("zero_or_missing_baseline")
     imacs_doi_worsening_clause: str = _default("imacs_doi_worsening_clause")
     unknown_policy: str = _default("unknown_policy")

@@ -193,10 +193,21 @@ def test_derived_facts_from_grades_items_and_labs() -> None:
             ],
         }
     )
+    from imnm.core.facts import NumRange
+    from imnm.settings import Settings
+
+    none = RecordFacts(rec, as_of=AS_OF, settings=Settings.parse({"mmt8_scale_conversion": "none"}))
+    assert [o.value for o in none.get("visit.mmt8_80") or ()] == [61]
+    assert [o.value for o in none.get("visit.mmt8_150") or ()] == [140]
+    assert none.get("visit.mmt8_160") is None
+    # Default ⚠️ derived_ranges: /80 = 8 grades, /150 = 15, /160 = 16, each 0–10. A scale with a
+    # total of its own is not converted; /160 has none, so right side 61/80 → /160 adds 8 grades
+    # (61..141) and 140/150 adds 1 (140..150).
     f = RecordFacts(rec, as_of=AS_OF)
     assert [o.value for o in f.get("visit.mmt8_80") or ()] == [61]
     assert [o.value for o in f.get("visit.mmt8_150") or ()] == [140]
-    assert f.get("visit.mmt8_160") is None
+    assert [o.value for o in f.get("visit.mmt8_160") or ()] == [NumRange(61, 141), NumRange(140, 150)]
+    assert all("mmt8_scale_conversion" in (o.note or "") for o in f.get("visit.mmt8_160") or ())
     assert [(o.value, str(o.date)) for o in f.get("visit.haq_di") or ()] == [
         (1.0, "2024-01-01"),
         (0.5, "2024-04-01"),

@@ -156,7 +156,9 @@ def dm_patient() -> dict[str, Any]:
     return d
 
 
-def results(data: dict[str, Any], trial: Any, *, as_of: date = AS_OF, reviews: Any = None) -> list[Any]:
+def results(
+    data: dict[str, Any], trial: Any, *, as_of: date = AS_OF, reviews: Any = None, settings: Any = None
+) -> list[Any]:
     """Evaluate one record (plain data) against one trial (id in the catalog, or a Trial)."""
     from imnm.facts import REGISTRY, RecordFacts
     from imnm.record.load import parse_record
@@ -169,7 +171,11 @@ def results(data: dict[str, Any], trial: Any, *, as_of: date = AS_OF, reviews: A
         trial = found[0]
     rec = parse_record(data)
     return evaluate_catalog(
-        [trial], RecordFacts(rec, as_of=as_of), as_of=as_of, registry=REGISTRY, reviews=reviews
+        [trial],
+        RecordFacts(rec, as_of=as_of, settings=settings),
+        as_of=as_of,
+        registry=REGISTRY,
+        reviews=reviews,
     )
 
 
@@ -187,13 +193,38 @@ def missing_tests(r: Any) -> set[str]:
     return {m.test for m in r.missing}
 
 
-def review_all(trial_id: str, *, favourable: bool = True) -> dict[tuple[str, str], Any]:
-    """A clinician's review of every manual-review item of a trial, in the patient's favour
-    (inclusion holds, exclusion does not apply) or against it."""
+def needs_a_person(crit: Any) -> bool:
+    """A manual-review item, or a rule with a part only a clinician can judge (`const: unknown`)."""
+    if crit.rule is None:
+        return True
+    dump = crit.rule.model_dump(by_alias=True)
+    return '"const": "unknown"' in __import__("json").dumps(dump)
+
+
+def review_all(
+    trial_id: str, *, favourable: bool = True, record: Any = None, as_of: date = AS_OF
+) -> dict[tuple[str, str], Any]:
+    """A clinician's review of every item of a trial that the tool asks a person about, in the
+    patient's favour (inclusion holds, exclusion does not apply) or against it.
+
+    With `record` (plain data or a Record): the items left to a person for that patient (effect
+    `review`: manual items and rules open only on a judgement). Without it: every manual item and
+    every rule with a judgement part. (Issue 16: a review answers the whole criterion, so a review of
+    a criterion the record decides the other way is a conflict, and a review of one the record cannot
+    decide settles it; a clinician answers what is asked, so decided criteria are not reviewed here.)"""
     from imnm.trials.evaluate import Review
     from imnm.trials.load import catalog
 
     trial = next(t for t in catalog() if t.id == trial_id)
+    asked: set[str] | None = None
+    if record is not None:
+        from imnm.facts import REGISTRY, RecordFacts
+        from imnm.record.load import parse_record
+        from imnm.trials.evaluate import evaluate_catalog
+
+        rec = parse_record(record) if isinstance(record, dict) else record
+        results = evaluate_catalog([trial], RecordFacts(rec, as_of=as_of), as_of=as_of, registry=REGISTRY)
+        asked = {c.criterion.id for r in results for c in r.criteria if c.effect == "review"}
     out: dict[tuple[str, str], Any] = {}
     for kind_items in (
         [(k, c) for k in ("inclusion",) for c in trial.inclusion]
@@ -201,6 +232,8 @@ def review_all(trial_id: str, *, favourable: bool = True) -> dict[tuple[str, str
         + [(k, c) for co in trial.cohorts for k in ("inclusion", "exclusion") for c in getattr(co, k)]
     ):
         kind, crit = kind_items
+        if (asked is not None and crit.id not in asked) or (asked is None and not needs_a_person(crit)):
+            continue
         met = favourable if kind == "inclusion" else not favourable
         out[(trial_id, crit.id)] = Review(trial_id, crit.id, met, "test clinician", AS_OF)
     return out

@@ -151,7 +151,7 @@ def test_import_writes_a_loadable_draft(tmp_path: Path) -> None:
 def test_list() -> None:
     p = imnm("trials", "list", "--json")
     assert p.returncode == 0
-    assert len(json.loads(p.stdout)["trials"]) == 19
+    assert len(json.loads(p.stdout)["trials"]) == 23  # 19 from trials.md, 4 from trials-2026.md (issue 16)
 
 
 def test_schema() -> None:

@@ -2,7 +2,9 @@
 
 - `visit.mmt8_80/150/160`: each visit's MMT-8 total on that scale: a given total, else the total of
   per-muscle grades (a range when groups are ungraded); bilateral grades also give the /80 of the
-  right side. Scales are never converted otherwise.
+  right side. When the record has no total on a scale at all, each visit's total on another scale
+  stands in as a range (⚠️ choice `mmt8_scale_conversion`: the grades the scales do not share each
+  lie in 0–10); with the choice `none` the scale stays absent.
 - `visit.haq_di`: the given HAQ-DI, else the index computed from the item answers.
 - `visit.mmt8_min_proximal_grade`: lowest Kendall 0–10 grade among the proximal limb groups
   (deltoid, biceps, gluteus maximus, gluteus medius, quadriceps; both sides when bilateral) at each
@@ -30,19 +32,46 @@ def _trace(ctx: Context) -> mmt8.TraceOption:
 
 def _mmt(scale: int):  # type: ignore[no-untyped-def]
     def compute(facts: FactView, ctx: Context) -> Obs:
-        out = []
+        out, converted = [], []
         for o in facts.get("visit.mmt8") or ():
             if not isinstance(o.value, Mmt8):
                 continue
             s = mmt8.score_on(o.value, scale, _trace(ctx))
             if s is None:
+                c = _converted(o.value, scale, ctx)
+                if c is not None:
+                    converted.append(Observation(c[0], o.date, o.source, c[1], ref=o.ref))
                 continue
             value = s.lo if s.lo == s.hi else NumRange(s.lo, s.hi)
             note = None if s.source == "given total" else "; ".join((s.source, *s.notes))
             out.append(Observation(value, o.date, o.source, note, ref=o.ref))
-        return tuple(out) or None
+        # Converted ranges only stand in when the record has no total on this scale at all: a total
+        # measured on the scale is never outranked by a later, wider conversion.
+        return tuple(out or converted) or None
 
     return compute
+
+
+def _converted(m: Mmt8, scale: int, ctx: Context) -> tuple[float | NumRange, str] | None:
+    """The visit's own MMT-8 (a given total or the total of its grades) as a range on another scale
+    (⚠️ choice mmt8_scale_conversion): the grades one scale adds or drops each lie in 0–10."""
+    if ctx.settings.mmt8_scale_conversion != "derived_ranges":
+        return None
+    own = mmt8.primary_score(m, _trace(ctx))
+    grades = mmt8.scale_grades()
+    if own is None or scale not in grades or own.scale not in grades or own.scale == scale:
+        return None
+    diff = grades[scale] - grades[own.scale]
+    if diff > 0:
+        lo, hi = own.lo, min(float(scale), own.hi + 10 * diff)
+    else:
+        lo, hi = max(0.0, own.lo + 10 * diff), min(float(scale), own.hi)
+    shown = f"{own.lo:g}" if own.lo == own.hi else f"{own.lo:g}–{own.hi:g}"
+    note = (
+        f"converted from {shown}/{own.scale}: /{scale} sums {grades[scale]} grades, /{own.scale} sums "
+        f"{grades[own.scale]}; the {abs(diff)} not on both lie in 0–10 each (⚠️ choice mmt8_scale_conversion)"
+    )
+    return (lo if lo == hi else NumRange(lo, hi)), note
 
 
 def _haq_di(facts: FactView, ctx: Context) -> Obs:

@@ -134,8 +134,7 @@ def method_description(name: str) -> str:
 
 def points_for(measure: str, percent: float) -> tuple[float, str]:
     """Points and band for a percent improvement; upper band edges inclusive, worsening → 0."""
-    digits = int(table()["percent_change"]["percent_rounding_decimals"])
-    p = round(percent, digits)
+    p = rounded(percent)
     for band in _measures()[measure]["bands"]:
         above, upto = band["above_percent"], band["up_to_percent"]
         if (above is None or p > above) and (upto is None or p <= upto):
@@ -212,12 +211,18 @@ class TisResult:
         return not any(m.missing for m in self.measures.values())
 
 
+def rounded(percent: float) -> float:
+    """A percent change rounded as the TIS bands compare it (`percent_rounding_decimals`), so that
+    4.1 → 2.1 cm is exactly 20 % and not 19.999999999999996 %."""
+    return round(percent, int(table()["percent_change"]["percent_rounding_decimals"]))
+
+
 def _doi(measures: Mapping[str, MeasureScore], worsening_clause: bool) -> Doi:
     doi = table()["imacs_doi"]
     need, pct = int(doi["min_measures_improved"]), float(doi["min_improvement_percent"])
 
     def improved(m: MeasureScore) -> Truth:
-        return Truth.UNKNOWN if m.percent_change is None else Truth.of(m.percent_change >= pct)
+        return Truth.UNKNOWN if m.percent_change is None else Truth.of(rounded(m.percent_change) >= pct)
 
     truths = {k: improved(m) for k, m in measures.items()}
     result = at_least(need, truths.values())
@@ -228,7 +233,7 @@ def _doi(measures: Mapping[str, MeasureScore], worsening_clause: bool) -> Doi:
         wp, most = float(clause["worsening_percent"]), int(clause["max_measures_worsened"])
 
         def worse(m: MeasureScore) -> Truth:
-            return Truth.UNKNOWN if m.percent_change is None else Truth.of(m.percent_change <= -wp)
+            return Truth.UNKNOWN if m.percent_change is None else Truth.of(rounded(m.percent_change) <= -wp)
 
         worse_t = {k: worse(m) for k, m in measures.items()}
         worsened = [k for k, t in worse_t.items() if t is Truth.MET]

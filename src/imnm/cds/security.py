@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 DEFAULT_ALGORITHMS = ("ES384", "RS384", "ES256", "RS256", "ES512", "RS512", "PS384")
 
@@ -31,6 +31,13 @@ class TrustedClient:
     jwks_url: str | None = None
     algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
     name: str = ""
+
+
+class ReplayCache(Protocol):
+    """Where used `jti`s are kept: `check_and_add` is False when (iss, jti) was seen before. The
+    in-process `JtiCache` suits one process; the records service shares one in its database."""
+
+    def check_and_add(self, iss: str, jti: str, exp: float, now: float) -> bool: ...
 
 
 @dataclass
@@ -60,11 +67,12 @@ class Verifier:
         leeway: float = 30.0,
         clock: Callable[[], float] = time.time,
         fetch_jwks: Callable[[str], dict[str, Any]] | None = None,
+        replay: ReplayCache | None = None,
     ) -> None:
         self.clients = {c.iss: c for c in clients}
         self.leeway = leeway
         self.clock = clock
-        self.jti = JtiCache()
+        self.jti: ReplayCache = replay or JtiCache()
         self._fetch = fetch_jwks or _fetch_jwks
         self._jwks_cache: dict[str, tuple[float, Any]] = {}
 

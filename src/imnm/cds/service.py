@@ -95,6 +95,7 @@ class CdsConfig:
     require_jwt: bool = True
     fhir_timeout: float = 3.0
     today: Callable[[], date] = date.today
+    replay: Any | None = None  # a security.ReplayCache shared by every process (default: this process only)
 
 
 def _loinc_codes() -> str:
@@ -254,7 +255,7 @@ def cds_router(
     from imnm.cds.models import Feedback
 
     router = APIRouter(tags=["CDS Hooks"])
-    verifier = Verifier(config.clients)
+    verifier = Verifier(config.clients, replay=config.replay)
     base = config.public_base_url.rstrip("/")
     services = (PATIENT_VIEW, STATIN_ORDER)
 

@@ -1,4 +1,5 @@
-"""`imnm assess RECORD`: the diagnostic work-up of one record (text report or --json).
+"""`imnm assess RECORD...`: the diagnostic work-up of one record (text report or --json), or of many
+(several files or a folder: one line per patient, as a table, --json or --csv).
 
 Only typer and the shared CLI plumbing are imported at module level (cold start); the work-up
 engine is imported inside the command.
@@ -11,7 +12,18 @@ from typing import Annotated, Any
 
 import typer
 
+from imnm.cli.batch import CsvOpt, is_batch
 from imnm.cli.common import AsOfOpt, DefaultUlnOpt, JsonOpt, handle_errors, parse_as_of, print_json
+
+ASSESS_COLUMNS = (
+    ("enmc_224", "ENMC 224"),
+    ("eular_acr_category", "EULAR/ACR"),
+    ("eular_acr_category_range", "range"),
+    ("eular_acr_probability_percent", "P %"),
+    ("classified_as_iim", "IIM"),
+    ("flags", "flags"),
+    ("next_test", "next test"),
+)
 
 
 def _opt(flag: str, table_choice: str) -> Any:
@@ -29,7 +41,14 @@ ChoiceOpt: Any = typer.Option(
 
 @handle_errors()
 def assess(
-    file: Annotated[Path, typer.Argument(help="A record file (.yaml, .yml or .json).")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="A record file (.yaml, .yml, .json or FHIR), several, or a folder of them "
+            "(then one line per patient).",
+            metavar="FILE...",
+        ),
+    ],
     as_of: str | None = AsOfOpt,
     default_uln: str | None = DefaultUlnOpt,
     skin_biopsy_rule: str | None = typer.Option(
@@ -55,9 +74,13 @@ def assess(
     cancer_screening: str | None = _opt("--cancer-screening", "enmc_224.cancer_screening"),
     choice: list[str] = ChoiceOpt,
     as_json: bool = JsonOpt,
+    as_csv: bool = CsvOpt,
 ) -> None:
     """Work-up of one record: test interpretation, ENMC 224 subtype, 2017 EULAR/ACR score and category,
     mimics, safety work-up and the next tests (most informative, least invasive first).
+
+    With several files or a folder, each patient gets one summary line (ENMC 224 subtype, EULAR/ACR
+    category, flags, first next test) as a table, --json or --csv; a progress bar shows on a terminal.
 
     Decision support, not a diagnosis: the treating clinician decides.
     """
@@ -77,8 +100,23 @@ def assess(
         both_antibodies_positive=both_antibodies,
         cancer_screening=cancer_screening,
     )
-    record = services.load_patient(file)
-    result = services.assess(record, as_of=parse_as_of(as_of), settings=settings)
+    day = parse_as_of(as_of)
+    if is_batch(files) or as_csv:
+        from imnm.cli import batch
+        from imnm.services.batch import assess_summary
+
+        batch.run(
+            files,
+            lambda p: assess_summary(services.assess(p, as_of=day, settings=settings)),
+            what="work-up",
+            columns=ASSESS_COLUMNS,
+            as_json=as_json,
+            as_csv=as_csv,
+            extra={"as_of": day.isoformat()},
+        )
+        return
+    record = services.load_patient(files[0])
+    result = services.assess(record, as_of=day, settings=settings)
     if as_json:
         print_json(result.as_dict())
         return

@@ -657,12 +657,39 @@ def _spec(name: str, run: Run) -> FactSpec:
     return spec
 
 
-def _missing(spec: FactSpec, detail: str | None = None) -> Missing:
-    return Missing(spec.name, spec.label, spec.ask, spec.test, detail)
+def _missing(
+    spec: FactSpec, run: Run, detail: str | None = None, within: tuple[date, date] | None = None
+) -> Missing:
+    test, ask = supplier(spec, run.facts, within)
+    return Missing(spec.name, spec.label, ask, test, detail)
+
+
+def supplier(spec: FactSpec, facts: FactSource, within: tuple[date, date] | None = None) -> tuple[str, str]:
+    """(test, ask) that would supply an unknown fact: its own test, or, when the source it comes from
+    is already on file (`spec.done`: a biopsy was done) — and, for a rule with a time window, dated
+    within it — a question to that result."""
+    if spec.done is not None:
+        obs = facts.get(spec.done[0])
+        if obs and obs[-1].value is True:
+            day = obs[-1].date
+            if within is None or (day is not None and within[0] <= day <= within[1]):
+                return spec.done[1], spec.done[2]
+    return spec.test, spec.ask
+
+
+def _window_of(c: r.Compare, run: Run) -> tuple[date, date] | None:
+    if c.window is None:
+        return None
+    anchor, _ = _anchor(c.window, run)
+    return run.bounds(c.window, anchor) if anchor is not None else None
 
 
 def missing_for(
-    spec: FactSpec, run: Run, detail: str | None = None, needs: tuple[str, ...] = ()
+    spec: FactSpec,
+    run: Run,
+    detail: str | None = None,
+    needs: tuple[str, ...] = (),
+    within: tuple[date, date] | None = None,
 ) -> tuple[Missing, ...]:
     """What settles an unknown fact: for derived facts, the underlying facts' tests (recursively)."""
     out: list[Missing] = []
@@ -680,12 +707,13 @@ def missing_for(
             if deeper:
                 expand(deeper, why)
             else:
-                out.append(Missing(sub.name, sub.label, sub.ask, sub.test, why))
+                test, ask = supplier(sub, run.facts, within)
+                out.append(Missing(sub.name, sub.label, ask, test, why))
 
     names = needs or run.needs(spec.name)
     if names:
         expand(names, f"to settle {spec.label}")
-    return dedupe_missing(out) if out else (_missing(spec, detail),)
+    return dedupe_missing(out) if out else (_missing(spec, run, detail, within),)
 
 
 def _anchor(window: r.Window, run: Run) -> tuple[date | None, tuple[Missing, ...]]:
@@ -694,7 +722,7 @@ def _anchor(window: r.Window, run: Run) -> tuple[date | None, tuple[Missing, ...
     spec = _spec(window.anchor, run)
     obs = run.facts.get(window.anchor)
     if not obs or not isinstance(obs[-1].value, date):
-        return None, (_missing(spec, "needed as the anchor of a time window"),)
+        return None, (_missing(spec, run, "needed as the anchor of a time window"),)
     return obs[-1].value, ()
 
 
@@ -704,7 +732,9 @@ def _compare(cn: CNode, run: Run, want_missing: bool) -> Leaf:
     spec = cn.spec or _spec(c.fact, run)
     obs = run.facts.get(c.fact)
     if obs is None:
-        return Leaf(Truth.UNKNOWN, (), missing_for(spec, run) if want_missing else None)
+        return Leaf(
+            Truth.UNKNOWN, (), missing_for(spec, run, within=_window_of(c, run)) if want_missing else None
+        )
     window = c.window
     if window is not None:
         anchor, miss = _anchor(window, run)
@@ -714,13 +744,17 @@ def _compare(cn: CNode, run: Run, want_missing: bool) -> Leaf:
         obs = tuple(o for o in obs if o.date is not None and lo <= o.date <= hi)
         if not obs:
             return Leaf(
-                Truth.UNKNOWN, (), (_missing(spec, f"a result dated {lo.isoformat()} to {hi.isoformat()}"),)
+                Truth.UNKNOWN,
+                (),
+                (_missing(spec, run, f"a result dated {lo.isoformat()} to {hi.isoformat()}", (lo, hi)),),
             )
     else:
         obs = run.known(c.fact, obs)
         if not obs:
             return Leaf(
-                Truth.UNKNOWN, (), (_missing(spec, f"a result dated on or before {run.as_of.isoformat()}"),)
+                Truth.UNKNOWN,
+                (),
+                (_missing(spec, run, f"a result dated on or before {run.as_of.isoformat()}"),),
             )
     truth, used = select_and_test(c, obs, cn.target)
     if c.select == "any" and truth is Truth.MET:
@@ -834,7 +868,7 @@ def _event(cn: CNode, run: Run, want_missing: bool) -> Leaf:
             return Leaf(
                 Truth.UNKNOWN,
                 (),
-                (_missing(spec, "a complete history (the record covers only part of the time)"),),
+                (_missing(spec, run, "a complete history (the record covers only part of the time)"),),
             )
         return Leaf(Truth.NOT_MET, (), (), none_recorded=True)
     anchor, miss = _anchor(e.window, run)
@@ -851,12 +885,12 @@ def _event(cn: CNode, run: Run, want_missing: bool) -> Leaf:
             maybe.append(o)
     if maybe:
         detail = f"start and stop dates, to tell whether it falls {lo.isoformat()} to {hi.isoformat()}"
-        return Leaf(Truth.UNKNOWN, tuple(maybe), (_missing(spec, detail),))
+        return Leaf(Truth.UNKNOWN, tuple(maybe), (_missing(spec, run, detail),))
     if not covered(lo, min(hi, run.as_of) if lo <= run.as_of else hi, periods):
         detail = (
             f"a complete record from {lo.isoformat()} to {hi.isoformat()} (the record covers only part of it)"
         )
-        return Leaf(Truth.UNKNOWN, tuple(obs), (_missing(spec, detail),))
+        return Leaf(Truth.UNKNOWN, tuple(obs), (_missing(spec, run, detail),))
     return Leaf(Truth.NOT_MET, tuple(obs), (), none_recorded=not obs)
 
 

@@ -162,6 +162,9 @@ class FactSpec:
     dated: bool = False
     description: str = ""
     derived: bool = False
+    done: tuple[str, str, str] | None = None
+    """(fact, test, ask): when `fact` is recorded true, what supplies this fact was already done (a
+    biopsy on file), so an unknown is asked of that result (`ask`, test `test`), never repeated."""
 
 
 class FactSource(Protocol):

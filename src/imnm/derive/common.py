@@ -6,6 +6,7 @@ fold, and one statin (red yeast rice, oyster mushroom) exposure fact.
 with dates, so the work-up, the screener-facing notes and the trial criteria all read the same
 answer. It is unknown only when neither source says anything; a medication list without a statin
 does not by itself mean "never took a statin" (past statins are often not listed).
+`exposure.red_yeast_rice` does the same with the `red_yeast_rice` medication class.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from imnm.derive import Context, Derivation, FactView
 
 MONTH_DAYS = 365.25 / 12
 ENZYMES = ("ck", "aldolase", "ast", "alt", "ldh")
-EXPOSURES = {"statin": "statin", "red_yeast_rice": None, "oyster_mushrooms": None}
+EXPOSURES = {"statin": "statin", "red_yeast_rice": "red_yeast_rice", "oyster_mushrooms": None}
 """Exposure → the medication class that also records it (None: the exposure history only)."""
 
 

@@ -111,15 +111,57 @@ HaqItem = Annotated[int, BeforeValidator(_item)]
 
 
 class HaqCategory(_Strict):
-    """Answers in one HAQ category: the items answered (0-3 each) and whether aids or help were used."""
+    """Answers in one HAQ category: the items answered (0-3 each) and whether aids or help were used.
+
+    `aids` is true/false, or the devices used (`[cane]`); a device raises only the category the HAQ maps
+    it to (`knowledge/data/core_set.yaml` haq_di.devices [S65])."""
 
     items: list[HaqItem] = Field(min_length=1, max_length=3, description="Answered items, 0-3 each")
-    aids: bool | None = Field(None, description="Uses aids or devices for this category")
+    aids: bool | list[str] | None = Field(
+        None, description="Uses aids or devices for this category: true/false, or the devices, e.g. [cane]"
+    )
     help: bool | None = Field(None, description="Needs help from another person for this category")
 
 
+def haq_devices() -> dict[str, list[str]]:
+    """HAQ category → the aids and devices the HAQ maps to it (core_set.yaml, [S65])."""
+    from imnm import knowledge
+
+    devices: dict[str, list[str]] = knowledge.load("core_set")["haq_di"]["devices"]
+    return devices
+
+
 class HaqItems(_Strict):
-    """HAQ-DI answers by category; a category left out was not answered."""
+    """HAQ-DI answers by category; a category left out was not answered. An aid or device counts only in
+    the category the HAQ maps it to; help from another person counts in every category."""
+
+    @model_validator(mode="after")
+    def _aids_fit_their_category(self) -> HaqItems:
+        devices = haq_devices()
+        where = {d: c for c, ds in devices.items() for d in ds}
+        for cat in CATEGORIES:
+            answers: HaqCategory | None = getattr(self, cat)
+            if answers is None or not answers.aids:
+                continue
+            if answers.aids is True and not devices.get(cat):
+                fail(
+                    f"no aid or device belongs to the HAQ category '{cat}' [S65]",
+                    "record help from another person as help: true, or leave aids out",
+                )
+            if isinstance(answers.aids, list):
+                for d in answers.aids:
+                    home = where.get(d.strip().lower())
+                    if home is None:
+                        fail(
+                            f"{d!r} is not an aid or device of the HAQ",
+                            f"use one of: {', '.join(sorted(where))} (or aids: true)",
+                        )
+                    if home != cat:
+                        fail(
+                            f"{d!r} is a HAQ aid for '{home}', not for '{cat}'",
+                            f"list it under {home}: aids (it raises only that category)",
+                        )
+        return self
 
     dressing: HaqCategory | None = None
     arising: HaqCategory | None = None

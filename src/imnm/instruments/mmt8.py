@@ -39,6 +39,14 @@ def proximal_groups() -> tuple[str, ...]:
     return tuple(str(g["id"]) for g in groups if g["proximal"])
 
 
+@cache
+def scale_grades() -> dict[int, int]:
+    """How many 0–10 grades each MMT-8 scale sums (core_set.yaml `scale_grades`)."""
+    found = _table()["scale_grades"]
+    assert isinstance(found, dict)
+    return {int(k): int(v) for k, v in found.items()}
+
+
 def default_trace() -> TraceOption:
     value = knowledge.choice_default("core_set", "kendall_trace_value")
     assert value in TRACE_OPTIONS

@@ -156,7 +156,7 @@ def _lab_issues(rec: Record) -> Iterator[Issue]:
 
 def dated_items(rec: Record) -> Iterator[tuple[str, date]]:
     """(path, date) of every date in the record except birth_date."""
-    for name in ("symptom_onset", "diagnosis_date"):
+    for name in ("symptom_onset", "diagnosis_date", "weakness_onset"):
         day = getattr(rec, name, None)
         if day is not None:
             yield name, day
@@ -224,14 +224,15 @@ def _date_issues(rec: Record) -> Iterator[Issue]:
 
 
 def check_as_of(record: Record, as_of: date) -> list[Problem]:
-    """Problems of a record evaluated at `as_of`: birth, symptom onset or diagnosis after that date.
+    """Problems of a record evaluated at `as_of`: birth, symptom or weakness onset, or diagnosis after
+    that date.
 
     Anything else dated after `as_of` (results, medicines, visits) is not a problem: the evaluation
     ignores it. An override of the same path accepts the date.
     """
     granted = {o.path for o in record.overrides or []}
     out: list[Problem] = []
-    for name in ("birth_date", "symptom_onset", "diagnosis_date"):
+    for name in ("birth_date", "symptom_onset", "diagnosis_date", "weakness_onset"):
         day = getattr(record, name)
         if day is not None and day > as_of and name not in granted:
             issue = Issue(

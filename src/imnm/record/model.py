@@ -236,6 +236,11 @@ class History(Strict):
     hiv: Tri = None
     hepatitis_b: Tri = None
     hepatitis_c: Tri = None
+    transaminases_from_myositis: Tri = Field(
+        None,
+        description="A raised AST/ALT is attributed to the myositis (muscle origin), not the liver, by the "
+        "treating clinician (trial organ-function limits may then ignore it)",
+    )
 
 
 ExposureStatus = Literal["current", "past", "never"]
@@ -422,6 +427,9 @@ class Medication(Strict):
     dose_mg_per_day: NonNegative | None = None
     dose_mg_per_week: NonNegative | None = None
     dose_g_per_kg: NonNegative | None = None
+    dose_mg_per_kg_per_day: NonNegative | None = Field(
+        None, description="Weight-based daily dose as prescribed (e.g. azathioprine 2 mg/kg/day)"
+    )
     dose: str | None = Field(None, description="Free-text dose when no structured field fits")
     route: str | None = None
     start: IsoDate | None = None
@@ -469,6 +477,30 @@ class Vaccination(Strict):
     ref: SourceRef = None
 
 
+class Mmt13(Strict):
+    """Manual muscle testing of 13 muscle groups, as a total with the highest total its scale allows.
+
+    The percent loss is `100 × (maximum − total) / maximum`; the scale's grades are not converted, so
+    the record states the maximum of the scale and sides it used."""
+
+    total: NonNegative = Field(description="Sum of the grades of the 13 muscle groups (both sides if tested)")
+    maximum: Positive = Field(
+        description="The highest total possible on that scale for the groups and sides tested"
+    )
+    scale: str | None = Field(
+        None, description="The grading scale as written, e.g. 'MRC 0-5' or 'Kendall 0-10'"
+    )
+
+    @model_validator(mode="after")
+    def _total_within_maximum(self) -> Mmt13:
+        if self.total > self.maximum:
+            fail(
+                f"total {self.total:g} is above maximum {self.maximum:g}",
+                "give the total and the highest total the scale allows",
+            )
+        return self
+
+
 class Visit(Checked):
     """A disease-activity assessment (IMACS core set measures) on one date."""
 
@@ -479,6 +511,9 @@ class Visit(Checked):
     extramuscular_global: Vas10 | None = Field(None, description="Extramuscular activity, 0-10 cm VAS")
     haq_di: Annotated[float, Field(ge=0, le=3)] | None = Field(None, description="HAQ-DI, 0-3")
     haq: HaqItems | None = Field(None, description="HAQ-DI item answers by category (index computed)")
+    mmt13: Mmt13 | None = Field(
+        None, description="Manual muscle testing of 13 muscle groups (total, maximum)"
+    )
     ref: SourceRef = None
 
     def cross_checks(self) -> list[Issue]:
@@ -544,6 +579,9 @@ class Record(Checked):
         None, description="Age in years at the first related symptom, when dates are not known"
     )
     diagnosis_date: IsoDate | None = None
+    weakness_onset: IsoDate | None = Field(
+        None, description="Date objective muscle weakness was first found on examination"
+    )
     findings: Findings = Field(default_factory=Findings)
     history: History = Field(default_factory=History)
     exposures: Exposures = Field(default_factory=Exposures)

@@ -10,22 +10,27 @@ from imnm.services.activity import Activity, activity, options_from, response
 from imnm.services.records import load_patient, parse_patient
 from imnm.services.screen import Screening, screen
 from imnm.services.trials import (
+    CatalogChoice,
     ImportedStudy,
     ReviewEntry,
     ReviewsFile,
     TrialList,
     TrialMatch,
     TrialVerdict,
+    approve_criteria,
     get_trial,
     import_study,
     list_trials,
     match_trials,
     parse_reviews,
+    search_registry,
+    update_catalog,
 )
 from imnm.services.workup import assess
 
 __all__ = [
     "Activity",
+    "CatalogChoice",
     "ImportedStudy",
     "ReviewEntry",
     "ReviewsFile",
@@ -34,6 +39,7 @@ __all__ = [
     "TrialMatch",
     "TrialVerdict",
     "activity",
+    "approve_criteria",
     "assess",
     "get_trial",
     "import_study",
@@ -45,4 +51,6 @@ __all__ = [
     "parse_reviews",
     "response",
     "screen",
+    "search_registry",
+    "update_catalog",
 ]

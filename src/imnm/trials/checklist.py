@@ -3,13 +3,16 @@
 The assessments a trial asks for are read from its criteria: the facts each rule uses (e.g.
 `lab.ck` → CK, `visit.mmt8_160` → MMT-8) plus the `assessments` a criterion names explicitly
 (manual-review items such as "significant lung or cardiac impairment" → PFT, ECG/echo). What
-the patient has comes from the record, with the date of the latest result.
+the patient has comes from the record, with the date of the latest result, in three states (issue 9
+item 15: an unknown is never shown as "no"): on file (with its date), recorded as not done (a biopsy
+with `performed: false`), or not recorded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from imnm.core.facts import FactSource, Observation, source_order
 from imnm.core.rules import facts_used
@@ -66,20 +69,38 @@ def criterion_assessments(crit: Criterion) -> list[Assessment]:
     return list(dict.fromkeys(out))
 
 
+Status = Literal["on_file", "not_done", "not_recorded"]
+STATUS_TEXT: dict[str, str] = {
+    "on_file": "on file",
+    "not_done": "recorded as not done",
+    "not_recorded": "not recorded",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
     assessment: Assessment
     label: str
     asked_by: tuple[str, ...]  # criterion ids
-    have: bool
+    status: Status
     date: date | None
     detail: str
+
+    @property
+    def have(self) -> bool:
+        return self.status == "on_file"
+
+    def shown(self) -> str:
+        """ "on file (2025-03-01)", "recorded as not done" or "not recorded"."""
+        text = STATUS_TEXT[self.status]
+        return f"{text} ({self.date.isoformat()})" if self.have and self.date else text
 
     def as_dict(self) -> dict[str, object]:
         return {
             "assessment": self.assessment,
             "label": self.label,
             "asked_by": list(self.asked_by),
+            "status": self.status,
             "have": self.have,
             "date": self.date.isoformat() if self.date else None,
             "detail": self.detail,
@@ -98,6 +119,16 @@ def _order(o: Observation) -> tuple[object, ...]:
 
 def _all(facts: FactSource, names: list[str]) -> list[Observation]:
     return [o for n in names for o in facts.get(n) or ()]
+
+
+def status_of(facts: FactSource, what: Assessment) -> tuple[Status, date | None, str]:
+    """The assessment's state in the patient's facts, its latest date and a short description."""
+    if what == "biopsy":
+        performed = facts.get("biopsy.performed")
+        if performed is not None and performed[0].value is False:
+            return "not_done", None, "recorded as not done"
+    have, when, detail = patient_has(facts, what)
+    return ("on_file" if have else "not_recorded"), when, detail
 
 
 def patient_has(facts: FactSource, what: Assessment) -> tuple[bool, date | None, str]:
@@ -192,6 +223,6 @@ def checklist(trial: Trial, facts: FactSource, cohort: Cohort | None = None) -> 
     for a in ORDER:
         if a not in asked:
             continue
-        have, when, detail = patient_has(facts, a)
-        items.append(Item(a, LABELS[a], tuple(asked[a]), have, when, detail))
+        status, when, detail = status_of(facts, a)
+        items.append(Item(a, LABELS[a], tuple(asked[a]), status, when, detail))
     return items

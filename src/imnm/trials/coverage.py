@@ -9,7 +9,9 @@ collections, defaults are filled in (`select: latest` written or not is the same
 
 The headline figure `share` is the fraction of criteria with a hand-written rule for which the
 importer writes the same rule. Structured criteria (ages and sex from the registry's structured
-fields, which the importer reads from those fields, not from the text) are left out.
+fields, which the importer reads from those fields, not from the text) are left out, and so are
+criteria whose text is a summary from the research notes rather than registry wording
+(`verbatim: false`, the trials of trials-2026.md): the importer never sees such text.
 
     python -m imnm.trials.coverage [--json]     # the figures and each criterion's outcome
 """
@@ -114,8 +116,8 @@ def measure() -> Coverage:
             groups += [("inclusion", c.inclusion), ("exclusion", c.exclusion)]
         for kind, crits in groups:
             for crit in crits:
-                if crit.structured:
-                    continue
+                if crit.structured or not crit.verbatim:
+                    continue  # the importer reads registry wording, not structured fields or notes' summaries
                 mine, pattern = _imported(crit.text, kind)  # type: ignore[arg-type]
                 hand = crit.rule
                 outcome: Outcome

@@ -189,6 +189,15 @@ _LAYOUT: tuple[tuple[str, type], ...] = (
     ("protocolSection.statusModule.overallStatus", str),
     ("protocolSection.statusModule.lastUpdatePostDateStruct", dict),
     ("protocolSection.statusModule.lastUpdatePostDateStruct.date", str),
+    ("protocolSection.statusModule.whyStopped", str),
+    ("protocolSection.statusModule.startDateStruct", dict),
+    ("protocolSection.statusModule.startDateStruct.date", str),
+    ("protocolSection.statusModule.primaryCompletionDateStruct", dict),
+    ("protocolSection.statusModule.primaryCompletionDateStruct.date", str),
+    ("protocolSection.statusModule.completionDateStruct", dict),
+    ("protocolSection.statusModule.completionDateStruct.date", str),
+    ("protocolSection.statusModule.studyFirstPostDateStruct", dict),
+    ("protocolSection.statusModule.studyFirstPostDateStruct.date", str),
     ("protocolSection.eligibilityModule", dict),
     ("protocolSection.eligibilityModule.eligibilityCriteria", str),
     ("protocolSection.eligibilityModule.minimumAge", str),
@@ -198,6 +207,11 @@ _LAYOUT: tuple[tuple[str, type], ...] = (
     ("protocolSection.conditionsModule.conditions", list),
     ("protocolSection.designModule", dict),
     ("protocolSection.designModule.phases", list),
+    ("protocolSection.designModule.studyType", str),
+    ("protocolSection.contactsLocationsModule", dict),
+    ("protocolSection.contactsLocationsModule.locations", list),
+    ("protocolSection.contactsLocationsModule.centralContacts", list),
+    ("protocolSection.contactsLocationsModule.overallOfficials", list),
     ("protocolSection.sponsorCollaboratorsModule", dict),
     ("protocolSection.sponsorCollaboratorsModule.leadSponsor", dict),
     ("protocolSection.sponsorCollaboratorsModule.leadSponsor.name", str),
@@ -206,6 +220,11 @@ _LAYOUT: tuple[tuple[str, type], ...] = (
     ("derivedSection.miscInfoModule.versionHolder", str),
 )
 _LIST_OF_TEXT = ("protocolSection.conditionsModule.conditions", "protocolSection.designModule.phases")
+_LIST_OF_OBJECTS = (
+    "protocolSection.contactsLocationsModule.locations",
+    "protocolSection.contactsLocationsModule.centralContacts",
+    "protocolSection.contactsLocationsModule.overallOfficials",
+)
 _KIND: dict[type, str] = {dict: "an object ({...})", list: "a list ([...])", str: "text"}
 
 
@@ -257,6 +276,24 @@ def check_study(study: object, *, file: str | None = None) -> list[Problem]:
                             f"{path}[{i}]", f"expected text, got {_json_kind(item)}", fix, _short(item), file
                         )
                     )
+        if path in _LIST_OF_OBJECTS and isinstance(value, list):
+            for i, item in enumerate(value):
+                if not isinstance(item, dict):
+                    problems.append(
+                        Problem(
+                            f"{path}[{i}]",
+                            f"expected an object ({{...}}), got {_json_kind(item)}",
+                            fix,
+                            _short(item),
+                            file,
+                        )
+                    )
+                    continue
+                for key, sub in item.items():
+                    if sub is not None and not isinstance(sub, str | dict | list | int | float):
+                        problems.append(
+                            Problem(f"{path}[{i}].{key}", "unexpected value", fix, _short(sub), file)
+                        )
     return problems
 
 
@@ -406,6 +443,11 @@ def draft_from_study(study: dict[str, Any], *, file: str, imported_on: str) -> d
     url = f"https://clinicaltrials.gov/study/{nct}"
     allowed = set(get_args(Status)) - {"UNKNOWN"}
     overall = status.get("overallStatus")
+    facts = registry_facts(study)
+    from imnm.trials.drift import registry_text_sha256
+
+    record_date = facts["last_update_posted"] or facts["version_holder"]
+    from_api = file.startswith(("http://", "https://"))
     out: dict[str, Any] = {
         "id": nct,
         "acronym": ident.get("acronym"),
@@ -415,6 +457,14 @@ def draft_from_study(study: dict[str, Any], *, file: str, imported_on: str) -> d
         "sponsor": _get(proto, "sponsorCollaboratorsModule", "leadSponsor", "name"),
         "status": overall if overall in allowed else "UNKNOWN",
         "status_note": f"overallStatus {overall!r} in {file}" if overall else None,
+        "status_as_of": {
+            "date": record_date,
+            "source": "registry record" if from_api else f"registry record saved as {file}",
+            "kind": "registry" if from_api else "file",
+            "url": url,
+        },
+        "why_stopped": facts["why_stopped"],
+        "dates": facts["dates"] or None,
         "conditions": conditions,
         "minimum_age": elig.get("minimumAge"),
         "maximum_age": elig.get("maximumAge"),
@@ -430,11 +480,95 @@ def draft_from_study(study: dict[str, Any], *, file: str, imported_on: str) -> d
             "note": "Draft: every criterion needs a person to check the rule against the text"
             + ("; the conditions name IMNM" if imnm_named else ""),
         },
+        "encoded_from": {
+            "basis": "registry_record",
+            "text_sha256": registry_text_sha256(facts["eligibility_text"]),
+            "registry_version": facts["version_holder"],
+            "registry_last_update": facts["last_update_posted"],
+            "text_date": record_date,
+            "text_source": f"ClinicalTrials.gov API v2 record ({file})",
+            "encoded_by": "imnm trials import (the importer's recognizers; not checked by a person)",
+            "encoded_on": imported_on,
+            "reviewed_by": None,
+            "reviewed_on": None,
+        },
+        "sites": facts["sites"] or None,
+        "contacts": facts["contacts"] or None,
         "inclusion": shared["inclusion"],
         "exclusion": shared["exclusion"],
         "cohorts": list(cohorts.values()),
     }
     return {k: v for k, v in out.items() if v is not None}
+
+
+CATALOG_STATUSES = frozenset(get_args(Status)) - {"UNKNOWN"}
+_DATE_KEYS = (
+    ("start", "startDateStruct"),
+    ("primary_completion", "primaryCompletionDateStruct"),
+    ("completion", "completionDateStruct"),
+    ("first_posted", "studyFirstPostDateStruct"),
+    ("last_update_posted", "lastUpdatePostDateStruct"),
+)
+_PARTIAL = re.compile(r"^\d{4}(?:-\d{2}(?:-\d{2})?)?$")
+
+
+def _text(v: object) -> str | None:
+    return v.strip() if isinstance(v, str) and v.strip() else None
+
+
+def _contact(c: dict[str, Any]) -> dict[str, Any]:
+    out = {k: _text(c.get(k)) for k in ("name", "role", "affiliation", "phone", "email")}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def registry_facts(study: dict[str, Any]) -> dict[str, Any]:
+    """The registry facts a catalog entry keeps current, as catalog data (plain, for the schema):
+    status (an overallStatus outside the catalog's statuses is UNKNOWN, with the value in
+    `registry_status`), why stopped, dates, sites (locations) and contacts (central contacts and
+    overall officials), the record version (`versionHolder`, `lastUpdatePostDate`) and the text."""
+    proto = study.get("protocolSection") or {}
+    status = proto.get("statusModule") or {}
+    contacts_mod = proto.get("contactsLocationsModule") or {}
+    overall = _text(status.get("overallStatus"))
+    dates: dict[str, Any] = {}
+    for key, field_ in _DATE_KEYS:
+        struct = status.get(field_) or {}
+        day = _text(struct.get("date"))
+        if day and _PARTIAL.match(day):
+            entry: dict[str, Any] = {"date": day}
+            if struct.get("type") in ("ACTUAL", "ESTIMATED"):
+                entry["type"] = struct["type"]
+            dates[key] = entry
+    sites = []
+    for loc in contacts_mod.get("locations") or []:
+        fields = {k: _text(loc.get(k)) for k in ("facility", "city", "state", "country", "status")}
+        site: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
+        people = [_contact(c) for c in loc.get("contacts") or [] if isinstance(c, dict)]
+        people = [p for p in people if p]
+        if people:
+            site["contacts"] = people
+        if any(site.get(k) for k in ("facility", "city", "country")):
+            sites.append(site)
+    contacts = [
+        _contact(c)
+        for key in ("centralContacts", "overallOfficials")
+        for c in contacts_mod.get(key) or []
+        if isinstance(c, dict)
+    ]
+    updated = _text((status.get("lastUpdatePostDateStruct") or {}).get("date"))
+    version = _text(_get(study, "derivedSection", "miscInfoModule", "versionHolder"))
+    return {
+        "status": overall if overall in CATALOG_STATUSES else "UNKNOWN",
+        "registry_status": overall,
+        "why_stopped": _text(status.get("whyStopped")),
+        "dates": dates,
+        "sites": sites,
+        "contacts": [c for c in contacts if c],
+        "last_update_posted": updated if updated and _PARTIAL.match(updated) else None,
+        "version_holder": version if version and _PARTIAL.match(version) else None,
+        "eligibility_text": (proto.get("eligibilityModule") or {}).get("eligibilityCriteria") or "",
+        "study_type": _text((proto.get("designModule") or {}).get("studyType")),
+    }
 
 
 def summary(draft: dict[str, Any]) -> dict[str, Any]:

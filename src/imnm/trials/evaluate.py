@@ -10,7 +10,29 @@ foundation engine, `imnm.core.evaluate`):
 
 Criteria marked `manual_review` (and the parts of a rule written as `const: unknown`, which
 stand for a clinician's judgement) are listed apart under `manual_review`; they never count
-as met. Verdict per trial and cohort (shared criteria + the cohort's own):
+as met. A criterion marked `stale` (its registry text changed or disappeared after it was
+encoded, `imnm trials update`) never counts as met or not met either: its result is "needs
+review: the registry text changed on DATE" until a person re-approves or re-encodes the rule.
+
+**Reviews** (a clinician's stored answer to "is this criterion true of the patient?", with who and
+when) relate to a criterion's rule as follows:
+
+| the rule on the record's facts | review | result |
+|---|---|---|
+| no rule (manual review) | met / not met | the review's answer (`reviewed`) |
+| unknown (facts missing, or only a judgement open) | met / not met | the review's answer (`reviewed`) |
+| met / not met, the same as the review | | settled; the record agrees with the review |
+| met / not met, the opposite of the review | | **conflict**: neither counts; the result names both |
+| stale rule | dated on or after the registry change | the review's answer |
+| stale rule | undated or dated before the change | still stale (the review was about the old text) |
+
+A conflict is never resolved silently in either direction: it keeps the trial from being eligible
+and does not make it ineligible, and the output says whether the record's evidence is dated after
+the review ("recorded after the review") or not, so the clinician can update the review or correct
+the record. Earlier registry wordings of a criterion (`versions`) are evaluated too; when one would
+give another answer, the result says so ("under the registry version of 2024-12-10 ... not met").
+
+Verdict per trial and cohort (shared criteria + the cohort's own):
 
 - `ineligible`: at least one criterion failed (each is named);
 - `needs_information`: nothing failed but something is unknown; `missing` lists the facts
@@ -45,11 +67,12 @@ from typing import Literal
 from imnm.core.evaluate import Missing, Outcome, Plan, Run, missing_dict
 from imnm.core.facts import FactSource, Registry
 from imnm.core.truth import Truth
-from imnm.trials.model import Cohort, Criterion, Trial
+from imnm.trials.model import Cohort, Criterion, Stale, Trial
 
 Verdict = Literal["eligible", "ineligible", "needs_information"]
-Effect = Literal["ok", "failed", "missing", "review"]
-Status = Literal["met", "not_met", "unknown", "manual_review"]
+Effect = Literal["ok", "failed", "missing", "review", "conflict"]
+Status = Literal["met", "not_met", "unknown", "manual_review", "stale", "conflict"]
+Pending = Literal["manual_review", "conflict"]
 Kind = Literal["inclusion", "exclusion"]
 VERDICT_ORDER = {"eligible": 0, "needs_information": 1, "ineligible": 2}
 REVIEW_FACT = "manual_review"
@@ -57,13 +80,80 @@ REVIEW_FACT = "manual_review"
 
 @dataclass(frozen=True, slots=True)
 class Review:
-    """A clinician's answer to a manual-review criterion: is it true of the patient?"""
+    """A clinician's answer to a criterion: is it true of the patient? (see the module docstring)"""
 
     trial: str
     criterion: str
     met: bool
     by: str | None = None
     on: date | None = None
+
+    def describe(self) -> str:
+        who = f" by {self.by}" if self.by else ""
+        when = f" on {self.on.isoformat()}" if self.on else " (undated)"
+        return f"reviewed as {'met' if self.met else 'not met'}{who}{when}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"met": self.met, "by": self.by, "date": self.on.isoformat() if self.on else None}
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """A review and the record's facts say opposite things about one criterion."""
+
+    review: Review
+    record: Status  # what the rule says on the record's facts: met or not_met
+    evidence: tuple[str, ...]
+    after_review: bool | None  # some evidence is dated after the review (None: the review is undated)
+
+    def describe(self) -> str:
+        said = "met" if self.record == "met" else "not met"
+        if self.after_review is None:
+            when = "the review has no date"
+        elif self.after_review:
+            when = "recorded after the review"
+        else:
+            when = "dated before the review"
+        shown = "; ".join(self.evidence[:3]) or "the record's facts"
+        return f"{self.review.describe()}, but the record says {said} ({shown}; {when})"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "review": self.review.as_dict(),
+            "record": self.record,
+            "evidence": list(self.evidence),
+            "evidence_after_review": self.after_review,
+            "message": self.describe(),
+        }
+
+
+def stale_reason(stale: Stale) -> str:
+    """ "needs review: the registry text changed on DATE" (or was removed)."""
+    if stale.change == "removed":
+        return (
+            f"needs review: the registry text no longer has this criterion (registry record of {stale.day})"
+        )
+    return f"needs review: the registry text changed on {stale.day}"
+
+
+def _partial_end(value: str) -> date:
+    """The last day of a partial date (`2025` → 2025-12-31)."""
+    import calendar
+
+    parts = [int(x) for x in value.split("-")]
+    if len(parts) == 3:
+        return date(*parts)
+    if len(parts) == 2:
+        return date(parts[0], parts[1], calendar.monthrange(parts[0], parts[1])[1])
+    return date(parts[0], 12, 31)
+
+
+def review_covers_change(review: Review, stale: Stale) -> bool:
+    """A review counts for a stale criterion only when dated on or after the registry change."""
+    if review.on is None:
+        return False
+    changed = _partial_end(stale.since) if stale.since else stale.checked_on
+    return review.on >= changed
 
 
 class CriterionResult:
@@ -74,11 +164,13 @@ class CriterionResult:
         "_outcome",
         "_pass",
         "cohort",
+        "conflict",
         "criterion",
         "effect",
         "kind",
         "reviewed",
         "status",
+        "version_notes",
     )
 
     def __init__(
@@ -91,6 +183,8 @@ class CriterionResult:
         *,
         run: Run | None = None,
         reviewed: Review | None = None,
+        conflict: Conflict | None = None,
+        version_notes: tuple[str, ...] = (),
     ) -> None:
         self.criterion = criterion
         self.kind = kind
@@ -98,6 +192,8 @@ class CriterionResult:
         self.status = status
         self.effect = effect
         self.reviewed = reviewed
+        self.conflict = conflict
+        self.version_notes = version_notes
         self._pass = run
         self._assessed: tuple[Missing, ...] | None = None
         self._outcome: Outcome | None = None
@@ -125,9 +221,25 @@ class CriterionResult:
             return ()
         return tuple(m for m in self._all_missing() if m.fact != REVIEW_FACT)
 
+    def has_review(self) -> bool:
+        """Whether `review` is not None, without building the missing-fact lists (for ranking): the
+        open judgements of a rule are the `const: unknown` nodes `Run.tests` reaches."""
+        if self.conflict is not None or (self.status == "stale" and self.criterion.stale is not None):
+            return True
+        if self.criterion.rule is None:
+            return self.criterion.reason is not None
+        if self._pass is None or (self.status != "unknown" and self.reviewed is None):
+            return False
+        return REVIEW_FACT in self._pass.tests(self.criterion.rule)
+
     @property
     def review(self) -> str | None:
-        """What a person must judge: the manual-review reason or the rule's open judgements."""
+        """What a person must judge: the stale or conflict reason, the manual-review reason or the
+        rule's open judgements."""
+        if self.conflict is not None:
+            return "conflict to resolve: " + self.conflict.describe()
+        if self.status == "stale" and self.criterion.stale is not None:
+            return stale_reason(self.criterion.stale)
         if self.criterion.rule is None:
             return self.criterion.reason
         labels = [m.ask for m in self._all_missing() if m.fact == REVIEW_FACT]
@@ -154,17 +266,30 @@ class CriterionResult:
             "effect": self.effect,
             "encoded": c.rule is not None,
             "missing": [missing_dict(m) for m in self.missing],
-            "manual_review": self.review if self.effect in ("review", "missing") or self.reviewed else None,
+            "manual_review": self.review
+            if self.effect in ("review", "missing", "conflict") or self.reviewed
+            else None,
             "assumptions": list(c.assumptions),
             "structured": c.structured,
             "truncated": c.truncated,
+            "verbatim": c.verbatim,
         }
         if self.reviewed is not None:
-            out["reviewed"] = {
-                "met": self.reviewed.met,
-                "by": self.reviewed.by,
-                "date": self.reviewed.on.isoformat() if self.reviewed.on else None,
+            out["reviewed"] = self.reviewed.as_dict()
+        if self.conflict is not None:
+            out["conflict"] = self.conflict.as_dict()
+        if c.stale is not None:
+            out["stale"] = {
+                "change": c.stale.change,
+                "since": c.stale.since,
+                "checked_on": c.stale.checked_on.isoformat(),
+                "registry_text": c.stale.registry_text,
+                "message": stale_reason(c.stale),
             }
+        if c.added is not None:
+            out["added"] = {"since": c.added.since, "checked_on": c.added.checked_on.isoformat()}
+        if self.version_notes:
+            out["registry_versions"] = list(self.version_notes)
         outcome = self.outcome if explain else None
         if outcome is not None:
             out["evidence"] = [str(e) for e in outcome.all_evidence()]
@@ -205,7 +330,7 @@ class TrialResult:
         cohort: Cohort | None,
         verdict: Verdict,
         criteria: tuple[CriterionResult, ...],
-        pending: Literal["manual_review"] | None,
+        pending: Pending | None,
         note: str,
     ) -> None:
         self.trial = trial
@@ -246,11 +371,20 @@ class TrialResult:
 
     @property
     def manual_review(self) -> tuple[CriterionResult, ...]:
+        """Criteria a person must judge (manual items, open judgements, stale rules; not conflicts)."""
         return tuple(
             c
             for c in self.criteria
             if c.effect == "review" or (c.effect == "missing" and c.review is not None)
         )
+
+    @property
+    def stale(self) -> tuple[CriterionResult, ...]:
+        return tuple(c for c in self.criteria if c.status == "stale")
+
+    @property
+    def conflicts(self) -> tuple[CriterionResult, ...]:
+        return tuple(c for c in self.criteria if c.effect == "conflict")
 
     @property
     def group(self) -> str:
@@ -278,7 +412,10 @@ class TrialResult:
             if c.effect == "missing":
                 found |= c.test_ids()
         found.discard(REVIEW_FACT)
-        return (len(found), sum(invasiveness(x) for x in found), len(self.manual_review))
+        reviews = sum(
+            1 for c in self.criteria if c.effect == "review" or (c.effect == "missing" and c.has_review())
+        )
+        return (len(found), sum(invasiveness(x) for x in found), reviews + len(self.conflicts))
 
     def rank_key(self) -> tuple[object, ...]:
         return (*self.rank_head(), *self.burden(), self.key)
@@ -305,6 +442,15 @@ class TrialResult:
                 {"id": c.criterion.id, "kind": c.kind, "text": c.criterion.text, "reason": c.review}
                 for c in self.manual_review
             ],
+            "stale": [
+                {"id": c.criterion.id, "kind": c.kind, "text": c.criterion.text, "reason": c.review}
+                for c in self.stale
+            ],
+            "conflicts": [
+                {"id": c.criterion.id, "kind": c.kind, "text": c.criterion.text, **(c.conflict.as_dict())}
+                for c in self.conflicts
+                if c.conflict is not None
+            ],
             "criteria": [c.as_dict(explain=explain) for c in self.criteria],
             "source": {
                 "mark": t.source.mark,
@@ -313,9 +459,42 @@ class TrialResult:
                 "truncated": t.source.truncated,
                 "urls": t.source.registry_urls,
             },
+            **trial_facts(t),
             "assumptions": list(t.assumptions),
             "draft": t.draft,
         }
+
+
+def trial_facts(t: Trial) -> dict[str, object]:
+    """The registry facts of a trial shown with every verdict and listing: status date and source,
+    dates, the parent trial of a rollover, sites and contacts, and what the entry was encoded from."""
+    sa = t.status_as_of
+    return {
+        "status_as_of": None
+        if sa is None
+        else {
+            "date": sa.date,
+            "source": sa.source,
+            "kind": sa.kind,
+            "url": sa.url,
+            "checked_on": sa.checked_on.isoformat() if sa.checked_on else None,
+            "text": f"{status_words(t.status)} {sa.describe()}",
+        },
+        "status_note": t.status_note,
+        "why_stopped": t.why_stopped,
+        "dates": None if t.dates is None else t.dates.model_dump(exclude_none=True),
+        "parent_trial": t.parent_trial,
+        "sites": [s.model_dump(exclude_none=True, exclude_defaults=True) for s in t.sites],
+        "sites_note": t.sites_note,
+        "contacts": [c.model_dump(exclude_none=True) for c in t.contacts],
+        "encoded_from": None if t.encoded_from is None else t.encoded_from.model_dump(mode="json"),
+        "registry_check": None if t.registry_check is None else t.registry_check.model_dump(mode="json"),
+    }
+
+
+def status_words(status: str) -> str:
+    """`NOT_YET_RECRUITING` → "not yet recruiting"."""
+    return status.replace("_", " ").lower()
 
 
 GROUP_ORDER = {"open": 0, "not_open": 1, "closed": 2}
@@ -384,24 +563,62 @@ def _status(t: Truth) -> Status:
     return "met" if t is Truth.MET else "not_met" if t is Truth.NOT_MET else "unknown"
 
 
+def _conflict(review: Review, t: Truth, crit: Criterion, run: Run) -> Conflict:
+    assert crit.rule is not None
+    evidence = run.outcome(crit.rule).all_evidence()
+    dates = [e.date for e in evidence if e.date is not None]
+    after = None if review.on is None else any(d > review.on for d in dates)
+    return Conflict(review, _status(t), tuple(str(e) for e in evidence), after)
+
+
+def _version_notes(crit: Criterion, t: Truth, run: Run) -> tuple[str, ...]:
+    """Earlier registry wordings that would give another answer for this patient."""
+    out = []
+    for v in crit.versions:
+        if v.rule is None:
+            continue
+        other = run.truth(v.rule)[0]
+        if other is not t:
+            out.append(
+                f"under the registry version of {v.version} ({v.text!r}) this would be "
+                f"{_status(other).replace('_', ' ')} (it is {_status(t).replace('_', ' ')} under the version in force)"
+            )
+    return tuple(out)
+
+
 def evaluate_criterion(
     crit: Criterion, kind: Kind, run: Run, *, cohort: str | None = None, review: Review | None = None
 ) -> CriterionResult:
-    """One criterion's status and what it means for eligibility."""
+    """One criterion's status and what it means for eligibility (reviews: see the module docstring)."""
+    if crit.stale is not None:
+        if review is not None and review_covers_change(review, crit.stale):
+            r = Truth.MET if review.met else Truth.NOT_MET
+            return CriterionResult(crit, kind, cohort, _status(r), _settle(r, kind), run=run, reviewed=review)
+        return CriterionResult(crit, kind, cohort, "stale", "review", run=run)
     if crit.rule is None:
         if review is not None:
             t = Truth.MET if review.met else Truth.NOT_MET
             return CriterionResult(crit, kind, cohort, _status(t), _settle(t, kind), reviewed=review)
         return CriterionResult(crit, kind, cohort, "manual_review", "review")
     t, needs_facts = run.truth(crit.rule)
+    notes = _version_notes(crit, t, run) if crit.versions else ()
     if t is not Truth.UNKNOWN:
-        return CriterionResult(crit, kind, cohort, _status(t), _settle(t, kind), run=run)
-    if needs_facts:
-        return CriterionResult(crit, kind, cohort, "unknown", "missing", run=run)
+        if review is not None and (review.met != (t is Truth.MET)):
+            conflict = _conflict(review, t, crit, run)
+            return CriterionResult(
+                crit, kind, cohort, "conflict", "conflict", run=run, reviewed=review, conflict=conflict
+            )
+        return CriterionResult(
+            crit, kind, cohort, _status(t), _settle(t, kind), run=run, reviewed=review, version_notes=notes
+        )
     if review is not None:
         r = Truth.MET if review.met else Truth.NOT_MET
-        return CriterionResult(crit, kind, cohort, _status(r), _settle(r, kind), run=run, reviewed=review)
-    return CriterionResult(crit, kind, cohort, "unknown", "review", run=run)
+        return CriterionResult(
+            crit, kind, cohort, _status(r), _settle(r, kind), run=run, reviewed=review, version_notes=notes
+        )
+    if needs_facts:
+        return CriterionResult(crit, kind, cohort, "unknown", "missing", run=run, version_notes=notes)
+    return CriterionResult(crit, kind, cohort, "unknown", "review", run=run, version_notes=notes)
 
 
 def evaluate_trial(
@@ -436,7 +653,9 @@ def _verdict(trial: Trial, cohort: Cohort | None, crits: Sequence[CriterionResul
     failed = [c for c in crits if c.effect == "failed"]
     unknown = sum(1 for c in crits if c.effect == "missing")
     review = sum(1 for c in crits if c.effect == "review")
-    pending: Literal["manual_review"] | None = None
+    conflicts = sum(1 for c in crits if c.effect == "conflict")
+    stale = sum(1 for c in crits if c.status == "stale")
+    pending: Pending | None = None
     if failed:
         verdict: Verdict = "ineligible"
         note = "not eligible: " + "; ".join(
@@ -447,6 +666,16 @@ def _verdict(trial: Trial, cohort: Cohort | None, crits: Sequence[CriterionResul
         note = f"nothing failed; {unknown} criterion(s) need more information"
         if review:
             note += f" and {review} need manual review"
+        if conflicts:
+            note += f"; {conflicts} conflict(s) between a review and the record to resolve"
+    elif conflicts:
+        verdict, pending = "needs_information", "conflict"
+        note = (
+            f"{conflicts} criterion(s) where a clinician's review and the record disagree: resolve them "
+            "(update the review or correct the record)"
+        )
+        if review:
+            note += f"; {review} more need manual review"
     elif review:
         verdict, pending = "needs_information", "manual_review"
         note = (
@@ -456,6 +685,8 @@ def _verdict(trial: Trial, cohort: Cohort | None, crits: Sequence[CriterionResul
     else:
         verdict = "eligible"
         note = "every criterion met on the information recorded; the trial team confirms at screening"
+    if stale:
+        note += f" ({stale} criterion(s) need review: the registry text changed since they were encoded)"
     return TrialResult(trial, cohort, verdict, tuple(crits), pending, note)
 
 

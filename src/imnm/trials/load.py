@@ -6,6 +6,13 @@ each file is validated against the schema (`imnm.trials.model`), its provenance 
 is checked against the whole fact vocabulary (`imnm.facts.REGISTRY`), so a typo in a fact
 name, unit or operator fails at load time, not at evaluation time.
 
+`load_catalog(dirs, only=...)` adds the catalog files of user folders (`imnm trials --catalog DIR`,
+for example drafts from `imnm trials import` or `imnm trials search`) to the shipped ones, or uses
+only them (`--catalog-only`). A user file whose id is a shipped trial's replaces the shipped entry
+(that is how `imnm trials update --catalog DIR` keeps refreshed copies of shipped trials); two user
+files with one id are an error naming both. Every problem of every file is reported at once, each
+naming its file.
+
 Facts promised by the work-up and activity modules (ENMC subtype, EULAR/ACR score, lowest
 proximal MMT grade) may not be registered in every build. A criterion whose rule needs such a
 fact is then turned into a manual-review item with the reason "needs <fact> (not yet
@@ -14,6 +21,7 @@ available)" rather than failing or silently passing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -121,6 +129,12 @@ def parse_trial(
                 Problem(p.path, p.message, p.fix, p.value, file)
                 for p in check(crit.rule, reg, path=f"{where}.rule")
             )
+        for i, v in enumerate(crit.versions):  # earlier registry wordings are evaluated too
+            if v.rule is not None:
+                problems.extend(
+                    Problem(p.path, p.message, p.fix, p.value, file)
+                    for p in check(v.rule, reg, path=f"{where}.versions[{i}].rule")
+                )
     if problems:
         raise TrialError(problems, what=file)
     return trial
@@ -195,3 +209,131 @@ def catalog(screening_window: str = DEFAULT_SCREENING_WINDOW) -> tuple[Trial, ..
     if problems:
         raise TrialError(problems, what="trial catalog")
     return tuple(trials)
+
+
+CATALOG_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass(frozen=True)
+class CatalogChoice:
+    """Which catalog to use: the shipped files plus user folders, or the user folders only."""
+
+    dirs: tuple[Path, ...] = ()
+    only: bool = False
+
+    def describe(self) -> str:
+        if not self.dirs:
+            return "the shipped catalog"
+        folders = ", ".join(str(d) for d in self.dirs)
+        return folders if self.only else f"the shipped catalog and {folders}"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A trial of the catalog in use, and the file it came from."""
+
+    trial: Trial
+    file: str  # as shown in messages
+    path: Path | None  # on disk (None when the shipped data is not a plain folder)
+    bundled: bool
+    replaces: str | None = None  # the shipped file a user file replaces
+
+
+@dataclass(frozen=True)
+class Catalog:
+    entries: tuple[Entry, ...]
+    choice: CatalogChoice
+
+    @property
+    def trials(self) -> tuple[Trial, ...]:
+        return tuple(e.trial for e in self.entries)
+
+    def entry(self, trial_id: str) -> Entry | None:
+        return next((e for e in self.entries if e.trial.id == trial_id), None)
+
+
+def bundled_folder() -> Path | None:
+    """The shipped catalog folder on disk (an editable or unpacked install), else None."""
+    root = resources.files(DATA_PACKAGE) / FOLDER
+    path = Path(str(root))
+    return path if path.is_dir() else None
+
+
+@cache
+def _bundled_entries(screening_window: str) -> tuple[Entry, ...]:
+    folder = bundled_folder()
+    out = []
+    for name, trial in zip(shipped_files(), catalog(screening_window), strict=True):
+        out.append(
+            Entry(trial, f"knowledge/data/{FOLDER}/{name}", folder / name if folder else None, bundled=True)
+        )
+    return tuple(out)
+
+
+def catalog_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in CATALOG_SUFFIXES)
+
+
+def load_catalog(
+    dirs: tuple[Path, ...] | list[Path] = (),
+    *,
+    only: bool = False,
+    screening_window: str = DEFAULT_SCREENING_WINDOW,
+) -> Catalog:
+    """The catalog in use: shipped files plus the files of `dirs` (or only those), validated."""
+    from imnm.errors import InputError
+    from imnm.io.yaml import read_document
+
+    choice = CatalogChoice(tuple(Path(d) for d in dirs), only)
+    problems: list[Problem] = []
+    if only and not dirs:
+        problems.append(
+            Problem("--catalog-only", "no catalog folder given", "add --catalog DIR (the folder to use)")
+        )
+    user: list[Entry] = []
+    seen: dict[str, str] = {}
+    for d in choice.dirs:
+        if not d.is_dir():
+            what = "does not exist" if not d.exists() else "is not a folder"
+            problems.append(
+                Problem("--catalog", f"{d} {what}", "give a folder of catalog files (*.yaml)", str(d), str(d))
+            )
+            continue
+        files = catalog_files(d)
+        if only and not files and len(choice.dirs) == 1:
+            problems.append(
+                Problem("--catalog", f"{d} holds no catalog files (*.yaml, *.json)", None, str(d), str(d))
+            )
+        for path in files:
+            try:
+                trial = parse_trial(read_document(path), file=str(path), screening_window=screening_window)
+            except InputError as exc:
+                problems.extend(exc.problems)
+                continue
+            if trial.id in seen:
+                problems.append(
+                    Problem(
+                        "id",
+                        f"trial {trial.id} is in two catalog files: {seen[trial.id]} and {path}",
+                        "keep one of them",
+                        trial.id,
+                        str(path),
+                    )
+                )
+                continue
+            seen[trial.id] = str(path)
+            user.append(Entry(trial, str(path), path, bundled=False))
+    if problems:
+        raise TrialError(problems, what="trial catalog")
+    if only:
+        return Catalog(tuple(user), choice)
+    by_id = {e.trial.id: e for e in user}
+    entries: list[Entry] = []
+    for b in _bundled_entries(check_window(screening_window)):
+        mine = by_id.pop(b.trial.id, None)
+        if mine is None:
+            entries.append(b)
+        else:
+            entries.append(Entry(mine.trial, mine.file, mine.path, False, replaces=b.file))
+    entries.extend(e for e in user if e.trial.id in by_id)
+    return Catalog(tuple(entries), choice)

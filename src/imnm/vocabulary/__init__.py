@@ -19,7 +19,19 @@ from imnm.errors import KnowledgeError, Problem
 
 FILE = "vocabulary/facts.yaml"
 _FIELD = re.compile(r"\{(\w+)(?:\|([^}]*))?\}")
-_SPEC_KEYS = ("name", "kind", "label", "ask", "test", "unit", "values", "dated", "description", "derived")
+_SPEC_KEYS = (
+    "name",
+    "kind",
+    "label",
+    "ask",
+    "test",
+    "unit",
+    "values",
+    "dated",
+    "description",
+    "derived",
+    "done",
+)
 
 
 @cache
@@ -90,6 +102,16 @@ def _spec(row: dict[str, Any], where: str, problems: list[Problem]) -> FactSpec 
         )
         return None
     values = row.get("values")
+    done = row.get("done")
+    if done is not None and (
+        not isinstance(done, dict)
+        or sorted(done) != ["ask", "fact", "test"]
+        or not all(isinstance(v, str) and v for v in done.values())
+    ):
+        problems.append(
+            Problem(f"{where}.done", f"{done!r} is not a done mapping", "give {fact, test, ask}", file=FILE)
+        )
+        return None
     return FactSpec(
         row["name"],
         row["kind"],
@@ -101,6 +123,7 @@ def _spec(row: dict[str, Any], where: str, problems: list[Problem]) -> FactSpec 
         dated=bool(row.get("dated", False)),
         description=row.get("description") or "",
         derived=bool(row.get("derived", False)),
+        done=(done["fact"], done["test"], done["ask"]) if done else None,
     )
 
 

@@ -122,14 +122,40 @@ def _flags(
                 "eular_acr_2017 versions",
             )
         )
-    if u.rule is Truth.NOT_MET and ea_rank(u.category_max) >= ea_rank(u.minimum):
+    imnm_subtype = e.classification in ("anti_hmgcr_myopathy", "anti_srp_myopathy", "antibody_negative_imnm")
+    not_classifiable = u.rule is Truth.NOT_MET and ea_rank(u.category_max) >= ea_rank(u.minimum)
+    if imnm_subtype and (u.classified is Truth.NOT_MET or not_classifiable):
+        from imnm.workup.enmc import subtype_label
+
+        if u.biopsy_status is True:
+            why = "this necrotizing biopsy has none of the four scored biopsy features"
+            tail = ""
+        else:
+            why = "without a skin sign they need inflammatory biopsy features, which necrotizing myopathy often lacks"
+            tail = " A biopsy would matter for the EULAR/ACR classification, not for the ENMC 224 subtype."
         out.append(
             _flag(
                 "eular_not_classifiable",
-                "EULAR/ACR: no heliotrope rash or Gottron papules/sign and no biopsy features, so the criteria cannot "
-                f"classify this as IIM ({u.ws.skin_or_biopsy_rule} reading); a muscle biopsy is needed for that.",
-                "eular_acr_2017 applicability skin_or_biopsy ☑️ [S4]",
+                f"ENMC 224 classifies this as {subtype_label(e.classification)}, but the 2017 EULAR/ACR criteria do "
+                f"not classify it as IIM: they score necrosis without inflammation poorly ({why}). ENMC 224 is the "
+                "classification for IMNM." + tail,
+                "clinical.md §1.8 worked example E2b (necrosis/regeneration only: not IIM by EULAR/ACR, 'illustrates "
+                "IMNM under-capture; ENMC still classifies')",
             )
+        )
+    elif not_classifiable:
+        if u.biopsy_status is True:
+            text = (
+                "EULAR/ACR: no heliotrope rash or Gottron papules/sign, and the biopsy on file has none of the "
+                f"scored biopsy features, so the criteria cannot classify this as IIM ({u.ws.skin_or_biopsy_rule} reading)."
+            )
+        else:
+            text = (
+                "EULAR/ACR: no heliotrope rash or Gottron papules/sign and no biopsy features, so the criteria cannot "
+                f"classify this as IIM ({u.ws.skin_or_biopsy_rule} reading); a muscle biopsy is needed for that."
+            )
+        out.append(
+            _flag("eular_not_classifiable", text, "eular_acr_2017 applicability skin_or_biopsy ☑️ [S4]")
         )
     if (
         e.classification in ("anti_hmgcr_myopathy", "anti_srp_myopathy", "antibody_negative_imnm")

@@ -315,11 +315,14 @@ def mri(facts: FactSource) -> MriInterpretation:
             )
             continue
         t = texts[name]
+        key = "present" if v else "absent"
+        if v and "present_without_biopsy" in t and _one(facts, "biopsy.performed") is not True:
+            key = "present_without_biopsy"
         findings.append(
             {
                 "finding": name,
                 "value": v,
-                "text": t["present" if v else "absent"],
+                "text": t[key],
                 "source": f"{t['source']} {t['mark']}",
             }
         )

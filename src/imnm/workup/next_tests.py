@@ -11,6 +11,7 @@ then tests that check mimics and supportive tests.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -56,10 +57,10 @@ def classification_tests(c: Core) -> list[NextTest]:
             for m in it.outcome.missing:
                 item_tests.setdefault(it.id, set()).add(m.test)
                 settles.setdefault(m.test, {})[m.fact] = m.label
-    if u.biopsy_status is not True:
-        settles.setdefault(BIOPSY, {})["biopsy.performed"] = (
-            "whether a muscle biopsy was done (none recorded)"
-        )
+    if u.biopsy_status is None:
+        settles.setdefault(BIOPSY, {})["biopsy.performed"] = "whether a muscle biopsy was done (not recorded)"
+    elif u.biopsy_status is False:
+        settles.setdefault(BIOPSY, {})["biopsy.performed"] = "a muscle biopsy (none done yet)"
     minimum = ea.category_rank(u.minimum)
     # tests whose facts sit on an undecided path of an ENMC subtype rule (Kleene relevance)
     enmc_tests = {m.test for m in e.missing}
@@ -146,8 +147,34 @@ def _entry(test: str, tier: str, why: str, changes: list[str], facts: list[str])
     }
 
 
+def _biopsy_on_file(c: Core) -> bool:
+    return _value(c, "biopsy.performed") is True
+
+
+def _ask_the_pathologist(c: Core, first: list[NextTest]) -> list[NextTest]:
+    """With a biopsy on file, report items still unknown are already asked of that report (the facts'
+    `done` supplier, test `biopsy_report`); say which items, of which biopsy."""
+    from imnm.vocabulary import REGISTRY
+
+    done = _value(c, "biopsy.date")
+    when = f" of {done.isoformat()}" if isinstance(done, date) else ""
+    for t in first:
+        if t["test"] != "biopsy_report":
+            continue
+        items = [REGISTRY[f].label.replace("biopsy: ", "") for f in t["settles"] if f in REGISTRY]
+        t["why"] = (
+            f"No new biopsy: ask the pathologist whether the existing biopsy{when} shows: {'; '.join(items)}."
+            + (" Result: " + t["why"].split("Result: ", 1)[1] if "Result: " in t["why"] else "")
+        )
+    return first
+
+
 def next_tests(c: Core, plan: list[WorkupItem], mimics: list[Mimic]) -> list[NextTest]:
+    """Safety first (tests for a dangerous finding that is present), then the tests that could change a
+    classification (least invasive first), then the rest of the work-up, mimics and supportive tests."""
     first = classification_tests(c)
+    if _biopsy_on_file(c):
+        first = _ask_the_pathologist(c, first)
     biopsy_at = next((i for i, t in enumerate(first) if t["test"] == BIOPSY), None)
     if biopsy_at is not None and not mri_recorded(c.facts) and "mri_muscle" in catalogue():
         first.insert(
@@ -162,7 +189,14 @@ def next_tests(c: Core, plan: list[WorkupItem], mimics: list[Mimic]) -> list[Nex
                 [],
             ),
         )
-    seen = {t["test"] for t in first}
+    safety: list[NextTest] = []
+    for w in plan:
+        if w.get("priority") == "safety":
+            for test in w["tests"]:
+                if test in catalogue() and all(x["test"] != test for x in safety):
+                    safety.append(_entry(test, "safety", w["why"], [], []))
+    first = [t for t in first if all(x["test"] != t["test"] for x in safety)]
+    seen = {t["test"] for t in (*safety, *first)}
     rest: list[NextTest] = []
 
     def add(test: str, tier: str, why: str) -> None:
@@ -195,10 +229,12 @@ def next_tests(c: Core, plan: list[WorkupItem], mimics: list[Mimic]) -> list[Nex
                 "Dysferlin staining on the existing biopsy sample: dysferlinopathy often shows inflammation and is misdiagnosed as myositis [S90][S92a][S92b].",
             )
     if not mri_recorded(c.facts):
+        where = "" if _biopsy_on_file(c) else " (where to biopsy)"
         add(
             "mri_muscle",
             "supportive",
-            "Muscle MRI shows active oedema (where to biopsy) and fatty replacement (lasting damage, which makes early treatment urgent); it does not change the criteria.",
+            f"Muscle MRI shows active oedema{where} and fatty replacement (lasting damage, which makes early "
+            "treatment urgent); it does not change the criteria.",
         )
     if c.facts.get("emg.pattern") is None:
         add(
@@ -208,7 +244,8 @@ def next_tests(c: Core, plan: list[WorkupItem], mimics: list[Mimic]) -> list[Nex
         )
     tier_rank = {"workup": 0, "mimics": 1, "supportive": 2}
     rest.sort(key=lambda t: (tier_rank[t["tier"]], t["invasiveness"], _order()[t["test"]]))
-    out = first + rest
+    safety.sort(key=lambda t: (t["invasiveness"], _order()[t["test"]]))
+    out = safety + first + rest
     for i, t in enumerate(out, 1):
         t["rank"] = i
     return out

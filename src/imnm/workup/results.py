@@ -162,6 +162,7 @@ class WorkupItem(TypedDict):
     id: str
     status: str
     tests: list[str]
+    priority: NotRequired[str]  # safety: a dangerous finding is present (ranks before classification tests)
     why: str
     source: str
     done: NotRequired[list[str]]

@@ -27,7 +27,20 @@ def cancer_screening(c: Core) -> WorkupItem:
         "all_imnm": {"anti_hmgcr_myopathy", "anti_srp_myopathy", "antibody_negative_imnm"},
         "individualise": set(),
     }[choice]
-    if sub in target:
+    onset = c.facts.get("age_at_onset")
+    child = bool(onset and isinstance(onset[0].value, float) and onset[0].value < 18)
+    if (
+        child
+        and c.ws.cancer_screening_children == "adult_cohorts_only"
+        and (sub in target or (sub == "unknown" and target))
+    ):
+        status = "not_recommended_child"
+        text = (
+            "Cancer screening is not flagged: the disease began before age 18, and the studies linking IMNM to "
+            "cancer were done in adults (enmc_224 choice cancer_screening_children=adult_cohorts_only ❗); the "
+            "clinician decides."
+        )
+    elif sub in target:
         status = "recommended"
         text = f"Cancer screening flagged for {subtype_label(sub)} (enmc_224 choice cancer_screening={choice} ❗)."
     elif sub == "unknown" and (
@@ -113,6 +126,7 @@ def plan(c: Core) -> list[WorkupItem]:
             {
                 "id": w["id"],
                 "status": "needed" if todo else "done",
+                "priority": str(w.get("priority", "routine")),
                 "tests": todo,
                 "done": [t for t in w["tests"] if t not in todo],
                 "why": w["why"],

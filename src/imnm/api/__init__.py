@@ -1,0 +1,1 @@
+"""The records service's REST API (FastAPI): `create_app(settings)` in `imnm.api.app`."""
