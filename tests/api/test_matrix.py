@@ -152,7 +152,11 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], bool, Any]] = {
     ("POST", f"{P}/trials/match"): (COMPUTE, False, lambda w, k: {"json": record_json()}),
     ("POST", f"{P}/fhir/import"): (COMPUTE, False, lambda w, k: {"json": fhir_json()}),
     ("GET", f"{P}/patients/{pid}/fhir"): (READ, True, lambda w, k: {"query": "?what=assessment"}),
-    ("GET", f"{P}/patients/{pid}/report.pdf"): (READ, True, lambda w, k: {"query": "?for=patient&as_of=2026-11-25"}),
+    ("GET", f"{P}/patients/{pid}/report.pdf"): (
+        READ,
+        True,
+        lambda w, k: {"query": "?for=patient&as_of=2026-11-25"},
+    ),
     ("GET", f"{P}/patients/{pid}/report.html"): (READ, True, lambda w, k: {"query": "?as_of=2026-11-25"}),
     ("GET", f"{P}/trials"): (CATALOG, False, lambda w, k: {}),
     ("GET", f"{P}/trials/{{trial_id}}"): (CATALOG, False, lambda w, k: {"path": {"trial_id": "NCT04025632"}}),

@@ -490,6 +490,12 @@ class Compiler:
             absent = f"(CASE WHEN {self.covered(lo, cov_hi)} THEN FALSE END)"
         truth = f"(CASE WHEN COALESCE({met}, 0) > 0 THEN TRUE ELSE {absent} END)"
         if anchor:
+            if kind == "exposure":  # no statin course at all: the fact is unknown before its anchor is asked
+                n = self.agg("M", f"COUNT(*) FILTER (WHERE {cls_sql})")
+                return (
+                    f"(CASE WHEN COALESCE({n}, 0) = 0 THEN NULL WHEN {anchor} IS NOT NULL THEN {truth} END)",
+                    f"(COALESCE({n}, 0) > 0 AND {anchor} IS NULL)",
+                )
             return f"(CASE WHEN {anchor} IS NOT NULL THEN {truth} END)", f"({anchor} IS NULL)"
         return truth, None
 

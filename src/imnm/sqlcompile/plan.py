@@ -86,6 +86,11 @@ def _paths(
     out.append((comp.leaf(node), ancestors))
 
 
+MED_INPUTS: set[str] = set()
+"""Medication classes whose courses a Python-only derivation reads (dose attributes and the like):
+persons with such a course get a signature of their own (evaluated one by one, exactly)."""
+
+
 @cache
 def workup_leaves(python_facts: frozenset[str], ds: Any) -> tuple[r.Expr, ...]:
     """Every rule leaf the uncompiled derived facts read, found in their definitions (transitively):
@@ -118,6 +123,8 @@ def workup_leaves(python_facts: frozenset[str], ds: Any) -> tuple[r.Expr, ...]:
             )
         else:
             for i in d.inputs:
+                if i.startswith("medication.") and ds.get(i) is None:
+                    MED_INPUTS.add(i.split(".")[1])  # a Python derivation reads a medication's attributes
                 fact(i)
 
     def walk(x: object) -> None:

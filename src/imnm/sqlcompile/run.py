@@ -63,6 +63,12 @@ def _sig_sql(plan: Plan) -> str:
         parts.append(f"COALESCE(CASE WHEN {t} THEN '1' WHEN NOT {t} THEN '0' END, 'n')")
         if leaf.anchor_missing:
             parts.append(f"CASE WHEN {leaf.anchor_missing} THEN 'a' ELSE '' END")
+    from imnm.sqlcompile.plan import MED_INPUTS
+
+    if MED_INPUTS:
+        classes = ", ".join(plan.comp.p(c) for c in sorted(MED_INPUTS))
+        n = plan.comp.agg("M", f"COUNT(*) FILTER (WHERE cls IN ({classes}))")
+        parts.append(f"CASE WHEN COALESCE({n}, 0) > 0 THEN '#' || CAST(S.person_id AS VARCHAR) ELSE '' END")
     for target in ("HMGCR", "SRP"):
         for result in ("positive", "negative", "borderline"):
             col = plan.comp.agg(
