@@ -1,7 +1,7 @@
 # IMNM Navigator — two commands to green on a fresh Debian machine with Python 3.11:
 #   make run    creates .venv, installs, runs the main job on the bundled examples
 #   make test   installs what the tests need; runs ruff, mypy --strict on src/, and every test
-#   make serve  the records service and API on the bundled examples (a fresh SQLite file)
+#   make serve  the web app, records service and API on the bundled examples (a fresh SQLite file)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -28,7 +28,7 @@ $(DEVSTAMP): $(BIN)/python pyproject.toml
 	touch $@ $(STAMP)
 
 $(SERVESTAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[server]"
+	$(BIN)/python -m pip install --quiet -e ".[server,reports,fhir]"  # the web app's PDF reports and FHIR uploads
 	$(BIN)/python -m compileall -q src
 	touch $@ $(STAMP)
 
@@ -102,9 +102,10 @@ bench: $(DEVSTAMP)
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/cds.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/web.py
 	$(BIN)/python bench/cohort.py    # OMOP registry screening, 1 M persons (see README for 10 M)
 
-serve: $(SERVESTAMP)
+serve: $(SERVESTAMP) report-deps
 	BIN=$(BIN) PORT=$(PORT) scripts/serve-demo.sh
 
 clean:

@@ -8,7 +8,8 @@ Use it from a test module by importing the fixtures (no conftest change needed):
         page.set_content(html)                    # or page.goto("http://127.0.0.1:PORT/...")
         assert not axe_violations(page), format_violations(axe_violations(page))
 
-- `browser` (session scope): one headless chromium for the whole run, launched from
+- `browser` (session scope): one headless chromium for the whole run (shared by every module that
+  imports the fixture), launched from
   `/usr/bin/chromium` (`IMNM_CHROMIUM` overrides) with the flags that work here. Never
   `playwright install`: the browser comes from Debian (`make test` installs the `chromium` package
   when it is missing). A missing browser is a test failure with the fix, never a skip.
@@ -38,8 +39,14 @@ AXE_VERSION = "4.14.1"
 SERIOUS = ("serious", "critical")
 
 
+_SHARED: dict[str, Any] = {}  # one Playwright and one chromium for the whole run
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    """The session's chromium. Every test module that imports this fixture gets the same browser: the
+    first one to ask starts it, the last one to finish stops it (pytest keeps a session fixture imported
+    into two modules as two fixtures, and Playwright's sync API cannot run twice in one thread)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"{CHROMIUM} not found: the browser tests use Debian's chromium "
@@ -49,12 +56,25 @@ def browser() -> Iterator[Any]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.fail("playwright is not installed: pip install -e '.[dev]' (never `playwright install`)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    if not _SHARED:
+        pw = sync_playwright().start()
         try:
-            yield b
-        finally:
-            b.close()
+            b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        except Exception:
+            pw.stop()
+            raise
+        _SHARED.update(playwright=pw, browser=b, users=0)
+    _SHARED["users"] += 1
+    try:
+        yield _SHARED["browser"]
+    finally:
+        _SHARED["users"] -= 1
+        if _SHARED["users"] == 0:
+            try:
+                _SHARED["browser"].close()
+            finally:
+                _SHARED["playwright"].stop()
+                _SHARED.clear()
 
 
 DEFAULT_VIEWPORT = {"width": 1280, "height": 800}
@@ -85,7 +105,9 @@ def axe_violations(
     if not AXE_JS.exists():
         pytest.fail(f"vendored axe-core missing: {AXE_JS} (see {AXE_DIR / 'README.md'})")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
+        # evaluated through the DevTools protocol, not as a <script> tag: pages with a Content-Security-
+        # Policy (the web app allows scripts from itself only) would refuse an inline script
+        page.evaluate(AXE_JS.read_text(encoding="utf-8"))
     version = page.evaluate("() => window.axe.version")
     assert version == AXE_VERSION, f"axe-core {version} loaded, {AXE_VERSION} expected"
     result = page.evaluate(

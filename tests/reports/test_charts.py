@@ -171,3 +171,15 @@ def test_range_bar_places_the_score_in_its_category() -> None:
     x_prob, x_def = float(bands[2].get("x") or 0), float(bands[3].get("x") or 0)
     score_x = float(re.findall(r"M([\d.]+)", root.find(f"{NS}path[@class='score']").get("d") or "")[0])  # type: ignore[union-attr]
     assert x_prob < score_x < x_def
+
+
+def test_close_cut_off_labels_lean_apart_instead_of_overlapping() -> None:
+    """6.5 and 6.7 on a 0-15 bar are a few pixels apart: their labels must not overlap (seen in the
+    README screenshot as "6.56.7")."""
+    cuts = [("not iim", 0.0), ("possible", 6.5), ("probable", 6.7), ("definite", 8.7)]
+    root = parse(range_bar(7.6, 7.6, 7.6, cuts))
+    labels = {t.text: t for t in root.iter(f"{NS}text") if t.text in ("6.5", "6.7", "8.7")}
+    assert labels["6.5"].get("text-anchor") == "end"
+    assert (labels["6.7"].get("text-anchor") or "start") == "start"  # SVG default
+    assert labels["8.7"].get("text-anchor") == "middle"
+    assert float(labels["6.5"].get("x") or 0) < float(labels["6.7"].get("x") or 0)

@@ -565,7 +565,16 @@ def range_bar(
         )
         if sx(b) - sx(a) >= _text_width(c, 10) + 4:
             out.append(_text((sx(a) + sx(b)) / 2, bar_y - 6, c, anchor="middle", size=10))
-        out.append(_text(sx(a), bar_y + bar_h + 14, f"{a:g}", anchor="middle", size=10))
+    # cut-off labels under the bar; two close cut-offs (6.5 and 6.7) lean apart instead of overlapping
+    ticks = [(sx(a), f"{a:g}") for _c, a, _b in bands]
+    anchors = ["middle"] * len(ticks)
+    for i in range(1, len(ticks)):
+        (x0, t0), (x1, t1) = ticks[i - 1], ticks[i]
+        if x1 - x0 < (_text_width(t0, 10) + _text_width(t1, 10)) / 2 + 4:
+            anchors[i - 1], anchors[i] = "end", "start"
+    for (x, t), anchor in zip(ticks, anchors, strict=True):
+        shift = -1.5 if anchor == "end" else 1.5 if anchor == "start" else 0.0
+        out.append(_text(x + shift, bar_y + bar_h + 14, t, anchor=anchor, size=10))
     if hi > lo:
         out.append(
             f'<rect class="range" x="{_f(sx(lo))}" y="{bar_y + 7}" width="{_f(max(sx(hi) - sx(lo), 2))}" height="8" '
