@@ -11,7 +11,7 @@ SERVESTAMP := $(VENV)/.installed-server
 PORT   ?= 8000
 AS_OF  ?= 2026-11-25
 
-.PHONY: run test lint typecheck unit bench clean venv dev serve system-deps report-deps report-test-deps
+.PHONY: run test lint typecheck unit bench clean venv dev serve system-deps report-deps report-test-deps sysdeps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ lint: $(DEVSTAMP)
 typecheck: $(DEVSTAMP)
 	$(BIN)/mypy --strict src
 
+# Java for the Spark suite (pyspark local mode), installed only when missing.
+sysdeps:
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jre-headless)
+
 # System packages the tests need: PostgreSQL (the store suite starts a throwaway cluster itself).
 system-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
@@ -85,8 +89,9 @@ report-deps:
 report-test-deps: report-deps
 	$(call apt_missing,$(TEST_PKGS))
 
-unit: $(DEVSTAMP) system-deps report-test-deps
-	$(BIN)/python -m pytest -q
+
+unit: $(DEVSTAMP) system-deps report-test-deps sysdeps
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/python -m pytest -q -m "not slow"
 
 test: lint typecheck unit
 
@@ -98,6 +103,7 @@ bench: $(DEVSTAMP)
 	$(BIN)/python bench/cds.py
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/cohort.py    # OMOP registry screening, 1 M persons (see README for 10 M)
 
 serve: $(SERVESTAMP) report-deps
 	BIN=$(BIN) PORT=$(PORT) scripts/serve-demo.sh

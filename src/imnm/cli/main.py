@@ -349,6 +349,9 @@ from imnm.cli import users as _users_cli  # noqa: E402
 
 for _m in (_serve_cli, _db_cli, _users_cli, _tokens_cli, _patients_cli, _audit_cli):
     _m.register(app)
+from imnm.cli.cohort import register as register_cohort  # noqa: E402  (issue 13: OMOP registry screening)
+
+register_cohort(app)
 
 # --help lists the commands in the order of the care path, then the record and rule tools.
 _ORDER = (
