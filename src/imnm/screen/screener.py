@@ -25,7 +25,7 @@ from functools import cache
 from typing import Any
 
 from imnm.core import rules as r
-from imnm.core.evaluate import Evidence, Outcome, check, evaluate
+from imnm.core.evaluate import Evidence, Outcome, Plan, Run, check
 from imnm.core.facts import FactSpec, Observation, Registry
 from imnm.core.truth import Truth, or_
 from imnm.errors import KnowledgeError, Problem
@@ -136,10 +136,18 @@ class Screener:
     defaults: dict[str, str]
     options: dict[str, tuple[str, ...]]
     registry: Registry
+    plan: Plan = field(init=False, repr=False, compare=False)
+    """The screener's rules compiled once (kept with the rules, shared by every screening)."""
+
+    _by_id: dict[str, Question] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plan", Plan(self.registry))
+        object.__setattr__(self, "_by_id", {q.id: q for q in self.questions})
 
     @property
     def questions_by_id(self) -> dict[str, Question]:
-        return {q.id: q for q in self.questions}
+        return dict(self._by_id)
 
     def specialists_for(self, child: bool) -> list[dict[str, str]]:
         """The specialists to name: paediatric ones for a child (under 18), adult ones otherwise."""
@@ -496,7 +504,8 @@ def screen(
             return "soon"
         return t.level
 
-    outcomes = [(t, evaluate(t.rule, facts, as_of=_NO_DATE, registry=s.registry)) for t in s.triggers]
+    run = Run(facts, _NO_DATE, s.registry, s.plan)  # one run: leaves shared by triggers and notes
+    outcomes = [(t, run.outcome(t.rule)) for t in s.triggers]
     by_rank: dict[int, list[Truth]] = {}
     for t, o in outcomes:
         by_rank.setdefault(s.rank(effective(t)), []).append(o.truth)
@@ -543,11 +552,7 @@ def screen(
             )
         )
 
-    notes = tuple(
-        n
-        for n in s.notes
-        if n.when is None or evaluate(n.when, facts, as_of=_NO_DATE, registry=s.registry).truth is Truth.MET
-    )
+    notes = tuple(n for n in s.notes if n.when is None or run.truth(n.when)[0] is Truth.MET)
     return ScreenResult(
         level=s.level_at(rank),
         possible_level=possible,
@@ -568,7 +573,7 @@ def should_ask(question: Question, answers: Answers, screener: Screener | None =
     if question.ask_if is None:
         return True
     s = screener or load_screener()
-    truth = evaluate(question.ask_if, AnswersFacts(answers), as_of=_NO_DATE, registry=s.registry).truth
+    truth = Run(AnswersFacts(answers), _NO_DATE, s.registry, s.plan).truth(question.ask_if)[0]
     if truth is Truth.MET:
         return True
     return truth is Truth.UNKNOWN and question.ask_if_unknown
