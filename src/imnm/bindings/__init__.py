@@ -35,7 +35,7 @@ Binding entry keys (see the record table for examples):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import date
@@ -111,6 +111,11 @@ class BindingTable:
 
     adapter: str
     bindings: Mapping[str, Binding]
+    compiled: Mapping[str, Compiled] = dc_field(init=False, repr=False, compare=False)
+    """Each binding's resolver, prepared once per table (see `Compiled`)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "compiled", {k: Compiled(b) for k, b in self.bindings.items()})
 
     def facts(self) -> list[str]:
         return list(self.bindings)
@@ -286,6 +291,191 @@ def _note(template: object, row: object, attrs: Mapping[str, object]) -> str | N
     return _FIELD.sub(sub, text).strip() or None
 
 
+# ---------------------------------------------------------------- compiled bindings
+
+Getter = Callable[[object], object]
+NoteFn = Callable[[object], "str | None"]
+_MISS = object()
+_FIELD_MODE, _BLOCK, _ROWS, _EXPOSURE, _FOLD, _NOTHING = range(6)
+
+
+def getter(name: str) -> Getter:
+    """`get(obj, name)` prepared for one field name (a dotted path split once)."""
+    if "." not in name:
+
+        def one(obj: object) -> object:
+            return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+        return one
+    parts = tuple(name.split("."))
+
+    def path(obj: object) -> object:
+        for part in parts:
+            if obj is None:
+                return None
+            obj = obj.get(part) if isinstance(obj, dict) else getattr(obj, part, None)
+        return obj
+
+    return path
+
+
+def _maybe(name: str | None) -> Getter | None:
+    return getter(name) if name else None
+
+
+def compile_note(template: object, attrs: Mapping[str, str]) -> NoteFn | None:
+    """`_note(template, row, attrs)` prepared once: the same text for every row."""
+    if template is None:
+        return None
+    if isinstance(template, Mapping):
+        parts = [compile_note(p, attrs) for p in template.get("parts", [])]
+        fns = [f for f in parts if f is not None]
+        sep = str(template.get("join", ", "))
+
+        def joined(row: object) -> str | None:
+            text = sep.join(t for t in (f(row) for f in fns) if t)
+            return text or None
+
+        return joined
+    text = str(template)
+
+    def lookup_of(name: str) -> Getter:
+        plain = getter(name)
+        field_name = attrs.get(name)
+        if field_name is None:
+            return plain
+        attr = getter(field_name)
+
+        def lookup(row: object) -> object:
+            v = attr(row)
+            return plain(row) if v is None else v
+
+        return lookup
+
+    literals: list[str] = []
+    slots: list[tuple[Getter, str | None]] = []
+    pos = 0
+    for m in _FIELD.finditer(text):
+        literals.append(text[pos : m.start()])
+        slots.append((lookup_of(m.group(1)), m.group(2)))
+        pos = m.end()
+    tail = text[pos:]
+    if not slots:
+        constant = text.strip() or None
+        return lambda row: constant
+
+    def note(row: object) -> str | None:
+        values = [g(row) for g, _ in slots]
+        out: list[str] = []
+        for lit, (_, default), v in zip(literals, slots, values, strict=True):
+            if v is None:
+                if default is None:
+                    return None  # a required field is missing: the part is left out
+                out.append(lit)
+                out.append(default)
+            else:
+                out.append(lit)
+                out.append(_fmt(v))
+        out.append(tail)
+        return "".join(out).strip() or None
+
+    return note
+
+
+def _value_of(b: Binding) -> Getter:
+    spec = b.value
+    if isinstance(spec, Mapping) and "interval" in spec:
+        iv = spec["interval"]
+        start_get = _maybe(iv.get("start"))
+        stop_get = _maybe(iv.get("stop"))
+        rule = iv.get("ongoing", "never")
+
+        def interval(row: object) -> object:
+            start = start_get(row) if start_get is not None else None
+            stop = stop_get(row) if stop_get is not None else start
+            if rule == "open_stop":
+                ongoing = stop is None
+            elif rule == "open_stop_with_start":
+                ongoing = stop is None and start is not None
+            else:
+                ongoing = False
+            return Interval(start, stop, ongoing=ongoing)  # type: ignore[arg-type]
+
+        return interval
+    return getter(str(spec)) if spec is not None else getter(b.field or "")
+
+
+class Compiled:
+    """One binding prepared for resolution: its mode, field readers, row filter, note and path."""
+
+    __slots__ = (
+        "attr_gets",
+        "binding",
+        "convert",
+        "date_get",
+        "eq_key",
+        "eq_want",
+        "field_get",
+        "has_raw",
+        "high_get",
+        "low_get",
+        "mode",
+        "note",
+        "path",
+        "ref_get",
+        "rest",
+        "section",
+        "section_get",
+        "text_get",
+        "unit_get",
+        "value_of",
+    )
+
+    def __init__(self, b: Binding) -> None:
+        self.binding = b
+        self.unit_get = _maybe(b.unit)
+        self.high_get = _maybe(b.high)
+        self.low_get = _maybe(b.low)
+        self.text_get = _maybe(b.text)
+        self.ref_get = _maybe(b.ref)
+        self.date_get = _maybe(b.date)
+        self.convert = b.convert
+        self.has_raw = bool(b.unit or b.high or b.low or b.text)
+        self.attr_gets = tuple((k, getter(f)) for k, f in b.attrs.items())
+        self.note = compile_note(b.note, b.attrs)
+        self.value_of = _value_of(b)
+        self.field_get: Getter = getter(b.field or "")
+        self.section = ""
+        self.section_get: Getter = getter("")
+        self.path = ""
+        self.eq_key: str | None = None
+        self.eq_want: object = None
+        self.rest: dict[str, object] = {}
+        if b.fold is not None:
+            self.mode = _FOLD
+        elif b.exposure is not None:
+            self.mode = _EXPOSURE
+        elif b.rows is not None:
+            self.mode = _ROWS
+            self.section = b.rows
+            self.section_get = getter(b.rows)
+            self.path = b.source or f"{b.rows}[{{i}}]"
+            self.eq_key = next((k for k, v in b.where.items() if not isinstance(v, Mapping)), None)
+            if self.eq_key is not None:
+                self.eq_want = _hashable(b.where[self.eq_key])
+            self.rest = {k: v for k, v in b.where.items() if k != self.eq_key}
+        elif b.block is not None:
+            self.mode = _BLOCK
+            self.section = b.block
+            self.section_get = getter(b.block)
+            self.path = b.source or f"{b.block}.{b.field}"
+        elif b.field is not None:
+            self.mode = _FIELD_MODE
+            self.path = b.source or b.field
+        else:
+            self.mode = _NOTHING
+
+
 # ---------------------------------------------------------------- the fact source
 
 
@@ -293,10 +483,12 @@ class BoundFacts:
     """A `FactSource` over one document, generated from a binding table (resolved lazily, cached).
 
     `document` is anything `get` can walk (a pydantic model or nested mappings); `periods` maps a
-    section name to the periods over which it is complete (absent = complete at all times).
+    section name to the periods over which it is complete (absent = complete at all times). Each
+    binding is resolved by its compiled form (`BindingTable.compiled`: field readers, row filter,
+    note template and path prepared once per table, not per patient).
     """
 
-    __slots__ = ("_cache", "_index", "document", "periods", "registry", "settings", "table")
+    __slots__ = ("_cache", "_index", "_sections", "document", "periods", "registry", "settings", "table")
 
     def __init__(
         self,
@@ -314,37 +506,51 @@ class BoundFacts:
         self.periods = periods or {}
         self._cache: dict[str, Obs] = {}
         self._index: dict[tuple[str, str], dict[object, list[tuple[int, object]]]] = {}
+        self._sections: dict[str, list[object] | None] = {}
 
-    def _rows_where(self, section: str, where: Mapping[str, object]) -> list[tuple[int, object]] | None:
-        """The (index, row) pairs of a section whose fields match `where` (None: section absent).
+    def _section(self, c: Compiled) -> list[object] | None:
+        """A list section's rows (None: the section is absent), read once per document."""
+        name = c.section
+        try:
+            return self._sections[name]
+        except KeyError:
+            pass
+        items = c.section_get(self.document)
+        rows = None if items is None else list(items) if isinstance(items, list | tuple) else []
+        self._sections[name] = rows
+        return rows
+
+    def _rows_where(self, c: Compiled) -> list[tuple[int, object]] | None:
+        """The (index, row) pairs of a section whose fields match the binding's `where` (None: section
+        absent).
 
         The first plain equality in `where` is answered from an index of the section by that field,
         built once per document, so each of many facts bound to one section reads only its own rows."""
-        items = get(self.document, section)
-        if items is None:
+        rows = self._section(c)
+        if rows is None:
             return None
-        rows = list(items) if isinstance(items, list | tuple) else []
-        key = next((k for k, v in where.items() if not isinstance(v, Mapping)), None)
+        key = c.eq_key
         if key is None:
-            pairs = list(enumerate(rows))
+            pairs: list[tuple[int, object]] = list(enumerate(rows))
         else:
-            index = self._index.get((section, key))
+            index = self._index.get((c.section, key))
             if index is None:
                 index = {}
                 for i, row in enumerate(rows):
                     index.setdefault(_hashable(get(row, key)), []).append((i, row))
-                self._index[(section, key)] = index
-            pairs = index.get(_hashable(where[key]), [])
-        rest = {k: v for k, v in where.items() if k != key}
-        return [(i, row) for i, row in pairs if not rest or _matches(row, rest)]
+                self._index[(c.section, key)] = index
+            pairs = index.get(c.eq_want, [])
+        rest = c.rest
+        if not rest:
+            return pairs
+        return [(i, row) for i, row in pairs if _matches(row, rest)]
 
     def get(self, name: str) -> Obs:
-        try:
-            return self._cache[name]
-        except KeyError:
-            pass
-        b = self.table.bindings.get(name)
-        out = None if b is None else self._resolve(b)
+        out = self._cache.get(name, _MISS)
+        if out is not _MISS:
+            return out  # type: ignore[return-value]
+        c = self.table.compiled.get(name)
+        out = None if c is None else self._resolve(c)
         self._cache[name] = out
         return out
 
@@ -356,42 +562,26 @@ class BoundFacts:
 
     # -- resolution
 
-    def _resolve(self, b: Binding) -> Obs:
-        if b.fold is not None:
-            return self._fold(b)
-        if b.exposure is not None:
-            return self._exposure(b)
-        if b.rows is not None:
-            return self._rows(b)
-        if b.block is not None:
-            return self._block(b)
-        if b.field is not None:
-            v = get(self.document, b.field)
+    def _resolve(self, c: Compiled) -> Obs:
+        mode = c.mode
+        if mode == _ROWS:
+            return self._rows(c)
+        if mode == _BLOCK:
+            return self._block(c)
+        if mode == _FIELD_MODE:
+            v = c.field_get(self.document)
             if v is None:
                 return None
-            return (self._obs(b, v, None, self.document, b.source or b.field, None),)  # a top-level field
+            return (self._obs(c, v, None, self.document, c.path, None),)  # a top-level field
+        if mode == _FOLD:
+            return self._fold(c.binding)
+        if mode == _EXPOSURE:
+            return self._exposure(c.binding)
         return None
 
-    def _value(self, b: Binding, row: object) -> object:
-        spec = b.value
-        if isinstance(spec, Mapping) and "interval" in spec:
-            iv = spec["interval"]
-            start = get(row, iv["start"]) if iv.get("start") else None
-            stop = get(row, iv["stop"]) if iv.get("stop") else start
-            ongoing_rule = iv.get("ongoing", "never")
-            if ongoing_rule == "open_stop":
-                ongoing = stop is None
-            elif ongoing_rule == "open_stop_with_start":
-                ongoing = stop is None and start is not None
-            else:
-                ongoing = False
-            return Interval(start, stop, ongoing=ongoing)  # type: ignore[arg-type]
-        return get(row, str(spec)) if spec is not None else get(row, b.field or "")
-
     def _obs(
-        self, b: Binding, value: object, row_path: str | None, row: object, path: str, when: object
+        self, c: Compiled, value: object, row_path: str | None, row: object, path: str, when: object
     ) -> Observation:
-        spec = self.registry[b.fact]
         raw = None
         note = None
         if isinstance(value, bool):
@@ -400,27 +590,25 @@ class BoundFacts:
             v = float(value)
         else:
             v = value
-        unit = get(row, b.unit) if b.unit else None
-        high = get(row, b.high) if b.high else None
-        low = get(row, b.low) if b.low else None
-        text = get(row, b.text) if b.text else None
-        if b.convert and isinstance(v, float) and isinstance(unit, str):
-            factor = unit_factors(b.convert).get(unit)
-            if factor is not None and factor != 1.0:
-                note = f"{v:g} {unit} converted to {_canonical_unit(spec)}"
-                v = to_canonical(v, factor)
-        if b.unit or b.high or b.low or b.text:
+        if c.has_raw:
+            unit = c.unit_get(row) if c.unit_get is not None else None
+            text = c.text_get(row) if c.text_get is not None else None
+            if c.convert is not None and isinstance(v, float) and isinstance(unit, str):
+                factor = unit_factors(c.convert).get(unit)
+                if factor is not None and factor != 1.0:
+                    note = f"{v:g} {unit} converted to {_canonical_unit(self.registry[c.binding.fact])}"
+                    v = to_canonical(v, factor)
             raw = Raw(
                 value,
                 unit if isinstance(unit, str) else None,
-                _num(low),
-                _num(high),
+                _num(c.low_get(row)) if c.low_get is not None else None,
+                _num(c.high_get(row)) if c.high_get is not None else None,
                 text if isinstance(text, str) else None,
             )
-        attrs = tuple((k, get(row, f)) for k, f in b.attrs.items())
-        if b.note is not None:
-            note = _note(b.note, row, dict(attrs))
-        ref_id = get(row, b.ref) if b.ref else None
+        attrs = tuple((k, g(row)) for k, g in c.attr_gets) if c.attr_gets else ()
+        if c.note is not None:
+            note = c.note(row)
+        ref_id = c.ref_get(row) if c.ref_get is not None else None
         ref = Ref(self.table.adapter, str(ref_id) if ref_id is not None else None, path, row_path)
         return Observation(
             v,
@@ -432,55 +620,57 @@ class BoundFacts:
             attrs=attrs,
         )
 
-    def _rows(self, b: Binding) -> Obs:
-        assert b.rows is not None
+    def _rows(self, c: Compiled) -> Obs:
+        b = c.binding
         if b.unknown_if_any:
-            items = get(self.document, b.rows)
-            if isinstance(items, list | tuple) and any(_matches(row, b.unknown_if_any) for row in items):
+            rows = self._section(c)
+            if rows is not None and any(_matches(row, b.unknown_if_any) for row in rows):
                 return None
-        pairs = self._rows_where(b.rows, b.where)
+        pairs = self._rows_where(c)
         if pairs is None:
             return None
         out: list[Observation] = []
+        value_of, date_get, section, template = c.value_of, c.date_get, c.section, c.path
         for i, row in pairs:
-            value = self._value(b, row)
+            value = value_of(row)
             if value is None:
                 continue
-            path = (b.source or f"{b.rows}[{{i}}]").replace("{i}", str(i))
-            when = get(row, b.date) if b.date else None
-            out.append(self._obs(b, value, f"{b.rows}[{i}]", row, path, when))
+            path = template.replace("{i}", str(i))
+            when = date_get(row) if date_get is not None else None
+            out.append(self._obs(c, value, f"{section}[{i}]", row, path, when))
         if not out:
             return () if b.empty == "none" else None
         return tuple(out)
 
-    def _block(self, b: Binding) -> Obs:
+    def _block(self, c: Compiled) -> Obs:
+        b = c.binding
         assert b.block is not None
-        block = get(self.document, b.block)
+        block = c.section_get(self.document)
         if block is None:
             return None
         for key, want in b.only_if.items():
             if get(block, key) != want:
                 return None
-        value = self._value(b, block)
+        value = c.value_of(block)
         if value is None:
             return None
-        when = get(block, b.date) if b.date else None
-        path = b.source or f"{b.block}.{b.field}"
-        return (self._obs(b, value, b.block, block, path, when),)
+        when = c.date_get(block) if c.date_get is not None else None
+        return (self._obs(c, value, b.block, block, c.path, when),)
 
     def _exposure(self, b: Binding) -> Obs:
         assert b.exposure is not None
+        c = self.table.compiled[b.fact]
         exp = get(self.document, b.exposure)
         if exp is None:
             return None
         status = get(exp, "status")
         if b.kind == "enum":
-            return (self._obs(b, status, b.exposure, exp, b.source or f"{b.exposure}.status", None),)
+            return (self._obs(c, status, b.exposure, exp, b.source or f"{b.exposure}.status", None),)
         if status == "never":
             return ()
         start, stop = get(exp, "start"), get(exp, "stop")
         iv = Interval(start, stop, ongoing=status == "current")  # type: ignore[arg-type]
-        return (self._obs(b, iv, b.exposure, exp, b.source or b.exposure, start),)
+        return (self._obs(c, iv, b.exposure, exp, b.source or b.exposure, start),)
 
     def _fold(self, b: Binding) -> Obs:
         assert b.fold is not None

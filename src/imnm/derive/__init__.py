@@ -77,6 +77,7 @@ class RuleDerivation:
 
 
 AnyDerivation = Derivation | RuleDerivation
+_MISS = object()
 
 
 class Derivations:
@@ -159,10 +160,9 @@ class PatientFacts:
         return self.context.settings
 
     def get(self, name: str) -> Obs:
-        try:
-            return self._cache[name]
-        except KeyError:
-            pass
+        out = self._cache.get(name, _MISS)
+        if out is not _MISS:
+            return out  # type: ignore[return-value]
         d = self.derivations.get(name)
         if d is None:
             out = self.base.get(name)
