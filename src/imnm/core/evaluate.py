@@ -498,6 +498,7 @@ def require_valid(node: r.Expr, registry: Registry, *, path: str = "rule", file:
 # ---------------------------------------------------------------- compiled plan
 
 ALL, ANY, NOT, AT_LEAST, CONST, COMPARE, EVENT = range(7)
+_MET, _NOT_MET, _UNKNOWN = Truth.MET, Truth.NOT_MET, Truth.UNKNOWN
 _NO_TESTS: frozenset[str] = frozenset()
 _REVIEW_TESTS: frozenset[str] = frozenset({"manual_review"})
 _JUNCTIONS = (ALL, ANY, NOT, AT_LEAST)
@@ -749,17 +750,25 @@ def _compare(cn: CNode, run: Run, want_missing: bool) -> Leaf:
                 (_missing(spec, run, f"a result dated {lo.isoformat()} to {hi.isoformat()}", (lo, hi)),),
             )
     else:
-        obs = run.known(c.fact, obs)
+        known = run._known.get(c.fact)
+        obs = known if known is not None else run.known(c.fact, obs)
         if not obs:
             return Leaf(
                 Truth.UNKNOWN,
                 (),
                 (_missing(spec, run, f"a result dated on or before {run.as_of.isoformat()}"),),
             )
-    truth, used = select_and_test(c, obs, cn.target)
-    if c.select == "any" and truth is Truth.MET:
+    if len(obs) == 1 and not (isinstance(obs[0].value, NumRange) and c.select in ("max", "min")):
+        # one observation: every `select` picks it (a range under max/min is rebuilt by `_extreme`)
+        truth = Truth.of(_test3(c.op, obs[0].value, cn.target))
+        if truth is not _UNKNOWN:
+            return Leaf(truth, tuple(obs))
+        used: Sequence[Observation] = obs
+    else:
+        truth, used = select_and_test(c, obs, cn.target)
+    if c.select == "any" and truth is _MET:
         used = used[:1]
-    if truth is not Truth.UNKNOWN:
+    if truth is not _UNKNOWN:
         return Leaf(truth, tuple(used))
     if not want_missing:
         return Leaf(truth, tuple(used), None)
@@ -999,7 +1008,7 @@ class Run:
         self.plan = plan if plan is not None and plan.registry is registry else Plan(registry)
         self.leaves: dict[str, Leaf] = {}
         self.junctions: dict[
-            int, tuple[Truth, bool]
+            CNode, tuple[Truth, bool]
         ] = {}  # truths of compiled junction nodes (keyed by the plan's nodes)
         self.leaf_tests: dict[str, frozenset[str]] = {}
         self.outcomes: dict[int, Outcome] = {}
@@ -1048,15 +1057,15 @@ class Run:
 
     def _truth(self, cn: CNode) -> tuple[Truth, bool]:
         kind = cn.kind
-        if kind == CONST:
-            return cn.const, False
-        if kind in (COMPARE, EVENT):
+        if kind > CONST:  # a comparison or an event
             found = self.leaves.get(cn.key)
             t = (found if found is not None else leaf(cn, self, False)).truth
-            return t, t is Truth.UNKNOWN
-        hit = self.junctions.get(id(cn))
+            return t, t is _UNKNOWN
+        if kind == CONST:
+            return cn.const, False
+        hit = self.junctions.get(cn)
         if hit is None:
-            hit = self.junctions[id(cn)] = self._junction_truth(cn)
+            hit = self.junctions[cn] = self._junction_truth(cn)
         return hit
 
     def _junction_truth(self, cn: CNode) -> tuple[Truth, bool]:
@@ -1068,18 +1077,19 @@ class Run:
             res = [self._truth(k) for k in cn.kids]
             t = combine(kind, cn.n, [x[0] for x in res])
             return t, t is Truth.UNKNOWN and any(x[1] for x in res if x[0] is Truth.UNKNOWN)
-        stop = Truth.NOT_MET if kind == ALL else Truth.MET
+        stop = _NOT_MET if kind == ALL else _MET
         unknown = facts = False
+        truth = self._truth
         for k in cn.kids:
-            t, f = self._truth(k)
+            t, f = truth(k)
             if t is stop:
                 return t, False
-            if t is Truth.UNKNOWN:
+            if t is _UNKNOWN:
                 unknown = True
                 facts = facts or f
         if unknown:
-            return Truth.UNKNOWN, facts
-        return (Truth.MET if kind == ALL else Truth.NOT_MET), False
+            return _UNKNOWN, facts
+        return (_MET if kind == ALL else _NOT_MET), False
 
     def tests(self, node: r.Expr) -> frozenset[str]:
         """The tests (ids in tests.yaml) of the facts still missing: `{m.test for m in assess(node)[1]}`,
