@@ -87,31 +87,54 @@ class Outcome:
     """The result of one node: truth, evidence, missing facts and the children's outcomes.
 
     `text` (the node's human wording) is rendered on first use: evaluating a whole catalog
-    should not pay for sentences nobody reads.
+    should not pay for sentences nobody reads. Likewise, the evaluator leaves a leaf's `evidence`
+    (`None` with `lazy` = the run, compiled node and leaf result) and an unknown junction's `missing`
+    (`None`: its unknown children's) to be worked out on first use; the values are the same.
     """
 
-    __slots__ = ("_registry", "_text", "children", "evidence", "missing", "node", "truth")
+    __slots__ = ("_evidence", "_lazy", "_missing", "_registry", "_text", "children", "node", "truth")
 
     def __init__(
         self,
         truth: Truth,
         node: r.Expr,
         text: str | None = None,
-        evidence: tuple[Evidence, ...] = (),
-        missing: tuple[Missing, ...] = (),
+        evidence: tuple[Evidence, ...] | None = (),
+        missing: tuple[Missing, ...] | None = (),
         children: tuple[Outcome, ...] = (),
         *,
         registry: Registry | None = None,
+        lazy: tuple[Run, CNode, Leaf] | None = None,
     ) -> None:
         if text is None and registry is None:
             raise ValueError("an Outcome needs its text or the registry to render it")
+        if evidence is None and lazy is None:
+            raise ValueError("an Outcome without evidence needs the leaf to work it out (lazy)")
         self.truth = truth
         self.node = node
         self._text = text
-        self.evidence = evidence
-        self.missing = missing
+        self._evidence = evidence
+        self._missing = missing
         self.children = children
         self._registry = registry
+        self._lazy = lazy
+
+    @property
+    def evidence(self) -> tuple[Evidence, ...]:
+        ev = self._evidence
+        if ev is None:
+            assert self._lazy is not None
+            run, cn, lf = self._lazy
+            ev = self._evidence = run.leaf_evidence(cn, lf)
+            self._lazy = None
+        return ev
+
+    @property
+    def missing(self) -> tuple[Missing, ...]:
+        ms = self._missing
+        if ms is None:
+            ms = self._missing = junction_missing([(k.truth, k.missing) for k in self.children])
+        return ms
 
     @property
     def text(self) -> str:
@@ -1011,7 +1034,7 @@ class Run:
             CNode, tuple[Truth, bool]
         ] = {}  # truths of compiled junction nodes (keyed by the plan's nodes)
         self.leaf_tests: dict[str, frozenset[str]] = {}
-        self.outcomes: dict[int, Outcome] = {}
+        self.outcomes: dict[CNode, Outcome] = {}
         self._needs: dict[str, tuple[str, ...]] = {}
         self._coverage: dict[str, tuple[Period, ...] | None] = {}
         self._known: dict[str, tuple[Observation, ...]] = {}
@@ -1135,25 +1158,27 @@ class Run:
 
     def _outcome(self, cn: CNode, shared: bool) -> Outcome:
         if shared:
-            hit = self.outcomes.get(id(cn))
+            hit = self.outcomes.get(cn)
             if hit is not None:
                 return hit
         reg = self.registry
-        if cn.kind in _JUNCTIONS:
-            kids = tuple(self._outcome(k, shared) for k in cn.kids)
+        if cn.kind < CONST:  # a junction; its missing facts (when unknown) are its children's, on first use
+            kids = tuple([self._outcome(k, shared) for k in cn.kids])
             t = combine(cn.kind, cn.n, [k.truth for k in kids])
-            missing = junction_missing([(k.truth, k.missing) for k in kids]) if t is Truth.UNKNOWN else ()
-            out = Outcome(t, cn.node, None, (), missing, kids, registry=reg)
+            out = Outcome(t, cn.node, None, (), None if t is _UNKNOWN else (), kids, registry=reg)
         else:
             lf = leaf(cn, self, True)
-            evidence = self._evidence(cn, lf)
-            missing = (lf.missing or ()) if lf.truth is Truth.UNKNOWN else ()
-            out = Outcome(lf.truth, cn.node, None, evidence, missing, registry=reg)
+            missing = (lf.missing or ()) if lf.truth is _UNKNOWN else ()
+            if cn.kind == CONST:
+                out = Outcome(lf.truth, cn.node, None, (), missing, registry=reg)
+            else:  # evidence worked out on first use
+                out = Outcome(lf.truth, cn.node, None, None, missing, registry=reg, lazy=(self, cn, lf))
         if shared:
-            self.outcomes[id(cn)] = out
+            self.outcomes[cn] = out
         return out
 
-    def _evidence(self, cn: CNode, lf: Leaf) -> tuple[Evidence, ...]:
+    def leaf_evidence(self, cn: CNode, lf: Leaf) -> tuple[Evidence, ...]:
+        """The observations a leaf's result rests on, as evidence."""
         if cn.kind == CONST:
             return ()
         fact = cn.compare.fact if cn.compare is not None else cn.event.fact  # type: ignore[union-attr]
