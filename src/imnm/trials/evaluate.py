@@ -601,6 +601,11 @@ def evaluate_criterion(
             return CriterionResult(crit, kind, cohort, _status(t), _settle(t, kind), reviewed=review)
         return CriterionResult(crit, kind, cohort, "manual_review", "review")
     t, needs_facts = run.truth(crit.rule)
+    if review is None and not crit.versions:  # the usual case: no review, one registry wording
+        if t is Truth.UNKNOWN:
+            effect: Effect = "missing" if needs_facts else "review"
+            return CriterionResult(crit, kind, cohort, "unknown", effect, run=run)
+        return CriterionResult(crit, kind, cohort, _status(t), _settle(t, kind), run=run)
     notes = _version_notes(crit, t, run) if crit.versions else ()
     if t is not Truth.UNKNOWN:
         if review is not None and (review.met != (t is Truth.MET)):
@@ -630,6 +635,10 @@ def evaluate_trial(
     def run_all(
         inclusion: list[Criterion], exclusion: list[Criterion], cohort: str | None
     ) -> list[CriterionResult]:
+        if not reviews:
+            out = [evaluate_criterion(c, "inclusion", run, cohort=cohort) for c in inclusion]
+            out += [evaluate_criterion(c, "exclusion", run, cohort=cohort) for c in exclusion]
+            return out
         out = [
             evaluate_criterion(c, "inclusion", run, cohort=cohort, review=reviews.get((trial.id, c.id)))
             for c in inclusion
@@ -650,11 +659,20 @@ def evaluate_trial(
 
 
 def _verdict(trial: Trial, cohort: Cohort | None, crits: Sequence[CriterionResult]) -> TrialResult:
-    failed = [c for c in crits if c.effect == "failed"]
-    unknown = sum(1 for c in crits if c.effect == "missing")
-    review = sum(1 for c in crits if c.effect == "review")
-    conflicts = sum(1 for c in crits if c.effect == "conflict")
-    stale = sum(1 for c in crits if c.status == "stale")
+    failed: list[CriterionResult] = []
+    unknown = review = conflicts = stale = 0
+    for c in crits:  # one pass: the effects counted
+        effect = c.effect
+        if effect == "failed":
+            failed.append(c)
+        elif effect == "missing":
+            unknown += 1
+        elif effect == "review":
+            review += 1
+        elif effect == "conflict":
+            conflicts += 1
+        if c.status == "stale":
+            stale += 1
     pending: Pending | None = None
     if failed:
         verdict: Verdict = "ineligible"

@@ -36,6 +36,8 @@ class EnmcResult:
     flags: tuple[str, ...] = ()
     biopsy_note: str | None = None
     choices: tuple[str, ...] = field(default=())
+    memo: list[tuple[Outcome, ...]] = field(default_factory=list, repr=False, compare=False)
+    """The distinct unknown leaf outcomes, once worked out (`unknown_leaves`)."""
 
     @property
     def subtype(self) -> str | None:
@@ -253,10 +255,9 @@ def classify(
 
 
 def unknown_leaves(result: EnmcResult) -> tuple[Outcome, ...]:
-    """The distinct unknown leaf outcomes of the subtype rules (computed once per result)."""
-    cached = _LEAVES.get(id(result))
-    if cached is not None and cached[0] is result:
-        return cached[1]
+    """The distinct unknown leaf outcomes of the subtype rules (computed once per result, kept on it)."""
+    if result.memo:
+        return result.memo[0]
     seen: dict[int, Outcome] = {}
     stack = list(result.outcomes.values())
     while stack:
@@ -266,12 +267,8 @@ def unknown_leaves(result: EnmcResult) -> tuple[Outcome, ...]:
         seen[id(o)] = o
         stack.extend(o.children)
     leaves = tuple(o for o in seen.values() if not o.children)
-    _LEAVES.clear()
-    _LEAVES[id(result)] = (result, leaves)
+    result.memo.append(leaves)
     return leaves
-
-
-_LEAVES: dict[int, tuple[EnmcResult, tuple[Outcome, ...]]] = {}
 
 
 def could_change(result: EnmcResult, ws: WorkupSettings, test: str, max_leaves: int = 8) -> bool:
