@@ -554,6 +554,10 @@ class BoundFacts:
         self._cache[name] = out
         return out
 
+    def needs(self, name: str) -> tuple[str, ...]:
+        """A base fact is settled by its own test or question (nothing underneath it)."""
+        return ()
+
     def coverage(self, name: str) -> tuple[Period, ...] | None:
         b = self.table.bindings.get(name)
         if b is None or b.coverage is None:

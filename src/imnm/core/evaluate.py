@@ -716,6 +716,9 @@ def missing_for(
     within: tuple[date, date] | None = None,
 ) -> tuple[Missing, ...]:
     """What settles an unknown fact: for derived facts, the underlying facts' tests (recursively)."""
+    names = needs or run.needs(spec.name)
+    if not names:
+        return (_missing(spec, run, detail, within),)
     out: list[Missing] = []
     seen: set[str] = {spec.name}
 
@@ -734,9 +737,7 @@ def missing_for(
                 test, ask = supplier(sub, run.facts, within)
                 out.append(Missing(sub.name, sub.label, ask, test, why))
 
-    names = needs or run.needs(spec.name)
-    if names:
-        expand(names, f"to settle {spec.label}")
+    expand(names, f"to settle {spec.label}")
     return dedupe_missing(out) if out else (_missing(spec, run, detail, within),)
 
 
@@ -1016,6 +1017,7 @@ class Run:
         "_needs",
         "as_of",
         "facts",
+        "junction_tests",
         "junctions",
         "leaf_tests",
         "leaves",
@@ -1034,6 +1036,7 @@ class Run:
             CNode, tuple[Truth, bool]
         ] = {}  # truths of compiled junction nodes (keyed by the plan's nodes)
         self.leaf_tests: dict[str, frozenset[str]] = {}
+        self.junction_tests: dict[CNode, frozenset[str]] = {}
         self.outcomes: dict[CNode, Outcome] = {}
         self._needs: dict[str, tuple[str, ...]] = {}
         self._coverage: dict[str, tuple[Period, ...] | None] = {}
@@ -1120,14 +1123,20 @@ class Run:
         return self._tests(self.plan(node))
 
     def _tests(self, cn: CNode) -> frozenset[str]:
-        if cn.kind in _JUNCTIONS:
-            if self._truth(cn)[0] is not Truth.UNKNOWN:
-                return _NO_TESTS
-            out: set[str] = set()
-            for k in cn.kids:
-                if self._truth(k)[0] is Truth.UNKNOWN:
-                    out |= self._tests(k)
-            return frozenset(out)
+        if cn.kind < CONST:  # a junction (remembered per run)
+            done = self.junction_tests.get(cn)
+            if done is not None:
+                return done
+            if self._truth(cn)[0] is not _UNKNOWN:
+                found = _NO_TESTS
+            else:
+                out: set[str] = set()
+                for k in cn.kids:
+                    if self._truth(k)[0] is _UNKNOWN:
+                        out |= self._tests(k)
+                found = frozenset(out)
+            self.junction_tests[cn] = found
+            return found
         if cn.kind == CONST:
             return _REVIEW_TESTS if cn.const is Truth.UNKNOWN else _NO_TESTS
         hit = self.leaf_tests.get(cn.key)
