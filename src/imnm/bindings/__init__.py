@@ -614,15 +614,7 @@ class BoundFacts:
             note = c.note(row)
         ref_id = c.ref_get(row) if c.ref_get is not None else None
         ref = Ref(self.table.adapter, str(ref_id) if ref_id is not None else None, path, row_path)
-        return Observation(
-            v,
-            when if isinstance(when, date) else None,
-            path,
-            note,
-            raw=raw,
-            ref=ref,
-            attrs=attrs,
-        )
+        return Observation(v, when if isinstance(when, date) else None, path, note, (), raw, ref, attrs)
 
     def _rows(self, c: Compiled) -> Obs:
         b = c.binding

@@ -147,9 +147,14 @@ class Outcome:
         return f"Outcome({self.truth.value}, {self.text!r})"
 
     def all_evidence(self) -> list[Evidence]:
+        """Every node's evidence, in the order of `walk` (the node, then each child's tree)."""
         out: list[Evidence] = []
-        for o in self.walk():
+        stack = [self]
+        while stack:
+            o = stack.pop()
             out.extend(o.evidence)
+            if o.children:
+                stack.extend(reversed(o.children))
         return out
 
     def walk(self) -> Iterator[Outcome]:

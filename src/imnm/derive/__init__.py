@@ -16,7 +16,7 @@ derivations (`imnm.workup.derive.DERIVATIONS`, ...); the composition root (`imnm
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -105,6 +105,11 @@ class Derivations:
     def get(self, name: str) -> AnyDerivation | None:
         return self._by_fact.get(name)
 
+    @property
+    def by_fact(self) -> Mapping[str, AnyDerivation]:
+        """Derivations by fact name (read-only view for the fact sources' hot path)."""
+        return self._by_fact
+
     def __contains__(self, name: object) -> bool:
         return name in self._by_fact
 
@@ -123,6 +128,7 @@ class PatientFacts:
     """Base facts from an adapter plus derived facts, for one patient at one date."""
 
     __slots__ = (
+        "_by_fact",
         "_cache",
         "_needs",
         "base",
@@ -149,6 +155,7 @@ class PatientFacts:
         self.patient_id = patient_id
         self.memo: dict[str, object] = {}  # per-patient results of features (e.g. the work-up core)
         self.derivations = derivations
+        self._by_fact = derivations.by_fact
         self.context = Context(as_of, settings)
         self.registry = registry
         self._cache: dict[str, Obs] = {}
@@ -163,7 +170,7 @@ class PatientFacts:
         out = self._cache.get(name, _MISS)
         if out is not _MISS:
             return out  # type: ignore[return-value]
-        d = self.derivations.get(name)
+        d = self._by_fact.get(name)
         if d is None:
             out = self.base.get(name)
         elif isinstance(d, Derivation):
