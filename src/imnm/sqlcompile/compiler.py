@@ -14,7 +14,9 @@ not-FALSE children, `const` is a literal. The same semantics as `imnm.core.evalu
 select latest / earliest by (date, then list order of the record document), max / min / any / all,
 windows relative to `as_of` (bounds computed in Python with the engine's own calendar arithmetic and
 bound as parameters) or to a date fact (calendar arithmetic in SQL), events overlapping a window, and
-"absence is no only inside observation periods" for medication events (choice `absence_without_coverage`).
+"absence is no only inside observation periods" for medication events and the events derived from them
+(`.start`, `.change`, `exposure.statin` inherit the medication list's coverage, as `PatientFacts.coverage`
+says), and "no current course" is a 0 dose only where the list is complete on the evaluation date.
 
 A leaf on a fact that cannot be compiled yet (the work-up's ENMC 224 / EULAR-ACR facts and antibody
 confirmation: `PYTHON_FACTS`) becomes `Y.t<k>`, filled from a small table of Python results (see
@@ -244,7 +246,11 @@ class Compiler:
                 "M",
                 f"COUNT(*) FILTER (WHERE cls = 'glucocorticoid' AND start_d <= {AS_OF} AND (stop_d IS NULL OR stop_d >= {AS_OF}))",
             )
-            value = f"(CASE WHEN COALESCE({cur}, 0) > 0 THEN NULL ELSE 0.0 END)"
+            # a current course carries no dose in OMOP: unknown; none current: 0 mg/day, but only where
+            # the medication list is complete on the evaluation date (else unknown, never 0)
+            value = (
+                f"(CASE WHEN COALESCE({cur}, 0) > 0 THEN NULL WHEN {self.complete_on_as_of()} THEN 0.0 END)"
+            )
             return self._scalar(c, value, None, _plain(c.op, target))
         lab = _lab_fact(c.fact)
         if lab is not None:
@@ -447,6 +453,12 @@ class Compiler:
         col = self.agg("C", f"BOOL_OR(cov_start <= {lo} AND cov_end >= {hi})")
         return f"COALESCE({col}, FALSE)"
 
+    def complete_on_as_of(self) -> str:
+        """Is the medication list complete on the evaluation date (`imnm.derive.complete_on`)?"""
+        if self.coverage == "complete":
+            return "TRUE"
+        return self.covered(AS_OF, AS_OF)
+
     def event(self, e: r.EventSpec) -> tuple[str, str | None]:
         if e.fact in self.extra_facts:
             return self.extra_facts[e.fact](self, e)
@@ -477,17 +489,20 @@ class Compiler:
             else:
                 hit = f"{cls_sql} AND ((start_d >= {lo} AND start_d <= {hi}) OR (stop_d >= {lo} AND stop_d <= {hi}))"
         met = self.agg("M", f"COUNT(*) FILTER (WHERE {hit})")
-        if kind == "exposure":
-            n = self.agg("M", f"COUNT(*) FILTER (WHERE {cls_sql})")
-            absent = f"(CASE WHEN COALESCE({n}, 0) > 0 THEN FALSE END)"  # no statin course: unknown
-        elif self.coverage == "complete" or kind != "interval":
-            absent = "FALSE"  # derived start/change events: no coverage on the Python side either
+        # Absence is "no" only where the list is complete. Derived events (`.start`, `.change`,
+        # `exposure.statin`) inherit the medication list's coverage (`PatientFacts.coverage`): the
+        # reported exposure history has no OMOP source, so the statin courses' coverage is the one.
+        if self.coverage == "complete":
+            absent = "FALSE"
         elif b is None:
             absent = "CAST(NULL AS BOOLEAN)"  # an unbounded past is never fully observed
         else:
             lo, hi = b  # covered up to the evaluation date only (the future is not yet recorded)
             cov_hi = f"(CASE WHEN {lo} <= {AS_OF} THEN LEAST({hi}, {AS_OF}) ELSE {hi} END)"
             absent = f"(CASE WHEN {self.covered(lo, cov_hi)} THEN FALSE END)"
+        if kind == "exposure":
+            n = self.agg("M", f"COUNT(*) FILTER (WHERE {cls_sql})")
+            absent = f"(CASE WHEN COALESCE({n}, 0) > 0 THEN {absent} END)"  # no statin course: unknown
         truth = f"(CASE WHEN COALESCE({met}, 0) > 0 THEN TRUE ELSE {absent} END)"
         if anchor:
             if kind == "exposure":  # no statin course at all: the fact is unknown before its anchor is asked

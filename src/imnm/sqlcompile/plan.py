@@ -17,7 +17,8 @@ Layers (all in one statement, streamed out):
 is `NULL` in a first pass. Persons whose verdict could depend on such a leaf (a criterion using it is
 unknown and nothing else made the trial ineligible) are grouped by their *signature*: the truth of
 every leaf the work-up reads (compiled here, from `workup.yaml`, `enmc_224.yaml` and the engine's
-interned nodes) and the counts of anti-HMGCR / anti-SRP results by kind. The work-up reads a record
+interned nodes) the counts of anti-HMGCR / anti-SRP results by kind, and whether the medication list is complete on the
+evaluation date (a Python dose or weeks-on with no course listed is 0 there and unknown elsewhere). The work-up reads a record
 only through those leaves (`imnm.workup.shared.SharedEval`) and the antibody results, so persons
 with one signature get one answer: the Python engine runs once per signature, on the record document
 of one of them, and its truths and missing facts go back into SQL as a small table `Y`.

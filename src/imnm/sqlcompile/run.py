@@ -69,6 +69,9 @@ def _sig_sql(plan: Plan) -> str:
         classes = ", ".join(plan.comp.p(c) for c in sorted(MED_INPUTS))
         n = plan.comp.agg("M", f"COUNT(*) FILTER (WHERE cls IN ({classes}))")
         parts.append(f"CASE WHEN COALESCE({n}, 0) > 0 THEN '#' || CAST(S.person_id AS VARCHAR) ELSE '' END")
+        # no course listed: the derivations' answer (0 or unknown) depends on whether the list is
+        # complete on the evaluation date (imnm.derive.complete_on)
+        parts.append(f"CASE WHEN {plan.comp.complete_on_as_of()} THEN 'c' ELSE 'i' END")
     for target in ("HMGCR", "SRP"):
         for result in ("positive", "negative", "borderline"):
             col = plan.comp.agg(
