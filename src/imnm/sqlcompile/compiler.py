@@ -14,9 +14,10 @@ not-FALSE children, `const` is a literal. The same semantics as `imnm.core.evalu
 select latest / earliest by (date, then list order of the record document), max / min / any / all,
 windows relative to `as_of` (bounds computed in Python with the engine's own calendar arithmetic and
 bound as parameters) or to a date fact (calendar arithmetic in SQL), events overlapping a window, and
-"absence is no only inside observation periods" for medication events and the events derived from them
-(`.start`, `.change`, `exposure.statin` inherit the medication list's coverage, as `PatientFacts.coverage`
-says), and "no current course" is a 0 dose only where the list is complete on the evaluation date.
+"absence is no only inside observation periods" (choice `absence_without_coverage`) for medication
+events and the events derived from them (`.start`, `.change`, `exposure.statin` inherit the medication
+list's coverage, as `PatientFacts.coverage` says); "no current course" is a 0 dose only where the list
+is complete on the evaluation date.
 
 A leaf on a fact that cannot be compiled yet (the work-up's ENMC 224 / EULAR-ACR facts and antibody
 confirmation: `PYTHON_FACTS`) becomes `Y.t<k>`, filled from a small table of Python results (see
