@@ -242,10 +242,13 @@ class Compiler:
             x = "(S.weight_kg / ((S.height_cm / 100.0) * (S.height_cm / 100.0)))"
             cond = float_condition(functools.partial(_round, nd=1), c.op, float(target))  # type: ignore[arg-type]
             return self._scalar(c, x, None, self._cond(cond))
-        if c.fact == "medication.glucocorticoid.dose":
+        dose_cls = _dose_class(c.fact)
+        if dose_cls is not None:
+            if c.window is not None:
+                raise NotCompilable(c.fact)
             cur = self.agg(
                 "M",
-                f"COUNT(*) FILTER (WHERE cls = 'glucocorticoid' AND start_d <= {AS_OF} AND (stop_d IS NULL OR stop_d >= {AS_OF}))",
+                f"COUNT(*) FILTER (WHERE cls = {self.p(dose_cls)} AND start_d <= {AS_OF} AND (stop_d IS NULL OR stop_d >= {AS_OF}))",
             )
             # a current course carries no dose in OMOP: unknown; none current: 0 mg/day, but only where
             # the medication list is complete on the evaluation date (else unknown, never 0)
@@ -253,6 +256,9 @@ class Compiler:
                 f"(CASE WHEN COALESCE({cur}, 0) > 0 THEN NULL WHEN {self.complete_on_as_of()} THEN 0.0 END)"
             )
             return self._scalar(c, value, None, _plain(c.op, target))
+        weeks_cls = _weeks_class(c.fact)
+        if weeks_cls is not None:
+            return self._weeks_on(c, weeks_cls, target)
         lab = _lab_fact(c.fact)
         if lab is not None:
             where, x, rounding, part = lab
@@ -260,6 +266,24 @@ class Compiler:
         if c.fact.startswith("antibody.") and c.fact[9:] in ANTIBODIES_SQL:
             return self._rows("A", c, target, f"target = {self.p(c.fact[9:])}", "result", None)
         return self._unbound(c.fact, spec)
+
+    def _weeks_on(self, c: r.Compare, cls: str, target: object) -> tuple[str, str | None]:
+        """`medication.<class>.weeks_on` (`imnm.trials.derive._weeks_on`): weeks since the start of the
+        run of courses (no gap of more than a day) that holds the evaluation date, rounded to 0.1 as
+        Python rounds it (compared on whole days); none current: 0 where the list is complete on the
+        evaluation date, else unknown. The runs come from the `W` relation (one row per person × class
+        with a current course: its run's first day)."""
+        if c.window is not None or c.op in ("in", "not_in"):
+            raise NotCompilable(c.fact)
+        begin = self.agg("W", f"MIN(run_start) FILTER (WHERE cls = {self.p(cls)})")
+        days = f"DATE_DIFF('day', {begin}, {AS_OF})"
+        cond = int_condition(_weeks, c.op, float(target))  # type: ignore[arg-type]
+        zero = self._plain_pred(c.op, target)("CAST(0.0 AS DOUBLE)")
+        truth = (
+            f"(CASE WHEN {begin} IS NOT NULL THEN {self._cond(cond)(days)} "
+            f"WHEN {self.complete_on_as_of()} THEN {zero} END)"
+        )
+        return truth, None
 
     def _cond(self, cond: Cond) -> Callable[[str], str]:
         kind, a, b = cond
@@ -535,6 +559,41 @@ def _plain(op: str, target: object) -> _Plain:
 
 def _round(x: float, nd: int) -> float:
     return round(x, nd)
+
+
+def _weeks(days: int) -> float:
+    return round(days / 7, 1)
+
+
+DOSE_SUFFIXES = ("dose", "dose_mg_per_week", "dose_mg_per_day", "dose_mg_per_kg_per_day")
+
+
+def _dose_class(fact: str) -> str | None:
+    """The class of a current-dose fact (`medication.glucocorticoid.dose`, the background drugs' doses of
+    `imnm.trials.derive.DOSE_FACTS`). The OMOP record carries no doses, so a current course gives an
+    unknown dose; none current gives 0, where the list is complete on the evaluation date."""
+    from imnm.knowledge.lookups import medication_classes
+
+    parts = fact.split(".")
+    if len(parts) != 3 or parts[0] != "medication" or parts[1] not in medication_classes():
+        return None
+    if parts[2] == "dose":
+        return parts[1] if parts[1] == "glucocorticoid" else None
+    return parts[1] if parts[2] in DOSE_SUFFIXES else None
+
+
+def _weeks_class(fact: str) -> str | None:
+    from imnm.knowledge.lookups import medication_classes
+
+    parts = fact.split(".")
+    if (
+        len(parts) == 3
+        and parts[0] == "medication"
+        and parts[2] == "weeks_on"
+        and parts[1] in medication_classes()
+    ):
+        return parts[1]
+    return None
 
 
 def _months(days: int) -> float:
