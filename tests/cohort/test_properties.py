@@ -136,8 +136,11 @@ def omop(draw: Any) -> dict[str, list[dict[str, Any]]]:
                 }
             )
             mid += 1
+        prev_stop: date | None = None
         for k in range(draw(st.integers(0, 3))):
             start = day(draw(offsets))
+            if prev_stop is not None and draw(st.booleans()):
+                start = prev_stop + timedelta(days=draw(st.integers(0, 2)))  # a run of courses, or a gap
             end = draw(st.sampled_from([None, "same", "before"]) | st.integers(0, 400))
             stop = (
                 None
@@ -148,6 +151,7 @@ def omop(draw: Any) -> dict[str, list[dict[str, Any]]]:
                 if end == "before"
                 else start + timedelta(days=int(end))
             )
+            prev_stop = stop if stop is not None and stop >= start else None
             t["drug_exposure"].append(
                 {
                     "drug_exposure_id": pid * 100 + k,
@@ -313,6 +317,12 @@ def other_leaf() -> st.SearchStrategy[dict[str, Any]]:
             st.sampled_from([">", "<="]),
             st.sampled_from([0.0, 15.0]),
         ),
+        st.builds(
+            lambda f, op, v: {"compare": {"fact": f, "op": op, "value": v, "unit": "weeks"}},
+            st.sampled_from(["medication.glucocorticoid.weeks_on", "medication.statin.weeks_on"]),
+            st.sampled_from([">=", "<", "==", ">"]),
+            st.sampled_from([0.0, 4.0, 12.0, 12.1]),
+        ),
     )
 
 
@@ -405,3 +415,93 @@ def test_random_rows_and_trees_agree_big(
     tables: dict[str, list[dict[str, Any]]], tree: dict[str, Any]
 ) -> None:
     check(tables, tree)
+
+
+def _sql_truth(tables: dict[str, list[dict[str, Any]]], tree: dict[str, Any]) -> dict[int, bool | None]:
+    from imnm.adapters.omop.concepts import resolve
+    from imnm.facts import REGISTRY
+    from imnm.sqlcompile.plan import build_plan
+    from imnm.sqlcompile.run import criteria_results, materialize_leaves
+
+    src = source(tables)
+    try:
+        resolve(src)
+        plan = build_plan([], registry=REGISTRY, as_of=AS_OF, extra_rules={"x": r.parse_rule(tree)})
+        materialize_leaves(plan, src)
+        sql = criteria_results(plan, src, None, crits=list(plan.extra_rules.values()))
+    finally:
+        src.close()
+    return {pid: cells["x/x"][0] for pid, cells in sql.items()}
+
+
+@pytest.mark.parametrize(
+    ("second_start", "weeks"),
+    [
+        (date(2025, 3, 2), 23.6),  # starts the day after the first stops: one run since 2025-01-01 (165 days)
+        (date(2025, 3, 3), 14.9),  # a day's gap: the run starts 2025-03-03 (104 days)
+    ],
+)
+def test_weeks_on_counts_the_run_of_courses_holding_the_evaluation_date(
+    second_start: date, weeks: float
+) -> None:
+    """Hand-worked: prednisone 2025-01-01..2025-03-01, then again from `second_start`, still open on
+    2025-06-15; observation period over it all. The compiled weeks-on equals the worked value (and Python)."""
+    tables: dict[str, list[dict[str, Any]]] = {
+        "person": [
+            {
+                "person_id": 1,
+                "gender_concept_id": 8532,
+                "year_of_birth": 1970,
+                "month_of_birth": 1,
+                "day_of_birth": 2,
+            }
+        ],
+        "measurement": [],
+        "drug_exposure": [
+            {
+                "drug_exposure_id": 1,
+                "person_id": 1,
+                "drug_concept_id": 1551099,
+                "drug_exposure_start_date": date(2025, 1, 1),
+                "drug_exposure_end_date": date(2025, 3, 1),
+                "drug_source_value": None,
+            },
+            {
+                "drug_exposure_id": 2,
+                "person_id": 1,
+                "drug_concept_id": 1551099,
+                "drug_exposure_start_date": second_start,
+                "drug_exposure_end_date": None,
+                "drug_source_value": None,
+            },
+        ],
+        "observation_period": [
+            {
+                "observation_period_id": 1,
+                "person_id": 1,
+                "observation_period_start_date": date(2020, 1, 1),
+                "observation_period_end_date": date(2025, 12, 31),
+            }
+        ],
+        "condition_occurrence": [],
+        "procedure_occurrence": [],
+    }
+    fact = "medication.glucocorticoid.weeks_on"
+    for op, value, want in (
+        (">=", weeks, True),
+        (">", weeks, False),
+        ("==", weeks, True),
+        ("<", weeks + 0.1, True),
+    ):
+        tree = {"compare": {"fact": fact, "op": op, "value": value, "unit": "weeks"}}
+        assert _sql_truth(tables, tree) == {1: want}, (op, value)
+        check(tables, tree)
+    # the observation period ends before the evaluation date and no course is current: unknown, not 0
+    ended = {**tables, "drug_exposure": tables["drug_exposure"][:1]}
+    ended["observation_period"] = [
+        {**tables["observation_period"][0], "observation_period_end_date": date(2025, 5, 1)}
+    ]
+    tree = {"compare": {"fact": fact, "op": "==", "value": 0.0, "unit": "weeks"}}
+    assert _sql_truth(ended, tree) == {1: None}
+    check(ended, tree)
+    assert _sql_truth({**ended, "observation_period": tables["observation_period"]}, tree) == {1: True}

@@ -14,7 +14,10 @@ not-FALSE children, `const` is a literal. The same semantics as `imnm.core.evalu
 select latest / earliest by (date, then list order of the record document), max / min / any / all,
 windows relative to `as_of` (bounds computed in Python with the engine's own calendar arithmetic and
 bound as parameters) or to a date fact (calendar arithmetic in SQL), events overlapping a window, and
-"absence is no only inside observation periods" for medication events (choice `absence_without_coverage`).
+"absence is no only inside observation periods" (choice `absence_without_coverage`) for medication
+events and the events derived from them (`.start`, `.change`, `exposure.statin` inherit the medication
+list's coverage, as `PatientFacts.coverage` says); "no current course" is a 0 dose only where the list
+is complete on the evaluation date.
 
 A leaf on a fact that cannot be compiled yet (the work-up's ENMC 224 / EULAR-ACR facts and antibody
 confirmation: `PYTHON_FACTS`) becomes `Y.t<k>`, filled from a small table of Python results (see
@@ -239,13 +242,23 @@ class Compiler:
             x = "(S.weight_kg / ((S.height_cm / 100.0) * (S.height_cm / 100.0)))"
             cond = float_condition(functools.partial(_round, nd=1), c.op, float(target))  # type: ignore[arg-type]
             return self._scalar(c, x, None, self._cond(cond))
-        if c.fact == "medication.glucocorticoid.dose":
+        dose_cls = _dose_class(c.fact)
+        if dose_cls is not None:
+            if c.window is not None:
+                raise NotCompilable(c.fact)
             cur = self.agg(
                 "M",
-                f"COUNT(*) FILTER (WHERE cls = 'glucocorticoid' AND start_d <= {AS_OF} AND (stop_d IS NULL OR stop_d >= {AS_OF}))",
+                f"COUNT(*) FILTER (WHERE cls = {self.p(dose_cls)} AND start_d <= {AS_OF} AND (stop_d IS NULL OR stop_d >= {AS_OF}))",
             )
-            value = f"(CASE WHEN COALESCE({cur}, 0) > 0 THEN NULL ELSE 0.0 END)"
+            # a current course carries no dose in OMOP: unknown; none current: 0 mg/day, but only where
+            # the medication list is complete on the evaluation date (else unknown, never 0)
+            value = (
+                f"(CASE WHEN COALESCE({cur}, 0) > 0 THEN NULL WHEN {self.complete_on_as_of()} THEN 0.0 END)"
+            )
             return self._scalar(c, value, None, _plain(c.op, target))
+        weeks_cls = _weeks_class(c.fact)
+        if weeks_cls is not None:
+            return self._weeks_on(c, weeks_cls, target)
         lab = _lab_fact(c.fact)
         if lab is not None:
             where, x, rounding, part = lab
@@ -253,6 +266,24 @@ class Compiler:
         if c.fact.startswith("antibody.") and c.fact[9:] in ANTIBODIES_SQL:
             return self._rows("A", c, target, f"target = {self.p(c.fact[9:])}", "result", None)
         return self._unbound(c.fact, spec)
+
+    def _weeks_on(self, c: r.Compare, cls: str, target: object) -> tuple[str, str | None]:
+        """`medication.<class>.weeks_on` (`imnm.trials.derive._weeks_on`): weeks since the start of the
+        run of courses (no gap of more than a day) that holds the evaluation date, rounded to 0.1 as
+        Python rounds it (compared on whole days); none current: 0 where the list is complete on the
+        evaluation date, else unknown. The runs come from the `W` relation (one row per person × class
+        with a current course: its run's first day)."""
+        if c.window is not None or c.op in ("in", "not_in"):
+            raise NotCompilable(c.fact)
+        begin = self.agg("W", f"MIN(run_start) FILTER (WHERE cls = {self.p(cls)})")
+        days = f"DATE_DIFF('day', {begin}, {AS_OF})"
+        cond = int_condition(_weeks, c.op, float(target))  # type: ignore[arg-type]
+        zero = self._plain_pred(c.op, target)("CAST(0.0 AS DOUBLE)")
+        truth = (
+            f"(CASE WHEN {begin} IS NOT NULL THEN {self._cond(cond)(days)} "
+            f"WHEN {self.complete_on_as_of()} THEN {zero} END)"
+        )
+        return truth, None
 
     def _cond(self, cond: Cond) -> Callable[[str], str]:
         kind, a, b = cond
@@ -447,6 +478,12 @@ class Compiler:
         col = self.agg("C", f"BOOL_OR(cov_start <= {lo} AND cov_end >= {hi})")
         return f"COALESCE({col}, FALSE)"
 
+    def complete_on_as_of(self) -> str:
+        """Is the medication list complete on the evaluation date (`imnm.derive.complete_on`)?"""
+        if self.coverage == "complete":
+            return "TRUE"
+        return self.covered(AS_OF, AS_OF)
+
     def event(self, e: r.EventSpec) -> tuple[str, str | None]:
         if e.fact in self.extra_facts:
             return self.extra_facts[e.fact](self, e)
@@ -477,17 +514,20 @@ class Compiler:
             else:
                 hit = f"{cls_sql} AND ((start_d >= {lo} AND start_d <= {hi}) OR (stop_d >= {lo} AND stop_d <= {hi}))"
         met = self.agg("M", f"COUNT(*) FILTER (WHERE {hit})")
-        if kind == "exposure":
-            n = self.agg("M", f"COUNT(*) FILTER (WHERE {cls_sql})")
-            absent = f"(CASE WHEN COALESCE({n}, 0) > 0 THEN FALSE END)"  # no statin course: unknown
-        elif self.coverage == "complete" or kind != "interval":
-            absent = "FALSE"  # derived start/change events: no coverage on the Python side either
+        # Absence is "no" only where the list is complete. Derived events (`.start`, `.change`,
+        # `exposure.statin`) inherit the medication list's coverage (`PatientFacts.coverage`): the
+        # reported exposure history has no OMOP source, so the statin courses' coverage is the one.
+        if self.coverage == "complete":
+            absent = "FALSE"
         elif b is None:
             absent = "CAST(NULL AS BOOLEAN)"  # an unbounded past is never fully observed
         else:
             lo, hi = b  # covered up to the evaluation date only (the future is not yet recorded)
             cov_hi = f"(CASE WHEN {lo} <= {AS_OF} THEN LEAST({hi}, {AS_OF}) ELSE {hi} END)"
             absent = f"(CASE WHEN {self.covered(lo, cov_hi)} THEN FALSE END)"
+        if kind == "exposure":
+            n = self.agg("M", f"COUNT(*) FILTER (WHERE {cls_sql})")
+            absent = f"(CASE WHEN COALESCE({n}, 0) > 0 THEN {absent} END)"  # no statin course: unknown
         truth = f"(CASE WHEN COALESCE({met}, 0) > 0 THEN TRUE ELSE {absent} END)"
         if anchor:
             if kind == "exposure":  # no statin course at all: the fact is unknown before its anchor is asked
@@ -519,6 +559,41 @@ def _plain(op: str, target: object) -> _Plain:
 
 def _round(x: float, nd: int) -> float:
     return round(x, nd)
+
+
+def _weeks(days: int) -> float:
+    return round(days / 7, 1)
+
+
+DOSE_SUFFIXES = ("dose", "dose_mg_per_week", "dose_mg_per_day", "dose_mg_per_kg_per_day")
+
+
+def _dose_class(fact: str) -> str | None:
+    """The class of a current-dose fact (`medication.glucocorticoid.dose`, the background drugs' doses of
+    `imnm.trials.derive.DOSE_FACTS`). The OMOP record carries no doses, so a current course gives an
+    unknown dose; none current gives 0, where the list is complete on the evaluation date."""
+    from imnm.knowledge.lookups import medication_classes
+
+    parts = fact.split(".")
+    if len(parts) != 3 or parts[0] != "medication" or parts[1] not in medication_classes():
+        return None
+    if parts[2] == "dose":
+        return parts[1] if parts[1] == "glucocorticoid" else None
+    return parts[1] if parts[2] in DOSE_SUFFIXES else None
+
+
+def _weeks_class(fact: str) -> str | None:
+    from imnm.knowledge.lookups import medication_classes
+
+    parts = fact.split(".")
+    if (
+        len(parts) == 3
+        and parts[0] == "medication"
+        and parts[2] == "weeks_on"
+        and parts[1] in medication_classes()
+    ):
+        return parts[1]
+    return None
 
 
 def _months(days: int) -> float:

@@ -17,7 +17,8 @@ Layers (all in one statement, streamed out):
 is `NULL` in a first pass. Persons whose verdict could depend on such a leaf (a criterion using it is
 unknown and nothing else made the trial ineligible) are grouped by their *signature*: the truth of
 every leaf the work-up reads (compiled here, from `workup.yaml`, `enmc_224.yaml` and the engine's
-interned nodes) and the counts of anti-HMGCR / anti-SRP results by kind. The work-up reads a record
+interned nodes) the counts of anti-HMGCR / anti-SRP results by kind, and whether the medication list is complete on the
+evaluation date (a Python dose or weeks-on with no course listed is 0 there and unknown elsewhere). The work-up reads a record
 only through those leaves (`imnm.workup.shared.SharedEval`) and the antibody results, so persons
 with one signature get one answer: the Python engine runs once per signature, on the record document
 of one of them, and its truths and missing facts go back into SQL as a small table `Y`.
@@ -106,6 +107,13 @@ def workup_leaves(python_facts: frozenset[str], ds: Any) -> tuple[r.Expr, ...]:
     settings = default_settings()
     found: dict[str, r.Expr] = {}
     seen: set[str] = set()
+    probe = Compiler(REGISTRY, date(2000, 1, 1))
+
+    def compiled(node: r.Expr) -> bool:
+        """A leaf the SQL computes from the rows themselves (its truth is a signature column), so the
+        derivation behind its fact (e.g. `exposure.statin`, `medication.<class>.change`) is not walked
+        for the medication attributes a Python-only derivation reads."""
+        return not probe.leaf(node).python
 
     def fact(name: str) -> None:
         if name in seen:
@@ -130,11 +138,15 @@ def workup_leaves(python_facts: frozenset[str], ds: Any) -> tuple[r.Expr, ...]:
     def walk(x: object) -> None:
         if isinstance(x, dict):
             keys = [k for k in ("compare", "is_true", "event") if k in x]
+            leaf_keys: tuple[str, ...] = ()
             if keys and not any(k in x for k in ("all", "any", "not", "at_least")):
                 try:
                     node = r.parse_rule({k: v for k, v in x.items() if k in (*keys, "label")})
                     found.setdefault(node.model_dump_json(exclude={"label"}), node)
-                    if isinstance(node, r.IsTrue):
+                    leaf_keys = tuple(keys)  # the leaf's own spec: its fact is handled here
+                    if compiled(node):
+                        pass
+                    elif isinstance(node, r.IsTrue):
                         fact(node.is_true)
                     elif isinstance(node, r.CompareNode):
                         fact(node.compare.fact)
@@ -144,8 +156,9 @@ def workup_leaves(python_facts: frozenset[str], ds: Any) -> tuple[r.Expr, ...]:
                     pass
             if isinstance(x.get("fact"), str) and x["fact"] in REGISTRY:
                 fact(x["fact"])
-            for v in x.values():
-                walk(v)
+            for k, v in x.items():
+                if k not in leaf_keys:
+                    walk(v)
         elif isinstance(x, list):
             for v in x:
                 walk(v)

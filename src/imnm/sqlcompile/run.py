@@ -69,6 +69,9 @@ def _sig_sql(plan: Plan) -> str:
         classes = ", ".join(plan.comp.p(c) for c in sorted(MED_INPUTS))
         n = plan.comp.agg("M", f"COUNT(*) FILTER (WHERE cls IN ({classes}))")
         parts.append(f"CASE WHEN COALESCE({n}, 0) > 0 THEN '#' || CAST(S.person_id AS VARCHAR) ELSE '' END")
+        # no course listed: the derivations' answer (0 or unknown) depends on whether the list is
+        # complete on the evaluation date (imnm.derive.complete_on)
+        parts.append(f"CASE WHEN {plan.comp.complete_on_as_of()} THEN 'c' ELSE 'i' END")
     for target in ("HMGCR", "SRP"):
         for result in ("positive", "negative", "borderline"):
             col = plan.comp.agg(
@@ -78,7 +81,25 @@ def _sig_sql(plan: Plan) -> str:
     return " || ".join(parts) if parts else "''"
 
 
+WEEKS_RELATION = (
+    "(SELECT person_id, cls, MIN(run_start) AS run_start FROM ("
+    "SELECT person_id, cls, MIN(s) AS run_start, MAX(e) AS run_end FROM ("
+    "SELECT person_id, cls, s, e, SUM(CASE WHEN pe IS NULL OR s > CAST(pe + INTERVAL 1 DAY AS DATE) THEN 1 ELSE 0 END) "
+    "OVER (PARTITION BY person_id, cls ORDER BY s ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run FROM ("
+    "SELECT person_id, cls, s, e, MAX(e) OVER (PARTITION BY person_id, cls ORDER BY s "
+    "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS pe FROM ("
+    f"SELECT person_id, cls, start_d AS s, COALESCE(stop_d, {AS_OF}) AS e FROM s_medcls "
+    f"WHERE start_d <= {AS_OF}) sp) o) g GROUP BY person_id, cls, run) runs "
+    f"WHERE run_end >= {AS_OF} GROUP BY person_id, cls)"
+)
+"""Per person × medication class with a course current on the evaluation date: the first day of the run of
+courses holding it (courses that follow each other with a gap of at most a day), the start that
+`medication.<class>.weeks_on` counts from."""
+
+
 def _relation(source: str) -> str:
+    if source == "W":
+        return WEEKS_RELATION
     if source == "A":
         return "s_ab"
     if source == "M":
