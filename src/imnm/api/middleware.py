@@ -19,10 +19,11 @@ from imnm.api.problems import MEDIA, problem_type
 access_log = logging.getLogger("imnm.access")
 
 
-def _problem_bytes(status: int, title: str, detail: str) -> bytes:
-    return json.dumps(
-        {"type": problem_type(status), "title": title, "status": status, "detail": detail}
-    ).encode()
+def _problem_bytes(status: int, title: str, detail: str, instance: str | None = None) -> bytes:
+    body = {"type": problem_type(status), "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    return json.dumps(body).encode()
 
 
 class BodyTooLarge(Exception):
@@ -50,7 +51,7 @@ class BodyLimitMiddleware:
             except ValueError:
                 too_big = False
             if too_big:
-                await self._refuse(send, limit)
+                await self._refuse(send, limit, path)
                 return
         seen = 0
         started = False
@@ -74,10 +75,10 @@ class BodyLimitMiddleware:
             await self.app(scope, limited, tracking)
         except BodyTooLarge:
             if not started:
-                await self._refuse(send, limit)
+                await self._refuse(send, limit, path)
 
-    async def _refuse(self, send: Send, limit: int) -> None:
-        body = _problem_bytes(413, "Request body too large", f"the body may have at most {limit} bytes")
+    async def _refuse(self, send: Send, limit: int, path: str) -> None:
+        body = _problem_bytes(413, "Request body too large", f"the body may have at most {limit} bytes", path)
         await send(
             {
                 "type": "http.response.start",
@@ -203,5 +204,6 @@ class ProblemCSRFMiddleware(CSRFMiddleware):
             "Not allowed",
             "CSRF check failed: send the csrftoken cookie's value in the X-CSRFToken header "
             "(htmx: hx-headers) on cookie-authenticated writes",
+            request.url.path,
         )
         return Response(body, status_code=403, media_type=MEDIA)
