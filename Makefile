@@ -1,7 +1,7 @@
 # IMNM Navigator — two commands to green on a fresh Debian machine with Python 3.11:
 #   make run    creates .venv, installs, runs the main job on the bundled examples
 #   make test   installs what the tests need; runs ruff, mypy --strict on src/, and every test
-#   make serve  the records service and API on the bundled examples (a fresh SQLite file)
+#   make serve  the web app, records service and API on the bundled examples (a fresh SQLite file)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,14 +11,14 @@ SERVESTAMP := $(VENV)/.installed-server
 PORT   ?= 8000
 AS_OF  ?= 2026-11-25
 
-.PHONY: run test lint typecheck unit bench clean venv dev serve system-deps
+.PHONY: run test lint typecheck unit bench clean venv dev serve system-deps report-deps report-test-deps sysdeps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[plot]"  # plots (imnm activity --plot) work after make run
+	$(BIN)/python -m pip install --quiet -e ".[plot,reports]"  # plots and reports work after make run
 	$(BIN)/python -m compileall -q src  # bytecode for a fast cold start (even with PYTHONDONTWRITEBYTECODE)
 	touch $@
 
@@ -28,14 +28,14 @@ $(DEVSTAMP): $(BIN)/python pyproject.toml
 	touch $@ $(STAMP)
 
 $(SERVESTAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[server]"
+	$(BIN)/python -m pip install --quiet -e ".[server,reports,fhir]"  # the web app's PDF reports and FHIR uploads
 	$(BIN)/python -m compileall -q src
 	touch $@ $(STAMP)
 
 venv: $(STAMP)
 dev: $(DEVSTAMP)
 
-run: $(STAMP)
+run: $(STAMP) report-deps
 	$(BIN)/imnm validate examples/*.yaml
 	@for f in examples/*.yaml; do $(BIN)/imnm facts "$$f" --as-of $(AS_OF) || exit $$?; done
 	$(BIN)/imnm screen examples/screener/answers.yaml
@@ -45,6 +45,9 @@ run: $(STAMP)
 	$(BIN)/imnm activity examples/anti-srp-grades-haq.yaml
 	$(BIN)/imnm response examples/anti-srp-grades-haq.yaml
 	$(BIN)/imnm trials examples/anti-hmgcr.yaml --as-of $(AS_OF)
+	@mkdir -p out/reports
+	@$(BIN)/imnm report examples/anti-hmgcr.yaml --as-of $(AS_OF) --overwrite -o out/reports/anti-hmgcr-clinician.pdf
+	@$(BIN)/imnm report examples/anti-hmgcr.yaml --for patient --as-of $(AS_OF) --overwrite -o out/reports/anti-hmgcr-patient.pdf
 	@echo "What next: .venv/bin/imnm --help (or . .venv/bin/activate, then imnm screen to answer the screener)."
 
 lint: $(DEVSTAMP)
@@ -52,6 +55,10 @@ lint: $(DEVSTAMP)
 
 typecheck: $(DEVSTAMP)
 	$(BIN)/mypy --strict src
+
+# Java for the Spark suite (pyspark local mode), installed only when missing.
+sysdeps:
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends openjdk-17-jre-headless)
 
 # System packages the tests need: PostgreSQL (the store suite starts a throwaway cluster itself).
 system-deps:
@@ -61,8 +68,30 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null; \
 	fi
 
-unit: $(DEVSTAMP) system-deps
-	$(BIN)/python -m pytest -q
+# System packages of the reports (issue 15): Pango and the DejaVu fonts for WeasyPrint (make run and the
+# tests), poppler-utils (pdftotext, pdffonts, pdftoppm) and chromium (axe-core in a real browser) for the
+# tests. Installed only when missing.
+REPORT_PKGS := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+TEST_PKGS := poppler-utils chromium
+
+define apt_missing
+	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing (sudo apt-get install --no-install-recommends$$missing)"; exit 1; fi; \
+	  echo "installing the Debian packages$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+endef
+
+report-deps:
+	$(call apt_missing,$(REPORT_PKGS))
+
+report-test-deps: report-deps
+	$(call apt_missing,$(TEST_PKGS))
+
+
+unit: $(DEVSTAMP) system-deps report-test-deps sysdeps
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/python -m pytest -q -m "not slow"
 
 test: lint typecheck unit
 
@@ -72,8 +101,11 @@ bench: $(DEVSTAMP)
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null 2>&1 || true; fi
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/cds.py
+	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/web.py
+	$(BIN)/python bench/cohort.py    # OMOP registry screening, 1 M persons (see README for 10 M)
 
-serve: $(SERVESTAMP)
+serve: $(SERVESTAMP) report-deps
 	BIN=$(BIN) PORT=$(PORT) scripts/serve-demo.sh
 
 clean:

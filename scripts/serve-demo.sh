@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make serve`: a fresh SQLite store with the bundled (synthetic) examples, then the server.
+# `make serve`: a fresh SQLite store with the bundled (synthetic) examples, then the server (web app and API).
 # The first user is `admin` (admin + clinician of team `demo`); its password comes from
 # IMNM_ADMIN_PASSWORD or is asked for on the terminal. There is never a default password.
 set -euo pipefail
@@ -26,10 +26,15 @@ else
 fi
 cat <<MSG
 
-First login ($([ "$created" = yes ] && echo "user admin" || echo "after creating the user")):
-  open http://127.0.0.1:$PORT/docs  (the API's interactive documentation), or from a shell:
-  curl -c jar -H 'content-type: application/json' -d '{"username":"admin","password":"..."}' http://127.0.0.1:$PORT/api/v1/auth/login
-  curl -b jar http://127.0.0.1:$PORT/api/v1/patients
+The web app and the API: http://127.0.0.1:$PORT/
+  Patients (no login): "Should I get tested?" at http://127.0.0.1:$PORT/screener
+  Staff: log in at http://127.0.0.1:$PORT/login as $([ "$created" = yes ] && echo "admin with the password you chose" || echo "the user you create"),
+  then Patients (work-up, disease activity, revisions) and Trials (criteria, candidates).
+  A coordinator (trial candidates and reviews, no record edits):
+    $BIN/imnm users add coord --role coordinator --team demo --database '$URL'
+  The API's interactive documentation: http://127.0.0.1:$PORT/docs; from a shell:
+    curl -c jar -H 'content-type: application/json' -d '{"username":"admin","password":"..."}' http://127.0.0.1:$PORT/api/v1/auth/login
+    curl -b jar http://127.0.0.1:$PORT/api/v1/patients
   A token for scripts: $BIN/imnm tokens create --user admin --scope read --name demo --database '$URL'
 Stop the server with Ctrl-C.
 

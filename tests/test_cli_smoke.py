@@ -63,6 +63,8 @@ def cases(tmp: Path) -> dict[str, list[str]]:
         "response": ["response", HMGCR, "--json"],
         "trials": ["trials", HMGCR, "--json", "--as-of", "2026-11-25"],
         "fhir": ["fhir", "export", "record", HMGCR],
+        "report": ["report", HMGCR, "-o", str(tmp / "report.html"), "--json", "--as-of", "2026-11-25"],
+        "cohort": ["cohort", "synth", "--persons", "20", "--out", str(tmp / "omop"), "--json"],
     }
 
 
@@ -94,6 +96,8 @@ def test_every_command_has_a_smoke_case(tmp_path: Path) -> None:
         "tokens",
         "patients",
         "audit",
+        "report",
+        "cohort",
     ],
 )
 def test_command_runs_as_a_real_process(name: str, tmp_path: Path) -> None:

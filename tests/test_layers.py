@@ -27,10 +27,20 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("knowledge", ("imnm.knowledge", "imnm.io", "imnm.types")),
     ("vocabulary", ("imnm.vocabulary", "imnm.settings", "imnm.instruments")),
     ("facts", ("imnm.bindings", "imnm.derive")),
-    ("adapters", ("imnm.record", "imnm.adapters", "imnm.store", "imnm.synthetic", "imnm.io.sources")),
+    (
+        "adapters",
+        (
+            "imnm.record",
+            "imnm.adapters",
+            "imnm.store",
+            "imnm.synthetic",
+            "imnm.io.sources",
+            "imnm.sqlcompile",
+        ),
+    ),
     ("features", ("imnm.screen", "imnm.workup", "imnm.activity", "imnm.trials")),
     ("services", ("imnm.services", "imnm.facts")),
-    ("render", ("imnm.render",)),
+    ("render", ("imnm.render", "imnm.reports")),
     ("interfaces", ("imnm.cli", "imnm.api", "imnm.web", "imnm.cds")),
 ]
 ALLOWED_THIRD_PARTY_IN_CORE = {"pydantic", "pydantic_core"}

@@ -399,3 +399,20 @@ def test_17_trials_csv_and_a_bad_file_does_not_stop_the_batch(tmp_path: Path) ->
     assert rows[0]["best_open_trial"] == "NCT06599697"
     assert "sex" in rows[1]["problems"] and "woman" in rows[1]["problems"]
     assert int(rows[0]["eligible"]) + int(rows[0]["needs_information"]) + int(rows[0]["ineligible"]) >= 20
+
+
+@pytest.mark.parametrize(
+    ("biopsy_date", "test"),
+    [("2024-04-02", "muscle_biopsy"), ("2026-10-15", "biopsy_report")],
+)
+def test_2_a_report_question_only_when_the_biopsy_on_file_is_inside_the_rule_window(
+    biopsy_date: str, test: str
+) -> None:
+    """ALKIVIA inc-4 wants a biopsy of the past 3 months: an old biopsy cannot answer it (a new one is
+    needed); a recent one whose report lacks the item is asked of the pathologist."""
+    data = copy.deepcopy(_example("anti-hmgcr.yaml"))
+    data["biopsy"] = {"performed": True, "date": biopsy_date, "site": "deltoid"}  # no findings recorded
+    match = services.match_trials(parse_record(data), as_of=AS_OF, trial_ids=["NCT05523167"])
+    inc4 = next(c for c in match.results[0].criteria if c.criterion.id == "inc-4")
+    biopsy_tests = {m.test for m in inc4.missing if m.fact.startswith("biopsy.")}
+    assert biopsy_tests == {test}

@@ -138,8 +138,8 @@ def _logout(w: World, kind: str) -> dict[str, Any]:
 
 
 pid = "{patient_id}"
-MATRIX: dict[tuple[str, str], tuple[dict[str, int], bool, Any]] = {
-    # (method, path): (expected status by kind, audited?, request builder)
+MATRIX: dict[tuple[str, str], tuple[dict[str, int], Any, Any]] = {
+    # (method, path): (expected status by kind, audited? (or events per kind: f(world, kind)), request builder)
     ("GET", f"{P}/health"): (PUBLIC, False, lambda w, k: {}),
     ("GET", "/openapi.json"): (PUBLIC, False, lambda w, k: {}),
     ("GET", "/docs"): (PUBLIC, False, lambda w, k: {}),
@@ -152,6 +152,12 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], bool, Any]] = {
     ("POST", f"{P}/trials/match"): (COMPUTE, False, lambda w, k: {"json": record_json()}),
     ("POST", f"{P}/fhir/import"): (COMPUTE, False, lambda w, k: {"json": fhir_json()}),
     ("GET", f"{P}/patients/{pid}/fhir"): (READ, True, lambda w, k: {"query": "?what=assessment"}),
+    ("GET", f"{P}/patients/{pid}/report.pdf"): (
+        READ,
+        True,
+        lambda w, k: {"query": "?for=patient&as_of=2026-11-25"},
+    ),
+    ("GET", f"{P}/patients/{pid}/report.html"): (READ, True, lambda w, k: {"query": "?as_of=2026-11-25"}),
     ("GET", f"{P}/trials"): (CATALOG, False, lambda w, k: {}),
     ("GET", f"{P}/trials/{{trial_id}}"): (CATALOG, False, lambda w, k: {"path": {"trial_id": "NCT04025632"}}),
     ("GET", f"{P}/patients"): (LIST, True, lambda w, k: {}),
@@ -235,14 +241,28 @@ MATRIX: dict[tuple[str, str], tuple[dict[str, int], bool, Any]] = {
 }
 
 
+from tests.web.matrix import WEB_MATRIX  # noqa: E402 - the web pages' rows (imnm.web)
+
+MATRIX.update(WEB_MATRIX)
+
+
 def app_routes(app: Any) -> set[tuple[str, str]]:
     """Every (method, path) the app serves: the plain routes in app.routes and every API route
     (FastAPI includes routers lazily, so those are read from the OpenAPI document it generates)."""
     out = set()
-    for r in app.routes:
-        for m in getattr(r, "methods", None) or ():
-            if m != "HEAD":
-                out.add((m, r.path))
+
+    def walk(routes: Any, prefix: str = "") -> None:
+        for r in routes:
+            inner = getattr(r, "original_router", None)  # a router included lazily (the web pages too)
+            if inner is not None:
+                walk(
+                    inner.routes, prefix + (getattr(getattr(r, "include_context", None), "prefix", "") or "")
+                )
+            for m in getattr(r, "methods", None) or ():
+                if m != "HEAD":
+                    out.add((m, prefix + r.path))
+
+    walk(app.routes)
     for path, ops in app.openapi()["paths"].items():
         out |= {(m.upper(), path) for m in ops}
     return out
@@ -268,8 +288,12 @@ def _request(w: World, kind: str, method: str, path: str, spec: dict[str, Any]) 
     url = url.replace("{patient_id}", w.patient)
     url += spec.get("query", "")
     client = spec.get("client") or w.clients[kind]
-    headers = {**w.headers[kind], **(spec.get("headers") or {})}
-    kwargs: dict[str, Any] = {}
+    own = {} if spec.get("headers_replace") else w.headers[kind]
+    headers = {**own, **(spec.get("headers") or {})}
+    kwargs: dict[str, Any] = {"follow_redirects": False}
+    for key in ("data", "files"):  # web forms
+        if key in spec:
+            kwargs[key] = spec[key]
     if "json" in spec:
         kwargs["content"] = json.dumps(spec["json"]).encode()
         headers.setdefault("content-type", "application/json")
@@ -285,8 +309,10 @@ def test_route_matrix(shared_world: World, key: tuple[str, str]) -> None:
     method, path = key
     got: dict[str, int] = {}
     events: dict[str, int] = {}
+    expected_events: dict[str, int] = {}
     for kind in KINDS:
         spec = build(w, kind)
+        expected_events[kind] = audited(w, kind) if callable(audited) else (1 if audited else 0)
         before = w.events()
         r = _request(w, kind, method, path, spec)
         events[kind] = w.events() - before
@@ -294,8 +320,10 @@ def test_route_matrix(shared_world: World, key: tuple[str, str]) -> None:
         if r.status_code >= 400 and path.startswith(P):
             assert r.headers["content-type"].startswith("application/problem+json"), (kind, r.text)
             assert r.json()["status"] == r.status_code
+        elif r.status_code >= 400:  # a web page: the error is a page
+            assert r.headers["content-type"].startswith("text/html"), (kind, r.text)
     assert got == expected
-    assert events == dict.fromkeys(KINDS, 1 if audited else 0), "audit events per request"
+    assert events == expected_events, "audit events per request"
 
 
 def test_audit_events_name_who_what_and_outcome(shared_world: World) -> None:

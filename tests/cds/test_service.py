@@ -73,7 +73,7 @@ def test_anti_hmgcr_patient_gets_the_pattern_and_next_test_cards(cds: Served, eh
     assert "ENMC 224 anti-HMGCR myopathy" in warning["summary"]
     assert "score 7.6" in warning["detail"] and "40.0 × ULN" in warning["detail"]
     assert warning["source"]["url"] == "https://doi.org/10.1016/j.nmd.2017.09.016"
-    assert warning["links"][0]["url"] == f"https://imnm.test.invalid/patients/{pid}/assessment"
+    assert warning["links"][0]["url"] == f"https://imnm.test.invalid/ehr/patients/{pid}"
     tests = [c for c in cards if c["summary"].startswith("Next tests")]
     assert tests and tests[0]["indicator"] == "info" and tests[0]["selectionBehavior"] == "any"
     action = tests[0]["suggestions"][0]["actions"][0]

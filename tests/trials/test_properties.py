@@ -60,3 +60,22 @@ def test_favourable_reviews_never_create_a_failure(i: int) -> None:
         assert {c.criterion.id for c in r.failed} == {c.criterion.id for c in b.failed}
         assert {m.fact for m in r.missing} == {m.fact for m in b.missing}
         assert not r.manual_review or r.verdict != "eligible"
+
+
+def test_the_cheap_review_check_agrees_with_the_review_text() -> None:
+    """Ranking counts manual-review items with `has_review()` (no missing-fact lists); it must agree with
+    `review` for every criterion of every trial, on every bundled example and the synthetic records."""
+    from imnm import services
+    from imnm.record.load import load_record, parse_record
+    from imnm.synthetic import synthetic_records
+    from tests.conftest import AS_OF, EXAMPLES
+
+    patients = [load_record(p) for p in sorted(EXAMPLES.glob("*.yaml"))]
+    patients += [parse_record(r) for r in synthetic_records(40, seed=7)]
+    checked = 0
+    for p in patients:
+        for r in services.match_trials(p, as_of=AS_OF).results:
+            for c in r.criteria:
+                assert c.has_review() == (c.review is not None), (r.key, c.criterion.id)
+                checked += 1
+    assert checked > 1000

@@ -21,7 +21,7 @@ from imnm.store.config import ServerSettings
 from imnm.store.db import Database
 
 API_PREFIX = "/api/v1"
-ROUTERS = ("compute", "patients", "fhir", "auth", "admin", "tokens", "audit")
+ROUTERS = ("compute", "patients", "fhir", "reports", "auth", "admin", "tokens", "audit")
 log = logging.getLogger("imnm.api")
 
 
@@ -119,6 +119,9 @@ def create_app(
         return {"status": "ok", "version": __version__, "schema": database.current_revision()}
 
     problems.install(app)
+    from imnm.web.app import include as include_web  # the pages (after the API's error handlers)
+
+    include_web(app)
     # Middleware: the last added is the outermost.
     app.add_middleware(AuditMiddleware)
     app.add_middleware(
@@ -127,6 +130,7 @@ def create_app(
         sensitive_cookies={SESSION_COOKIE},
         cookie_secure=settings.cookie_secure == "always",
         auto_secure=settings.cookie_secure == "auto",
+        required=("/login",),  # the web login form is checked even without a session
     )
     app.add_middleware(
         BodyLimitMiddleware,

@@ -128,7 +128,10 @@ def _write(app: Any, trail: Any, status: int) -> None:
 
 
 class HeadersAndLogMiddleware:
-    """Security headers on every response; one access-log line per request (route template, no query)."""
+    """Security headers on every response; one access-log line per request (route template, no query).
+
+    A response that sets its own Content-Security-Policy or Cache-Control (the web pages, static files)
+    keeps it; every other response gets `default-src 'none'` and `no-store`."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -146,13 +149,16 @@ class HeadersAndLogMiddleware:
             if msg["type"] == "http.response.start":
                 status = int(msg["status"])
                 headers = list(msg.get("headers") or [])
+                have = {k.lower() for k, _ in headers}
                 headers += [
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),
                     (b"x-frame-options", b"DENY"),
-                    (b"cache-control", b"no-store"),
                 ]
-                if not docs:
+                # web pages and their static files set their own policy and caching (imnm.web)
+                if b"cache-control" not in have:
+                    headers.append((b"cache-control", b"no-store"))
+                if not docs and b"content-security-policy" not in have:
                     headers.append(
                         (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
                     )
@@ -173,7 +179,18 @@ class HeadersAndLogMiddleware:
 class ProblemCSRFMiddleware(CSRFMiddleware):
     """starlette-csrf (double-submit cookie), checked only when the session cookie is present.
 
+    The token may come in the `X-CSRFToken` header (API clients, htmx through `hx-headers`) or, for
+    forms that work without JavaScript, in a hidden form field named `csrftoken`
+    (`application/x-www-form-urlencoded` or `multipart/form-data`); the header wins when both are
+    sent. The body read for the field is replayed unchanged to the route. `required` paths (the web
+    login form) are checked even without a session cookie, so that a forged login is refused too.
+
+    The token of the request (the cookie's, or a new one that the response sets as the cookie) is in
+    `request.state.csrf_token`, so a page can put it in its forms on the first visit.
     `auto_secure`: the csrftoken cookie is Secure when the request came over HTTPS (like the session)."""
+
+    FORM_FIELD = "csrftoken"
+    FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
     def __init__(
         self,
@@ -183,22 +200,112 @@ class ProblemCSRFMiddleware(CSRFMiddleware):
         sensitive_cookies: set[str],
         cookie_secure: bool = False,
         auto_secure: bool = False,
+        required: tuple[str, ...] = (),
     ) -> None:
+        import re
+
         super().__init__(
             app,
             secret,
             sensitive_cookies=sensitive_cookies,
             cookie_secure=cookie_secure,
             cookie_samesite="lax",
+            required_urls=[re.compile(re.escape(p) + "$") for p in required] or None,
         )
         self.auto_secure = auto_secure
 
-    async def send(self, message: Message, send: Send, scope: Scope) -> None:
-        if self.auto_secure:  # set and used before the first await below: no other request interleaves
-            self.cookie_secure = scope.get("scheme") == "https"
-        await super().send(message, send, scope)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        cookie = request.cookies.get(self.cookie_name)
+        valid = cookie is not None and self._valid(cookie)
+        if request.method not in self.safe_methods and (
+            self._url_is_required(request.url)
+            or (not self._url_is_exempt(request.url) and self._has_sensitive_cookies(request.cookies))
+        ):
+            submitted = request.headers.get(self.header_name)
+            if not submitted:
+                submitted, receive = await self._form_token(scope, receive)
+            if not valid or not submitted or not self._csrf_tokens_match(cookie or "", submitted):
+                await self._get_error_response(request)(scope, receive, send)
+                return
+        token = cookie if valid and cookie is not None else self._generate_csrf_token()
+        scope.setdefault("state", {})["csrf_token"] = token
+
+        async def sending(message: Message) -> None:
+            if self.auto_secure:  # set and used before the first await below: no other request interleaves
+                self.cookie_secure = scope.get("scheme") == "https"
+            if message["type"] == "http.response.start" and not valid:
+                self._set_cookie(message, token)
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+    def _valid(self, token: str) -> bool:
+        from itsdangerous import BadSignature
+
+        try:
+            self.serializer.loads(token)
+        except BadSignature:
+            return False
+        return True
+
+    def _set_cookie(self, message: Message, token: str) -> None:
+        import http.cookies
+
+        from starlette.datastructures import MutableHeaders
+
+        message.setdefault("headers", [])
+        headers = MutableHeaders(scope=message)
+        cookie: http.cookies.BaseCookie[str] = http.cookies.SimpleCookie()
+        cookie[self.cookie_name] = token
+        cookie[self.cookie_name]["path"] = self.cookie_path
+        cookie[self.cookie_name]["secure"] = self.cookie_secure
+        cookie[self.cookie_name]["httponly"] = self.cookie_httponly
+        cookie[self.cookie_name]["samesite"] = self.cookie_samesite
+        headers.append("set-cookie", cookie.output(header="").strip())
+
+    async def _form_token(self, scope: Scope, receive: Receive) -> tuple[str | None, Receive]:
+        """The `csrftoken` field of a form body, and a `receive` that replays the body."""
+        ctype = dict(scope.get("headers") or []).get(b"content-type", b"").decode("latin-1")
+        if ctype.split(";")[0].strip().lower() not in self.FORM_TYPES:
+            return None, receive
+        chunks: list[bytes] = []
+        while True:
+            msg = await receive()
+            if msg["type"] == "http.disconnect":
+                return None, receive
+            chunks.append(msg.get("body", b""))
+            if not msg.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        async def once() -> Message:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        try:
+            form = await Request(scope, once).form(max_files=20, max_fields=2000)
+            value = form.get(self.FORM_FIELD)
+            await form.close()
+        except Exception:  # a malformed body: no token (the route reports the body itself)
+            value = None
+        return (value if isinstance(value, str) and value else None), replay
 
     def _get_error_response(self, request: Request) -> Response:
+        if not _is_api_path(request.url.path):
+            from imnm.web.errors import csrf_failed_page
+
+            return csrf_failed_page(request)
         body = _problem_bytes(
             403,
             "Not allowed",
@@ -207,3 +314,10 @@ class ProblemCSRFMiddleware(CSRFMiddleware):
             request.url.path,
         )
         return Response(body, status_code=403, media_type=MEDIA)
+
+
+API_PREFIXES = ("/api/", "/cds-services", "/openapi.json", "/docs")
+
+
+def _is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIXES)

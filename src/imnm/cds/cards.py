@@ -50,7 +50,8 @@ def _link(app_base: str | None, patient: str, page: str, label: str) -> list[dic
     return [
         {
             "label": label,
-            "url": f"{app_base.rstrip('/')}/patients/{quote(patient, safe='')}/{page}",
+            "url": f"{app_base.rstrip('/')}/ehr/patients/{quote(patient, safe='')}"
+            + ("" if page == "assessment" else f"?then={quote(page, safe='')}"),
             "type": "absolute",
         }
     ]

@@ -335,6 +335,9 @@ register_trials(app)
 from imnm.cli.fhir import register as register_fhir  # noqa: E402  (issue 14: FHIR in and out)
 
 register_fhir(app)
+from imnm.cli.report import register as register_report  # noqa: E402  (issue 15: printable reports)
+
+register_report(app)
 
 # issue 11: the records service (store, API) -- each module imports only typer at load time
 from imnm.cli import audit as _audit_cli  # noqa: E402
@@ -346,6 +349,9 @@ from imnm.cli import users as _users_cli  # noqa: E402
 
 for _m in (_serve_cli, _db_cli, _users_cli, _tokens_cli, _patients_cli, _audit_cli):
     _m.register(app)
+from imnm.cli.cohort import register as register_cohort  # noqa: E402  (issue 13: OMOP registry screening)
+
+register_cohort(app)
 
 # --help lists the commands in the order of the care path, then the record and rule tools.
 _ORDER = (

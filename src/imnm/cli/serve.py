@@ -43,9 +43,7 @@ def serve(
     os.environ["IMNM_DATABASE_URL"] = url
     c = console()
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    c.print(
-        f"IMNM Navigator records service on http://{shown}:{port}/  (API /api/v1, docs /docs)", markup=False
-    )
+    c.print(f"IMNM Navigator on http://{shown}:{port}/  (web app /, API /api/v1, docs /docs)", markup=False)
     c.print(f"Database: {safe_url(url)}", markup=False)
     if n == 0:
         c.print(

@@ -657,23 +657,39 @@ def _spec(name: str, run: Run) -> FactSpec:
     return spec
 
 
-def _missing(spec: FactSpec, run: Run, detail: str | None = None) -> Missing:
-    test, ask = supplier(spec, run.facts)
+def _missing(
+    spec: FactSpec, run: Run, detail: str | None = None, within: tuple[date, date] | None = None
+) -> Missing:
+    test, ask = supplier(spec, run.facts, within)
     return Missing(spec.name, spec.label, ask, test, detail)
 
 
-def supplier(spec: FactSpec, facts: FactSource) -> tuple[str, str]:
+def supplier(spec: FactSpec, facts: FactSource, within: tuple[date, date] | None = None) -> tuple[str, str]:
     """(test, ask) that would supply an unknown fact: its own test, or, when the source it comes from
-    is already on file (`spec.done`: a biopsy was done), a question to that result."""
+    is already on file (`spec.done`: a biopsy was done) — and, for a rule with a time window, dated
+    within it — a question to that result."""
     if spec.done is not None:
         obs = facts.get(spec.done[0])
         if obs and obs[-1].value is True:
-            return spec.done[1], spec.done[2]
+            day = obs[-1].date
+            if within is None or (day is not None and within[0] <= day <= within[1]):
+                return spec.done[1], spec.done[2]
     return spec.test, spec.ask
 
 
+def _window_of(c: r.Compare, run: Run) -> tuple[date, date] | None:
+    if c.window is None:
+        return None
+    anchor, _ = _anchor(c.window, run)
+    return run.bounds(c.window, anchor) if anchor is not None else None
+
+
 def missing_for(
-    spec: FactSpec, run: Run, detail: str | None = None, needs: tuple[str, ...] = ()
+    spec: FactSpec,
+    run: Run,
+    detail: str | None = None,
+    needs: tuple[str, ...] = (),
+    within: tuple[date, date] | None = None,
 ) -> tuple[Missing, ...]:
     """What settles an unknown fact: for derived facts, the underlying facts' tests (recursively)."""
     out: list[Missing] = []
@@ -691,13 +707,13 @@ def missing_for(
             if deeper:
                 expand(deeper, why)
             else:
-                test, ask = supplier(sub, run.facts)
+                test, ask = supplier(sub, run.facts, within)
                 out.append(Missing(sub.name, sub.label, ask, test, why))
 
     names = needs or run.needs(spec.name)
     if names:
         expand(names, f"to settle {spec.label}")
-    return dedupe_missing(out) if out else (_missing(spec, run, detail),)
+    return dedupe_missing(out) if out else (_missing(spec, run, detail, within),)
 
 
 def _anchor(window: r.Window, run: Run) -> tuple[date | None, tuple[Missing, ...]]:
@@ -716,7 +732,9 @@ def _compare(cn: CNode, run: Run, want_missing: bool) -> Leaf:
     spec = cn.spec or _spec(c.fact, run)
     obs = run.facts.get(c.fact)
     if obs is None:
-        return Leaf(Truth.UNKNOWN, (), missing_for(spec, run) if want_missing else None)
+        return Leaf(
+            Truth.UNKNOWN, (), missing_for(spec, run, within=_window_of(c, run)) if want_missing else None
+        )
     window = c.window
     if window is not None:
         anchor, miss = _anchor(window, run)
@@ -728,7 +746,7 @@ def _compare(cn: CNode, run: Run, want_missing: bool) -> Leaf:
             return Leaf(
                 Truth.UNKNOWN,
                 (),
-                (_missing(spec, run, f"a result dated {lo.isoformat()} to {hi.isoformat()}"),),
+                (_missing(spec, run, f"a result dated {lo.isoformat()} to {hi.isoformat()}", (lo, hi)),),
             )
     else:
         obs = run.known(c.fact, obs)

@@ -7,15 +7,66 @@ evidence and source.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from imnm.core.evaluate import Outcome
 from imnm.render import Line
+from imnm.workup.results import AntibodyResult, CkRow, CkTrend
 
 if TYPE_CHECKING:
     from imnm.workup.assess import Assessment
 
 _MARK = {"met": "✔", "not_met": "✘", "unknown": "?", "present": "✔", "absent": "✘"}
+
+
+def ck_value_text(row: CkRow) -> str:
+    """'8000 U/L (ULN 200)'."""
+    uln = f"{row['uln']:g}" if row["uln"] is not None else "?"
+    value = f"{row['value']:g}" if isinstance(row["value"], float | int) else str(row["value"])
+    return f"{value} {row['unit']} (ULN {uln})"
+
+
+def ck_fold_text(row: CkRow) -> str:
+    """'40 × ULN', a range when the ULN was not reported, or 'fold unknown (no ULN)'."""
+    if row["fold"] is not None:
+        return f"{row['fold']:g} × ULN"
+    if row["fold_min"] is not None and row["fold_max"] is not None:
+        return f"{row['fold_min']:g}–{row['fold_max']:g} × ULN (ULN not reported)"
+    return "fold unknown (no ULN)"
+
+
+def trend_text(tr: CkTrend) -> str:
+    """'trend (fold over ULN): 2024-03-01→2024-04-10 stable (+14.3 %), ...'."""
+    return f"trend ({tr['measure']}): " + ", ".join(
+        f"{s['from']}→{s['to']} {s['direction']} ({s['change_percent']:+g} %)" for s in tr["steps"]
+    )
+
+
+def antibody_text(ab: AntibodyResult) -> str:
+    """'anti-HMGCR positive by ELISA 180 U; strength strong (...)' with its notes."""
+    val = f" {ab['value']:g} {ab['unit'] or ''}".rstrip() if ab["value"] is not None else ""
+    band = f", band {ab['band']}" if ab["band"] else ""
+    strength = f"; strength {ab['strength']} ({ab['strength_basis']})" if ab["strength"] else ""
+    return (
+        f"anti-{ab['target']} {ab['result']} by {ab['method'] or 'method not recorded'}{val}{band}{strength}"
+        + "".join(f"; {n}" for n in ab["notes"])
+    )
+
+
+def eular_summary(ud: Mapping[str, Any]) -> str:
+    """The one-line EULAR/ACR summary: version, score (range), probability, category (range), classified, subgroup."""
+    rng = f" (range {ud['score_min']:g}–{ud['score_max']:g})" if ud["score_min"] != ud["score_max"] else ""
+    cat_rng = (
+        f" (range {ud['category_min']}–{ud['category_max']})"
+        if ud["category_min"] != ud["category_max"]
+        else ""
+    )
+    prob = f", probability {ud['probability']:g} %" if ud["probability"] is not None else ""
+    return (
+        f"EULAR/ACR 2017 ({ud['version'].replace('_', ' ')}): score {ud['score']:g}{rng}{prob}, category {ud['category']}{cat_rng}; "
+        f"classified as IIM: {ud['classified_as_iim']}; subgroup: {ud['subgroup'] or '—'}"
+    )
 
 
 def _outcome_lines(o: Outcome, indent: int = 1, depth: int = 99) -> list[Line]:
@@ -65,33 +116,16 @@ def render(a: Assessment) -> list[Line]:
         if ud["category_min"] != ud["category_max"]
         else ""
     )
-    prob = f", probability {ud['probability']:g} %" if ud["probability"] is not None else ""
-    tx(
-        f"EULAR/ACR 2017 ({ud['version'].replace('_', ' ')}): score {ud['score']:g}{rng}{prob}, category {ud['category']}{cat_rng}; "
-        f"classified as IIM: {ud['classified_as_iim']}; subgroup: {ud['subgroup'] or '—'}"
-    )
+    tx(eular_summary(ud))
 
     h2("1. Test interpretation")
     ck = it["ck"]
     tx(ck["summary"])
     for row in ck["results"]:
-        if row["fold"] is not None:
-            fold = f"{row['fold']:g} × ULN"
-        elif row["fold_min"] is not None:
-            fold = f"{row['fold_min']:g}–{row['fold_max']:g} × ULN (ULN not reported)"
-        else:
-            fold = "fold unknown (no ULN)"
-        uln = f"{row['uln']:g}" if row["uln"] is not None else "?"
-        value = f"{row['value']:g}" if isinstance(row["value"], float | int) else str(row["value"])
-        dim(f"  {row['date'] or 'undated'}: {value} {row['unit']} (ULN {uln}) = {fold} [{row['source']}]")
+        dim(f"  {row['date'] or 'undated'}: {ck_value_text(row)} = {ck_fold_text(row)} [{row['source']}]")
     tr = ck["trend"]
     if tr:
-        dim(
-            f"  trend ({tr['measure']}): "
-            + ", ".join(
-                f"{s['from']}→{s['to']} {s['direction']} ({s['change_percent']:+g} %)" for s in tr["steps"]
-            )
-        )
+        dim("  " + trend_text(tr))
     context = ck.get("context")
     if context:
         dim("  " + context)
@@ -101,13 +135,7 @@ def render(a: Assessment) -> list[Line]:
             + ("".join(f"; {n}" for n in st["notes"]))
         )
     for ab in it["antibodies"]["results"]:
-        val = f" {ab['value']:g} {ab['unit'] or ''}".rstrip() if ab["value"] is not None else ""
-        band = f", band {ab['band']}" if ab["band"] else ""
-        strength = f"; strength {ab['strength']} ({ab['strength_basis']})" if ab["strength"] else ""
-        dim(
-            f"  {ab['source']}: anti-{ab['target']} {ab['result']} by {ab['method'] or 'method not recorded'}{val}{band}{strength}"
-            + "".join(f"; {n}" for n in ab["notes"])
-        )
+        dim(f"  {ab['source']}: {antibody_text(ab)}")
     em = it["emg"]
     tx(
         "EMG: "

@@ -182,6 +182,23 @@ def parse_reply(
     raise ValueError(texts["retry_choice_all"])
 
 
+def next_question(s: Screener, answers: Answers, start: int = 0) -> int | None:
+    """The index of the next question the interview asks, from `start` on, given the answers so far
+    (questions that no longer matter are skipped); None when there is none left.
+
+    The one place of the skip logic: the command-line interview and the web screener both use it."""
+    for i in range(start, len(s.questions)):
+        if should_ask(s.questions[i], answers, s):
+            return i
+    return None
+
+
+def questions_left(s: Screener, answers: Answers, start: int) -> int:
+    """How many questions from `start` on would be asked with the answers so far (an estimate for a
+    progress indicator: later answers can skip more)."""
+    return sum(1 for q in s.questions[start:] if should_ask(q, answers, s))
+
+
 def _prompt(q: Question, s: Screener, child: bool, carer: bool) -> str:
     lines = [q.wording(child, carer)]
     if q.examples:
@@ -210,12 +227,13 @@ def interview(
     def asked() -> tuple[str, ...]:
         return tuple(questions[j].id for j in history)
 
-    while i < len(questions):
-        q = questions[i]
+    while True:
         current = parse_answers(data)
-        if not should_ask(q, current, s):
-            i += 1
-            continue
+        found = next_question(s, current, i)
+        if found is None:
+            break
+        i = found
+        q = questions[i]
         child = current.age is not None and current.age < CHILD_AGE
         carer = current.answering_for == "someone_else"
         try:

@@ -11,6 +11,7 @@
 | `IMNM_LOGIN_MAX_FAILURES_ACCOUNT` | 5 | failed logins per account in the window before 429 |
 | `IMNM_LOGIN_MAX_FAILURES_ADDRESS` | 20 | failed logins per client address in the window before 429 |
 | `IMNM_LOGIN_WINDOW_MINUTES` | 15 | the throttling window |
+| `IMNM_SCREENER_SAVE_DAYS` | 30 | how long the web screener keeps answers a person chose to save |
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class ServerSettings:
     login_max_failures_account: int = 5
     login_max_failures_address: int = 20
     login_window_minutes: float = 15.0
+    screener_save_days: float = 30.0
     check_schema: bool = True
 
     def with_database(self, url: str | None) -> ServerSettings:
@@ -78,6 +80,7 @@ class ServerSettings:
             login_max_failures_account=int(num("IMNM_LOGIN_MAX_FAILURES_ACCOUNT", 5, integer=True)),
             login_max_failures_address=int(num("IMNM_LOGIN_MAX_FAILURES_ADDRESS", 20, integer=True)),
             login_window_minutes=num("IMNM_LOGIN_WINDOW_MINUTES", 15.0),
+            screener_save_days=num("IMNM_SCREENER_SAVE_DAYS", 30.0),
         )
         if problems:
             raise InputError(problems, what="environment")

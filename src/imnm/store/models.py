@@ -252,3 +252,16 @@ class CdsTokenUse(Base):
     jti: Mapped[str] = mapped_column(String(200), primary_key=True)
     expires_at: Mapped[float] = mapped_column(Float)
     __table_args__ = (Index("ix_cds_token_uses_expiry", "expires_at"),)
+
+
+class ScreenerSave(Base):
+    """Screener answers a person chose to keep (the public web screener): opened again with a random
+    code that is stored only as its SHA-256, and deleted after `expires_at`. No user, no patient."""
+
+    __tablename__ = "screener_saves"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    answers: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    __table_args__ = (Index("ix_screener_saves_expires", "expires_at"),)

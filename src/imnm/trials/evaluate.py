@@ -221,6 +221,17 @@ class CriterionResult:
             return ()
         return tuple(m for m in self._all_missing() if m.fact != REVIEW_FACT)
 
+    def has_review(self) -> bool:
+        """Whether `review` is not None, without building the missing-fact lists (for ranking): the
+        open judgements of a rule are the `const: unknown` nodes `Run.tests` reaches."""
+        if self.conflict is not None or (self.status == "stale" and self.criterion.stale is not None):
+            return True
+        if self.criterion.rule is None:
+            return self.criterion.reason is not None
+        if self._pass is None or (self.status != "unknown" and self.reviewed is None):
+            return False
+        return REVIEW_FACT in self._pass.tests(self.criterion.rule)
+
     @property
     def review(self) -> str | None:
         """What a person must judge: the stale or conflict reason, the manual-review reason or the
@@ -401,11 +412,10 @@ class TrialResult:
             if c.effect == "missing":
                 found |= c.test_ids()
         found.discard(REVIEW_FACT)
-        return (
-            len(found),
-            sum(invasiveness(x) for x in found),
-            len(self.manual_review) + len(self.conflicts),
+        reviews = sum(
+            1 for c in self.criteria if c.effect == "review" or (c.effect == "missing" and c.has_review())
         )
+        return (len(found), sum(invasiveness(x) for x in found), reviews + len(self.conflicts))
 
     def rank_key(self) -> tuple[object, ...]:
         return (*self.rank_head(), *self.burden(), self.key)

@@ -1,0 +1,1 @@
+"""Rule trees compiled to SQL (sqlglot), three-valued: SQL NULL = unknown."""
