@@ -74,7 +74,9 @@ def _config(*phases: str) -> Any:
 
 COVERAGE = os.environ.get("IMNM_SCHEMATHESIS_COVERAGE", "")
 schema = schemathesis.openapi.from_asgi(
-    "/openapi.json", WORLD.app, config=_config("examples", "fuzzing", *(["coverage"] if COVERAGE else []))
+    "/openapi.json",
+    WORLD.app,
+    config=_config("examples", "fuzzing", "stateful", *(["coverage"] if COVERAGE else [])),
 )
 
 

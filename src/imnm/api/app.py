@@ -99,7 +99,7 @@ def create_app(
             "POST /api/v1/auth/login (writes then need the X-CSRFToken header) or Authorization: Bearer <token>."
         ),
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by imnm.api.docs (vendored Swagger UI, no inline script)
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -118,6 +118,9 @@ def create_app(
     def health() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "schema": database.current_revision()}
 
+    from imnm.api import docs
+
+    docs.include(app)
     problems.install(app)
     from imnm.web.app import include as include_web  # the pages (after the API's error handlers)
 

@@ -10,6 +10,7 @@ What is refused, and why (each a documented limit; the CLI turns the error into 
   date stays an ISO string until the models check it in one place (`imnm.types.IsoDate`).
 - **Alias bombs**: a document whose aliases expand to more than `MAX_ALIAS_NODES` nodes, or an alias
   that refers to itself (a recursive structure).
+- **Files over `MAX_FILE_BYTES`** (32 MB), before they are read.
 - **YAML documents of more than `MAX_YAML_NODES` values** (keys, values and containers): PyYAML builds
   about 200,000 values a second, so a bigger document would keep a command busy for seconds (a
   10,000-row list of labs is about 110,000); JSON, which Python reads a hundred times faster, has no
@@ -45,6 +46,9 @@ MAX_DEPTH = 100
 """Deepest nesting of lists and mappings accepted in a document (documented limit)."""
 MAX_ALIAS_NODES = 100_000
 """Most nodes a YAML document may expand to through its aliases (documented limit)."""
+MAX_FILE_BYTES = 32_000_000
+"""Largest input file read (a patient's record or FHIR data is a few MB; documented limit). Parsed, a
+file takes several times its size in memory, and no input may take more than 500 MB."""
 MAX_YAML_NODES = 200_000
 """Most values (keys, scalars, lists, mappings) a YAML document may hold (documented limit)."""
 MAX_INT_DIGITS = 4300
@@ -513,10 +517,19 @@ def _json_duplicates(text: str) -> list[tuple[str, int, int]]:
 
 
 def read_text(path: str | Path) -> str:
-    """A text file's content (UTF-8), or an `InputError` naming the file and what is wrong with it."""
+    """A text file's content (UTF-8), or an `InputError` naming the file and what is wrong with it.
+    A file over `MAX_FILE_BYTES` is refused before it is read."""
     p = Path(path)
     name = str(path)
     try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _file_problem(
+                "",
+                f"the file has {size:,} bytes; input files may have at most {MAX_FILE_BYTES:,} (a documented limit)",
+                "split it (one patient per file; a bulk export as one NDJSON file per resource type)",
+                name,
+            )
         return p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(
