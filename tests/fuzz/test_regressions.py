@@ -271,3 +271,77 @@ def test_cds_hook_bodies_are_400_not_500(tmp_path: Path, body: bytes) -> None:
     r = c.post("/cds-services/imnm-patient-view", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 400, r.text
     assert r.json()["instance"] == "/cds-services/imnm-patient-view"
+
+
+# ------------------------------------------------------------------ OMOP rows (tests/fuzz/test_omop_fuzz.py)
+
+
+@pytest.fixture(scope="module")
+def omop_seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from imnm.adapters.omop.synth import generate
+
+    out = tmp_path_factory.mktemp("omop-regressions") / "seed"
+    generate(out, persons=12, seed=5, fmt="csv")
+    return out
+
+
+def _omop_run(seed: Path, tmp: Path, table: str, change: Any, *argv: str) -> Any:
+    import shutil
+
+    from tests.fuzz.harness import run
+
+    folder = tmp / "omop"
+    shutil.copytree(seed, folder)
+    f = folder / table
+    f.write_bytes(change(f.read_bytes()))
+    return run(
+        "omop", list(argv) or ["cohort", "record", str(folder), "1", "--as-of", "2026-01-01", "--json"]
+    )
+
+
+def test_a_concept_id_that_is_not_a_number_is_unknown_not_a_type_error(
+    omop_seed: Path, tmp_path: Path
+) -> None:
+    """concept.csv with `nan` as a concept_id: the id read as NULL (TRY_CAST) and `int(None)` raised
+    TypeError in concept resolution; now the row matches nothing (or, where DuckDB sniffed the column as a
+    number, the file is refused by name)."""
+    out = _omop_run(omop_seed, tmp_path, "concept.csv", lambda b: b.replace(b"\n3013721,", b"\nnan,", 1))
+    assert out.error is None and out.code in (0, 2), out
+    doc = json.loads(out.stdout)
+    if out.code == 2:
+        assert "concept.csv" in doc["problems"][0]["file"], doc
+
+
+def test_rows_of_persons_missing_from_person_are_left_out_not_a_key_error(
+    omop_seed: Path, tmp_path: Path
+) -> None:
+    """An empty person.csv while the other tables have rows: building records indexed every row by its
+    person_id and raised KeyError."""
+    out = _omop_run(omop_seed, tmp_path, "person.csv", lambda b: b"")
+    assert out.error is None and out.code in (0, 2), out
+
+
+@pytest.mark.parametrize(
+    ("table", "change", "words"),
+    [
+        ("procedure_occurrence.csv", lambda b: b[:30] + b"\xff" + b[30:], "not utf-8"),
+        ("concept_ancestor.csv", lambda b: b.rstrip(b"\n") + b"\n-5d,19014878,0,0\n", "convert"),
+        ("drug_exposure.csv", lambda b: b[: len(b) // 2] + b'"unterminated', ""),
+    ],
+    ids=["invalid UTF-8", "an id '-5d'", "an unterminated quote"],
+)
+def test_a_csv_table_duckdb_cannot_read_is_a_problem_naming_the_file(
+    omop_seed: Path, tmp_path: Path, table: str, change: Any, words: str
+) -> None:
+    """DuckDB's InvalidInputException / ConversionException (a table that is not UTF-8, an id that does not
+    convert once DuckDB has sniffed the column as a number, a broken quote) escaped as tracebacks; now exit
+    2 with a problem naming the file."""
+    out = _omop_run(omop_seed, tmp_path, table, change)
+    assert out.error is None, out.error
+    if out.code == 2:
+        doc = json.loads(out.stdout)
+        problem = doc["problems"][0]
+        assert problem["path"] == "OMOP" and table in (problem.get("file") or ""), problem
+        assert words.lower() in problem["message"].lower(), problem
+    else:
+        assert out.code == 0, out
