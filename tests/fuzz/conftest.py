@@ -11,7 +11,7 @@ import pytest
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    from tests.fuzz.harness import TALLY, report, summary_lines
+    from tests.fuzz.harness import TALLY, markdown, report, summary_lines
 
     if not TALLY:
         return
@@ -24,8 +24,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             terminalreporter.write_line(f"  crash in {kind}: {sig} (x{c['count']}) {c.get('saved', '')}")
     out = os.environ.get("IMNM_FUZZ_REPORT")
     if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(data, indent=2), encoding="utf-8")
-        terminalreporter.write_line(f"fuzz report written to {out}")
+        Path(out).with_suffix(".md").write_text(markdown(), encoding="utf-8")
+        terminalreporter.write_line(f"fuzz report written to {out} and {Path(out).with_suffix('.md')}")
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -136,6 +136,33 @@ def report() -> dict[str, Any]:
     }
 
 
+def markdown() -> str:
+    """The tally as a Markdown table (written beside the JSON report)."""
+    lines = [
+        "| input kind | inputs | exit 0 / 2xx | exit 2 / 4xx | tracebacks (exit 1, 5xx, broken property) "
+        "| max CPU s | max memory MB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    total = Tally()
+    for kind, t in sorted(TALLY.items()):
+        lines.append(
+            f"| {kind} | {t.inputs:,} | {t.ok:,} | {t.invalid:,} | {t.failures:,} | {t.max_cpu_s:.2f} "
+            f"| {t.max_mem_mb:.0f} |"
+        )
+        total.inputs += t.inputs
+        total.ok += t.ok
+        total.invalid += t.invalid
+        total.failures += t.failures
+    lines.append(
+        f"| **all** | **{total.inputs:,}** | {total.ok:,} | {total.invalid:,} | **{total.failures:,}** | | |"
+    )
+    crashes = [(k, s, c) for k, t in sorted(TALLY.items()) for s, c in t.crashes.items()]
+    if crashes:
+        lines += ["", "Crashes (smallest input of each kind saved under IMNM_FUZZ_DIR):", ""]
+        lines += [f"- {k}: `{s}` x{c['count']} {c.get('saved', '')}" for k, s, c in crashes]
+    return "\n".join(lines) + "\n"
+
+
 def summary_lines() -> list[str]:
     rows = [
         f"{'input kind':14} {'inputs':>8} {'exit 0/2xx':>11} {'exit 2/4xx':>11} {'tracebacks':>11} "
