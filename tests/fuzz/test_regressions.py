@@ -240,6 +240,38 @@ def test_api_json_bodies_get_the_refusals_of_every_input_file(api: Any, body: by
     assert r.json()["problems"][0]["path"].startswith(path)
 
 
+def test_a_team_named_twice_is_one_membership_not_a_500(api: Any) -> None:
+    """Found by the API fuzzer (make fuzz): PATCH /api/v1/users/{username} with teams ["neuro", "neuro"]
+    inserted the membership twice (IntegrityError, a 500); users add had the same fault."""
+    a, h = api.clients["admin"], api.headers["admin"]
+    r = a.post(
+        "/api/v1/users",
+        json={
+            "username": "twice",
+            "password": "synthetic password 1",
+            "roles": ["coordinator"],
+            "teams": ["neuro", "neuro"],
+        },
+        headers=h,
+    )
+    assert r.status_code == 201, r.text
+    r = a.patch("/api/v1/users/twice", json={"teams": ["neuro", "rheum", "neuro"]}, headers=h)
+    assert r.status_code == 200, r.text
+    assert sorted(a.get("/api/v1/users/twice", headers=h).json()["teams"]) == ["neuro", "rheum"]
+
+
+def test_a_bundle_whose_entry_is_not_a_list_is_422_naming_entry(api: Any) -> None:
+    """Found by the API fuzzer (make fuzz): a Bundle with `entry: 6.4e69` raised TypeError (a 500) in the
+    FHIR reader."""
+    r = api.clients["token_compute"].post(
+        "/api/v1/fhir/import",
+        json={"resourceType": "Bundle", "type": "collection", "entry": 6.4e69},
+        headers=api.headers["token_compute"],
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["problems"][0]["path"] == "entry"
+
+
 def test_a_413_and_a_csrf_refusal_name_the_request_path(api: Any) -> None:
     """Found by the API fuzzer: the body-limit and CSRF middleware answered problem documents without
     `instance`, so the client could not tell which request was refused."""

@@ -98,8 +98,22 @@ def resources_from_document(doc: Any, *, file: str | None = None) -> list[dict[s
             ],
             what=file or "FHIR input",
         )
+    entries = doc.get("entry") or []
+    if not isinstance(entries, list):
+        raise InputError(
+            [
+                Problem(
+                    "entry",
+                    f"the Bundle's entry is {type(entries).__name__} {str(entries)[:60]!r}, not a list",
+                    "write entry: [{resource: {...}}, ...]",
+                    value=str(entries)[:200],
+                    file=file,
+                )
+            ],
+            what=file or "FHIR input",
+        )
     out: list[dict[str, Any]] = []
-    for i, entry in enumerate(doc.get("entry") or []):
+    for i, entry in enumerate(entries):
         res = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(res, dict):
             if (
