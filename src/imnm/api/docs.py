@@ -33,6 +33,7 @@ def docs_html(title: str, openapi_url: str, oauth2_redirect_url: str) -> str:
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="{s}/swagger-ui.css">
 </head>
 <body>
@@ -52,7 +53,7 @@ def docs_html(title: str, openapi_url: str, oauth2_redirect_url: str) -> str:
 def redirect_html() -> str:
     return f"""<!doctype html>
 <html lang="en">
-<head><meta charset="utf-8"><title>Swagger UI: OAuth2 redirect</title></head>
+<head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Swagger UI: OAuth2 redirect</title></head>
 <body>
 <script src="{STATIC_PREFIX}/oauth2-redirect.js"></script>
 </body>
