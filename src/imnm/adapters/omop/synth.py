@@ -429,7 +429,9 @@ def generate(
     )
     rows = [(c[0], c[0], 0, 0) for c in CONCEPTS] + [(a, d, 1, 1) for a, d in ANCESTORS]
     con.executemany("INSERT INTO a VALUES (?, ?, ?, ?)", rows)
-    con.execute(f"COPY a TO '{str(folder / ('concept_ancestor.' + fmt)).replace(chr(39), chr(39) * 2)}' {opts}")
+    con.execute(
+        f"COPY a TO '{str(folder / ('concept_ancestor.' + fmt)).replace(chr(39), chr(39) * 2)}' {opts}"
+    )
     counts["concept"] = len(CONCEPTS)
     counts["concept_ancestor"] = len(rows)
     con.close()
