@@ -62,9 +62,14 @@ def test_a_19_mb_flow_yaml_file_is_refused_before_it_is_built() -> None:
     from imnm.errors import InputError
     from imnm.io.yaml import load_yaml_text
 
-    text = "[" + ", ".join(['{"age": 58, "statin": "current"}'] * 400_000) + "]"
+    text = "[" + ", ".join(["{age: 58, statin: current}"] * 400_000) + "]"  # flow YAML, not JSON
     took, out = _cpu(load_yaml_text, text)
     assert took < CPU_LIMIT_S and isinstance(out, InputError)
+    # the same as JSON (found by make fuzz: a 5 MB JSON catalog under .yaml took 2.4 s through PyYAML) is
+    # read as JSON, within the budget
+    text = "[" + ", ".join(['{"age": 58, "statin": "current"}'] * 400_000) + "]"
+    took, out = _cpu(load_yaml_text, text)
+    assert took < CPU_LIMIT_S and isinstance(out, list) and len(out) == 400_000
 
 
 def test_a_10000_row_lab_list_in_yaml_reads_within_two_seconds() -> None:
@@ -415,3 +420,21 @@ def test_validate_bundle_still_reports_every_resource_of_a_failing_shape() -> No
         "Observation/o2",
     ]
     assert any(p.startswith("Bundle:") for p in problems)
+
+
+def test_a_5_mb_json_catalog_under_yaml_is_answered_within_two_seconds(tmp_path: Path) -> None:
+    """Found by make fuzz: a catalog file holding a 929-trial JSON list (with a byte-order mark) took 2.4 s:
+    PyYAML built it (1.4 s), and the one problem ("expected a mapping") printed the whole 5 MB list (1 s).
+    JSON-looking text over 100 kB is read as JSON, and a long value is named by its size."""
+    from tests.fuzz import seeds
+    from tests.fuzz.harness import run
+
+    trial = json.loads(json.dumps(seeds.catalog_files()[0], default=str))
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    (folder / "catalog.yaml").write_text("\ufeff" + json.dumps([trial] * 929), encoding="utf-8")
+    out = run("x", ["trials", "list", "--catalog", str(folder), "--catalog-only", "--json"])
+    assert out.error is None and out.code == 2, out
+    assert out.cost.cpu_s < CPU_LIMIT_S, out.cost
+    problem = json.loads(out.stdout)["problems"][0]
+    assert "a list of 929 items" in problem["message"] and len(out.stdout) < 5000
