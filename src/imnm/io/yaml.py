@@ -11,6 +11,8 @@ What is refused, and why (each a documented limit; the CLI turns the error into 
 - **Alias bombs**: a document whose aliases expand to more than `MAX_ALIAS_NODES` nodes, or an alias
   that refers to itself (a recursive structure).
 - **Files over `MAX_FILE_BYTES`** (32 MB), before they are read.
+- **JSON documents of more than `MAX_JSON_CONTAINERS` lists and mappings** (250,000), counted before
+  they are parsed.
 - **YAML documents of more than `MAX_YAML_NODES` values** (keys, values and containers): PyYAML builds
   about 200,000 values a second, so a bigger document would keep a command busy for seconds (a
   10,000-row list of labs is about 110,000); JSON, which Python reads a hundred times faster, has no
@@ -419,9 +421,34 @@ class _Pairs:
         return out
 
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+MAX_JSON_CONTAINERS = 250_000
+"""Most lists and mappings a JSON document may hold (documented limit): Python's JSON reader takes seconds
+to build a million nested lists (10 MB), which the depth check would then refuse (found by make fuzz); a
+10,000-resource FHIR Bundle holds about 100,000."""
+
+
+def _containers(text: str) -> int:
+    """Lists and mappings in JSON text, counted at C speed before it is parsed (brackets in strings
+    are left out when the quick count is over the limit)."""
+    n = text.count("[") + text.count("{")
+    if n > MAX_JSON_CONTAINERS:
+        bare = _JSON_STRING.sub("", text)
+        n = bare.count("[") + bare.count("{")
+    return n
+
+
 def load_json_text(text: str, *, file: str | None = None) -> Any:
     """Parse JSON text into plain data with the same refusals as YAML (see the module docstring)."""
     text = text.removeprefix("\ufeff")
+    if len(text) > 1_000_000 and (n := _containers(text)) > MAX_JSON_CONTAINERS:
+        raise _file_problem(
+            "",
+            f"the document holds {n:,} lists and mappings; a JSON document may hold at most "
+            f"{MAX_JSON_CONTAINERS:,} (a documented limit)",
+            "split it (one patient per file; a bulk export as one NDJSON file per resource type)",
+            file,
+        )
     hook = _Pairs()
     try:
         data = json.loads(
