@@ -50,6 +50,7 @@ ROLES = (
     "anonymous",
 )
 EXAMPLES = int(os.environ.get("IMNM_SCHEMATHESIS_EXAMPLES", "8"))
+STATEFUL_EXAMPLES = int(os.environ.get("IMNM_SCHEMATHESIS_STATEFUL", "16"))
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:Generating overly large repr")
 
 
@@ -135,7 +136,9 @@ def test_stateful_links_create_then_read_patch_and_compute(stateful: Any, st_wor
     before = _patients(st_world)
     stateful.run(
         settings=settings(
-            max_examples=max(10, EXAMPLES * 2),
+            # not scaled by make fuzz: a long stateful run over the shared store meets hypothesis's
+            # FlakyStrategyDefinition (the rules' preconditions depend on what earlier runs stored)
+            max_examples=STATEFUL_EXAMPLES,
             stateful_step_count=6,
             deadline=None,
             derandomize=True,
