@@ -328,7 +328,7 @@ def _line(name: str, r: dict[str, Any]) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--steps", default="10,20,30,40,60,80,100,130,160", help="rates (requests/s) to try")
+    ap.add_argument("--steps", default="10,15,20,25,30,40,50,60,80,100,130,160", help="rates (requests/s) to try")
     ap.add_argument("--step-seconds", type=float, default=10)
     ap.add_argument("--seconds", type=float, default=30, help="the run at capacity")
     ap.add_argument("--rate", type=float, help="skip the capacity search: this is the capacity")
