@@ -396,8 +396,8 @@ def test_a_record_with_10000_antibodies_exports_its_assessment_within_two_second
     doc["antibodies"] = [dict(ab) for _ in range(10_000)]
     f = tmp_path / "big.json"
     f.write_text(json.dumps(doc), encoding="utf-8")
-    run("x", ["fhir", "export", "assessment", str(f), "--as-of", "2026-11-25"])  # imports warm
-    out = run("x", ["fhir", "export", "assessment", str(f), "--as-of", "2026-11-25"])
+    run("regression", ["fhir", "export", "assessment", str(f), "--as-of", "2026-11-25"])  # imports warm
+    out = run("regression", ["fhir", "export", "assessment", str(f), "--as-of", "2026-11-25"])
     assert out.error is None and out.code == 0, out.stderr
     # about 1.6 s of CPU on a quiet core (11.6 s before); the bound leaves room for a shared machine, and
     # the fuzz property (2 s) keeps watching inputs like it
@@ -435,7 +435,7 @@ def test_a_5_mb_json_catalog_under_yaml_is_answered_within_two_seconds(tmp_path:
     folder = tmp_path / "catalog"
     folder.mkdir()
     (folder / "catalog.yaml").write_text("\ufeff" + json.dumps([trial] * 929), encoding="utf-8")
-    out = run("x", ["trials", "list", "--catalog", str(folder), "--catalog-only", "--json"])
+    out = run("regression", ["trials", "list", "--catalog", str(folder), "--catalog-only", "--json"])
     assert out.error is None and out.code == 2, out
     assert out.cost.cpu_s < CPU_LIMIT_S, out.cost
     problem = json.loads(out.stdout)["problems"][0]
@@ -451,7 +451,7 @@ def test_ten_megabytes_of_deep_nesting_are_refused_before_they_are_parsed(tmp_pa
 
     f = tmp_path / "bundle.json"
     f.write_text("[" + ",".join(["[" * 500 + "1" + "]" * 500] * 10_000) + "]", encoding="utf-8")
-    out = run("x", ["fhir", "import", str(f), "--report", "--json"])
+    out = run("regression", ["fhir", "import", str(f), "--report", "--json"])
     assert out.error is None and out.code == 2, out
     assert out.cost.cpu_s < CPU_LIMIT_S, out.cost
     assert f"at most {MAX_JSON_CONTAINERS:,}" in json.loads(out.stdout)["problems"][0]["message"]
