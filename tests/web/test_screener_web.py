@@ -235,6 +235,13 @@ def test_saving_gives_a_code_stored_only_as_its_hash_and_it_expires(fresh: World
     assert len(rows) == 1
     assert code not in rows[0].answers and code.replace("-", "") not in rows[0].code_hash
     assert rows[0].code_hash == hashlib.sha256(code.replace("-", "").encode()).hexdigest()
+    # the answers at rest are encrypted with a key only the code gives: no answer text in the row
+    assert rows[0].answers.startswith("aesgcm1:")
+    for key, value in answers.items():
+        assert str(key) not in rows[0].answers and f'"{value}"' not in rows[0].answers
+    from imnm.store.screener_saves import unseal
+
+    assert unseal("0" * 16, rows[0].answers) is None  # another code cannot open them
     # reopened with the code typed loosely: the same result
     r = c.post("/screener/open", data={"code": " " + code.lower().replace("-", " ") + " "})
     assert r.status_code == 200 and LEVEL.search(r.text).group(1) == level  # type: ignore[union-attr]
