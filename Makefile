@@ -11,7 +11,7 @@ SERVESTAMP := $(VENV)/.installed-server
 PORT   ?= 8000
 AS_OF  ?= 2026-11-25
 
-.PHONY: run test lint typecheck unit bench clean venv dev serve system-deps report-deps report-test-deps sysdeps
+.PHONY: run test lint typecheck unit bench fuzz soak clean venv dev serve system-deps report-deps report-test-deps sysdeps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -104,6 +104,22 @@ bench: $(DEVSTAMP)
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/cohort.py    # OMOP registry screening, 1 M persons (see README for 10 M)
+	$(BIN)/python bench/load.py      # load: capacity of the realistic mix, throughput, p50/p99, errors
+
+# Not in CI. The fuzz strategies of `make test` at FUZZ_INPUTS inputs (random, failures collected, the
+# smallest input of each crash saved), schemathesis at 50 cases per operation and role, five SIGKILL rounds
+# per database. Counts per input kind: out/fuzz/report.json and report.md.
+FUZZ_INPUTS ?= 100000
+fuzz: $(DEVSTAMP) system-deps
+	@mkdir -p out/fuzz
+	IMNM_FUZZ_INPUTS=$(FUZZ_INPUTS) IMNM_FUZZ_COLLECT=1 IMNM_FUZZ_DIR=out/fuzz/crashes \
+	  IMNM_FUZZ_REPORT=out/fuzz/report.json IMNM_SCHEMATHESIS_EXAMPLES=50 \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider tests/fuzz
+	IMNM_DURABILITY_REPORT=out/fuzz/durability.txt $(BIN)/python -m pytest -q -p no:cacheprovider -m slow -s tests/durability
+
+# Not in CI: 10 minutes at 80 % of the measured capacity, RSS sampled every 10 s; fails on an error or growing memory.
+soak: $(DEVSTAMP)
+	$(BIN)/python bench/load.py --soak 600 --json out/bench/soak.json
 
 serve: $(SERVESTAMP) report-deps
 	BIN=$(BIN) PORT=$(PORT) scripts/serve-demo.sh

@@ -135,8 +135,9 @@ class Server:
         env: dict[str, str] | None = None,
         workers: int = 1,
         log_dir: Path | None = None,
+        port: int | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, "-m", "imnm.cli.main"]
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept open for the process's lifetime

@@ -43,6 +43,8 @@ class Problem:
             value = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
         elif not isinstance(value, str | int | float | bool | type(None)):
             value = repr(value)
+            if len(value) > 300:  # a wrong top level may be a 5 MB list: the message names it, not copies it
+                value = f"{value[:300]}... ({len(value):,} characters)"
         return {
             "file": self.file,
             "path": self.path,

@@ -117,6 +117,14 @@ Hint = Callable[[tuple[int | str, ...]], str | None]
 """Given the location of an unknown field, a "did you mean" fix by meaning (or None)."""
 
 
+def _short(value: object, limit: int = 120) -> str:
+    """A value's repr for a message, cut at `limit` characters (a wrong top level may be a 5 MB list)."""
+    if isinstance(value, list | dict) and len(value) > 20:
+        return f"a {type(value).__name__} of {len(value):,} items"
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def problems_from(
     exc: ValidationError, model: type[BaseModel], *, file: str | None = None, hint: Hint | None = None
 ) -> list[Problem]:
@@ -159,7 +167,7 @@ def problems_from(
             fix = "check the value and its unit"
         elif kind in _TYPE_FIX:
             message, fix = _TYPE_FIX[kind]
-            message = f"{message}, got {value!r}"
+            message = f"{message}, got {_short(value)}"
         elif kind == "string_too_short":
             message, fix = "must not be empty", "fill it in"
         else:

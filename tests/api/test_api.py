@@ -94,7 +94,7 @@ def test_invalid_record_gets_the_problems_of_imnm_validate(shared_world: World) 
     ("content", "ctype", "status", "path"),
     [
         (b'{"id": "x", ', "application/json", 422, "line 1, column 13"),
-        (b'{"id": "x", "age_at_onset": NaN}', "application/json", 422, ""),
+        (b'{"id": "x", "age_at_onset": NaN}', "application/json", 422, "age_at_onset"),
         (b"id: [unclosed", "application/yaml", 422, None),
         (b"id: x", "text/plain", 415, None),
         (b"<record/>", "application/xml", 415, None),

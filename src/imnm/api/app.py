@@ -99,7 +99,7 @@ def create_app(
             "POST /api/v1/auth/login (writes then need the X-CSRFToken header) or Authorization: Bearer <token>."
         ),
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by imnm.api.docs (vendored Swagger UI, no inline script)
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -118,6 +118,9 @@ def create_app(
     def health() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "schema": database.current_revision()}
 
+    from imnm.api import docs
+
+    docs.include(app)
     problems.install(app)
     from imnm.web.app import include as include_web  # the pages (after the API's error handlers)
 
@@ -157,11 +160,66 @@ def create_app(
             "session": {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
         }
         schema["security"] = [{"bearer": []}, {"session": []}]
+        _problem_responses(schema)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; for bad input, `problems` as in imnm validate --json",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "problems": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["path", "message"],
+                "properties": {
+                    "file": {"type": ["string", "null"]},
+                    "path": {"type": "string"},
+                    "message": {"type": "string"},
+                    "fix": {"type": ["string", "null"]},
+                    "value": {},
+                    "record_path": {"type": ["string", "null"]},
+                },
+            },
+        },
+    },
+}
+
+
+def _problem_responses(schema: dict[str, Any]) -> None:
+    """Every operation answers errors as application/problem+json (the Problem schema): documented as
+    4XX (with 422 for bad input in place of FastAPI's own validation-error shape) and 5XX."""
+    schema["components"]["schemas"]["Problem"] = PROBLEM_SCHEMA
+    schema["components"]["schemas"].pop("HTTPValidationError", None)
+    schema["components"]["schemas"].pop("ValidationError", None)
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for ops in schema.get("paths", {}).values():
+        for op in ops.values():
+            responses = op.setdefault("responses", {})
+            for code, response in list(responses.items()):
+                if code.startswith(("4", "5")):
+                    response["content"] = problem
+                    response.setdefault("description", "A problem")
+            responses["422"] = {
+                "description": "Invalid input: every problem with its path",
+                "content": problem,
+            }
+            responses.setdefault(
+                "4XX",
+                {"description": "A problem (401, 403, 404, 409, 413, 415, 428, 429)", "content": problem},
+            )
 
 
 def _warm_up() -> None:

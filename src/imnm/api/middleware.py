@@ -1,5 +1,6 @@
-"""ASGI middleware: body size limit (413), audit finalizer, security headers, an access log
-without patient data, and CSRF (starlette-csrf) answering in problem+json."""
+"""ASGI middleware: body size limit (413), audit finalizer, security headers (Content-Security-Policy
+by kind of response: see API_CSP, WEB_CSP, CSP_BY_PREFIX), an access log without patient data, and CSRF
+(starlette-csrf) answering in problem+json."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from imnm.api.problems import MEDIA, problem_type
 access_log = logging.getLogger("imnm.access")
 
 
-def _problem_bytes(status: int, title: str, detail: str) -> bytes:
-    return json.dumps(
-        {"type": problem_type(status), "title": title, "status": status, "detail": detail}
-    ).encode()
+def _problem_bytes(status: int, title: str, detail: str, instance: str | None = None) -> bytes:
+    body = {"type": problem_type(status), "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    return json.dumps(body).encode()
 
 
 class BodyTooLarge(Exception):
@@ -50,7 +52,7 @@ class BodyLimitMiddleware:
             except ValueError:
                 too_big = False
             if too_big:
-                await self._refuse(send, limit)
+                await self._refuse(scope, receive, send, limit, path)
                 return
         seen = 0
         started = False
@@ -74,10 +76,21 @@ class BodyLimitMiddleware:
             await self.app(scope, limited, tracking)
         except BodyTooLarge:
             if not started:
-                await self._refuse(send, limit)
+                await self._refuse(scope, receive, send, limit, path)
 
-    async def _refuse(self, send: Send, limit: int) -> None:
-        body = _problem_bytes(413, "Request body too large", f"the body may have at most {limit} bytes")
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int, path: str) -> None:
+        if not _is_api_path(path):  # a person's form or upload: a page that says what to do
+            from imnm.web.errors import error_page
+
+            page = error_page(
+                Request(scope),
+                413,
+                f"The file or form is too large: it may have at most {limit:,} bytes ({limit / 1e6:.0f} MB). "
+                "Send a smaller file (one patient per file).",
+            )
+            await page(scope, receive, send)
+            return
+        body = _problem_bytes(413, "Request body too large", f"the body may have at most {limit} bytes", path)
         await send(
             {
                 "type": "http.response.start",
@@ -126,11 +139,41 @@ def _write(app: Any, trail: Any, status: int) -> None:
         audit.append(conn, trail.event(status))
 
 
+API_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+"""The policy of every response that does not set its own: JSON needs no scripts, styles or frames."""
+WEB_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+"""A policy for HTML pages: scripts only from our own files (htmx is vendored and served from /static),
+never inline, never eval; forms post only to us; no framing. Pages that need more (an inline SVG chart's
+style attributes: `style-src-attr 'unsafe-inline'`) set their own Content-Security-Policy header, which this
+middleware keeps; scripts stay 'self' only (tests/security checks every route)."""
+CSP_BY_PREFIX: list[tuple[str, str]] = []
+"""(path prefix, policy) for responses that set no policy themselves, first match wins; API_CSP otherwise.
+The web app adds its prefixes here when it is mounted (e.g. `("/static/", WEB_CSP)`)."""
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=(), usb=()"),
+]
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def csp_for(path: str) -> str:
+    return next((policy for prefix, policy in CSP_BY_PREFIX if path.startswith(prefix)), API_CSP)
+
+
 class HeadersAndLogMiddleware:
     """Security headers on every response; one access-log line per request (route template, no query).
 
-    A response that sets its own Content-Security-Policy or Cache-Control (the web pages, static files)
-    keeps it; every other response gets `default-src 'none'` and `no-store`."""
+    Every response gets SECURITY_HEADERS (and Strict-Transport-Security over HTTPS). A response that sets
+    its own Content-Security-Policy (web pages, /docs) or Cache-Control
+    (static files) keeps it; every other response gets `csp_for(path)` and `Cache-Control: no-store`
+    (patient data is never cached)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -141,7 +184,8 @@ class HeadersAndLogMiddleware:
             return
         start = time.perf_counter()
         status = 0
-        docs = scope.get("path", "") in ("/docs", "/docs/oauth2-redirect")
+        path = scope.get("path", "")
+        https = scope.get("scheme") == "https"
 
         async def wrapped(msg: Message) -> None:
             nonlocal status
@@ -149,18 +193,13 @@ class HeadersAndLogMiddleware:
                 status = int(msg["status"])
                 headers = list(msg.get("headers") or [])
                 have = {k.lower() for k, _ in headers}
-                headers += [
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"),
-                    (b"x-frame-options", b"DENY"),
-                ]
-                # web pages and their static files set their own policy and caching (imnm.web)
+                headers += [h for h in SECURITY_HEADERS if h[0] not in have]
+                if https:
+                    headers.append(HSTS)
                 if b"cache-control" not in have:
                     headers.append((b"cache-control", b"no-store"))
-                if not docs and b"content-security-policy" not in have:
-                    headers.append(
-                        (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'")
-                    )
+                if b"content-security-policy" not in have:
+                    headers.append((b"content-security-policy", csp_for(path).encode()))
                 msg["headers"] = headers
             await send(msg)
 
@@ -169,9 +208,9 @@ class HeadersAndLogMiddleware:
         finally:
             from imnm.api.auth import route_template
 
-            path = route_template(scope) if scope.get("route") is not None else "(no route)"
+            tmpl = route_template(scope) if scope.get("route") is not None else "(no route)"
             access_log.info(
-                "%s %s %d %.1fms", scope.get("method"), path, status, (time.perf_counter() - start) * 1000
+                "%s %s %d %.1fms", scope.get("method"), tmpl, status, (time.perf_counter() - start) * 1000
             )
 
 
@@ -310,6 +349,7 @@ class ProblemCSRFMiddleware(CSRFMiddleware):
             "Not allowed",
             "CSRF check failed: send the csrftoken cookie's value in the X-CSRFToken header "
             "(htmx: hx-headers) on cookie-authenticated writes",
+            request.url.path,
         )
         return Response(body, status_code=403, media_type=MEDIA)
 

@@ -20,6 +20,9 @@ from imnm.errors import ImnmError, InputError, Problem
 log = logging.getLogger("imnm.api")
 
 MEDIA = "application/problem+json"
+MAX_INT = 2_147_483_647
+"""Largest integer a query or path parameter accepts (the database's INTEGER; a bigger number is 422, not
+an overflow inside the database driver). `tests/security` checks that every integer parameter has it."""
 TYPES = {
     400: "bad-request",
     401: "unauthenticated",

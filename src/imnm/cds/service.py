@@ -259,9 +259,10 @@ def cds_router(
     base = config.public_base_url.rstrip("/")
     services = (PATIENT_VIEW, STATIN_ORDER)
 
-    def problem(status: int, title: str, detail: str) -> JSONResponse:
+    def problem(request: Request, status: int, title: str, detail: str) -> JSONResponse:
+        body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
         return JSONResponse(
-            {"type": "about:blank", "title": title, "status": status, "detail": detail},
+            body | {"instance": request.url.path},
             status_code=status,
             media_type="application/problem+json",
         )
@@ -288,15 +289,30 @@ def cds_router(
         return verifier.verify(request.headers.get("authorization"), audience=audience)
 
     async def body_json(request: Request) -> Any:
-        import json
+        """The JSON body, read with the refusals of every input (imnm.io.yaml: duplicate keys, NaN and
+        infinity, lone surrogates, huge integers, deep nesting)."""
+        from imnm.errors import InputError
+        from imnm.io.yaml import load_json_text
 
         raw = await request.body()
         if len(raw) > 20_000_000:
             raise HookError(413, "body too large", "the request body is over 20 MB")
         try:
-            return json.loads(raw or b"null")
-        except ValueError:
-            raise HookError(400, "invalid JSON", "the request body is not JSON") from None
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise HookError(
+                400, "invalid JSON", f"the request body is not UTF-8 (byte {exc.start})"
+            ) from None
+        if not text.strip():
+            raise HookError(400, "invalid JSON", "the request body is empty")
+        try:
+            return load_json_text(text)
+        except InputError as exc:
+            first = exc.problems[0]
+            where = f"{first.path}: " if first.path else ""
+            raise HookError(
+                400, "invalid JSON", f"the request body is not usable JSON: {where}{first.message}"
+            ) from None
 
     @router.get("/cds-services", summary="CDS Hooks discovery")
     def get_discovery() -> dict[str, Any]:
@@ -306,7 +322,10 @@ def cds_router(
     async def call(service_id: str, request: Request) -> Any:
         if service_id not in services:
             return problem(
-                404, "no such CDS service", f"{service_id!r} is not a service here; see /cds-services"
+                request,
+                404,
+                "no such CDS service",
+                f"{service_id!r} is not a service here; see /cds-services",
             )
         client = None
         try:
@@ -314,7 +333,7 @@ def cds_router(
             client = claims.get("iss") if claims else None
         except AuthError as exc:
             event(request, "cds.hook", service_id, "denied", 401, reason=str(exc))
-            return problem(401, "unauthorized", str(exc))
+            return problem(request, 401, "unauthorized", str(exc))
         started = time.perf_counter()
         details: dict[str, Any] = {}
         try:
@@ -342,7 +361,7 @@ def cds_router(
                 reason=exc.title,
                 **details,
             )
-            return problem(exc.status, exc.title, exc.detail)
+            return problem(request, exc.status, exc.title, exc.detail)
         event(
             request,
             "cds.hook",
@@ -360,25 +379,25 @@ def cds_router(
         from pydantic import ValidationError
 
         if service_id not in services:
-            return problem(404, "no such CDS service", f"{service_id!r} is not a service here")
+            return problem(request, 404, "no such CDS service", f"{service_id!r} is not a service here")
         try:
             claims = authenticate(
                 request, [f"{base}/cds-services/{service_id}/feedback", f"{base}/cds-services/{service_id}"]
             )
         except AuthError as exc:
             event(request, "cds.feedback", service_id, "denied", 401, reason=str(exc))
-            return problem(401, "unauthorized", str(exc))
+            return problem(request, 401, "unauthorized", str(exc))
         client = claims.get("iss") if claims else None
         try:
             body = await body_json(request)
             fb = Feedback.model_validate(body)
         except HookError as exc:
-            return problem(exc.status, exc.title, exc.detail)
+            return problem(request, exc.status, exc.title, exc.detail)
         except ValidationError as exc:
             err = exc.errors(include_url=False)[0]
             loc = ".".join(str(p) for p in err["loc"]) or "(body)"
             event(request, "cds.feedback", service_id, "refused", 400, client=client)
-            return problem(400, "invalid feedback", f"{loc}: {err['msg']}")
+            return problem(request, 400, "invalid feedback", f"{loc}: {err['msg']}")
         entries = [e.model_dump(mode="json", exclude_none=True) for e in fb.feedback]
         feedback.store(service_id, entries, client=client)
         event(request, "cds.feedback", service_id, "allowed", 200, client=client, entries=len(entries))

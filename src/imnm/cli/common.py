@@ -196,8 +196,8 @@ def report_problems(problems: list[Problem], *, as_json: bool, what: str = "inpu
 
     c = err_console()
     c.print(f"[bold red]✘ {len(problems)} problem(s) in {escape(what)}[/]")
-    for p in problems:
-        c.print("  • " + str(p), markup=False)
+    # one print for all of them (rich takes about a millisecond a call: a 900-trial catalog has 900 problems)
+    c.print("\n".join("  • " + str(p) for p in problems), markup=False, highlight=False)
 
 
 def fail_invalid(problems: list[Problem], *, as_json: bool, what: str = "input") -> NoReturn:

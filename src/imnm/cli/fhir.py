@@ -99,7 +99,10 @@ def codes_notice() -> str:
 
 
 def _emit(data: dict[str, Any], out: Path | None) -> None:
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    # indented for reading; a bundle of thousands of resources is written compact (Python's indenting
+    # encoder takes seconds for 10,000 resources; the compact one is ten times faster)
+    big = len(data.get("entry") or ()) > 2000
+    text = json.dumps(data, indent=None if big else 2, ensure_ascii=False) + "\n"
     if out is None:
         typer.echo(text, nl=False)
     else:

@@ -10,6 +10,13 @@ What is refused, and why (each a documented limit; the CLI turns the error into 
   date stays an ISO string until the models check it in one place (`imnm.types.IsoDate`).
 - **Alias bombs**: a document whose aliases expand to more than `MAX_ALIAS_NODES` nodes, or an alias
   that refers to itself (a recursive structure).
+- **Files over `MAX_FILE_BYTES`** (32 MB), before they are read.
+- **JSON documents of more than `MAX_JSON_CONTAINERS` lists and mappings** (250,000), counted before
+  they are parsed.
+- **YAML documents of more than `MAX_YAML_NODES` values** (keys, values and containers): PyYAML builds
+  about 200,000 values a second, so a bigger document would keep a command busy for seconds (a
+  10,000-row list of labs is about 110,000); JSON, which Python reads a hundred times faster, has no
+  such limit.
 - **Nesting deeper than `MAX_DEPTH` levels** (no record, answers file, rule or catalog file needs
   more than a dozen; deeper input only exhausts the parsers' recursion).
 - **Integers with more than 4300 digits** (Python's limit for reading integers from text).
@@ -18,7 +25,8 @@ What is refused, and why (each a documented limit; the CLI turns the error into 
 - **Lone surrogates** in JSON strings (`"\\ud800"`): not a character; they cannot be printed or saved.
 
 Helpful messages: tabs used for indentation ("indent with spaces, not tabs (line N)"), an empty file
-("the file is empty") and YAML inside a `.json` file ("this .json file holds YAML ...").
+("the file is empty") and YAML inside a `.json` file ("this .json file holds YAML ..."). A UTF-8 byte-order mark at the start of a file is ignored. Files
+are read by `read_text` (not found, a folder, not UTF-8 and unreadable files are problems too).
 
 The C loader is used when available (it is several times faster).
 """
@@ -40,6 +48,11 @@ MAX_DEPTH = 100
 """Deepest nesting of lists and mappings accepted in a document (documented limit)."""
 MAX_ALIAS_NODES = 100_000
 """Most nodes a YAML document may expand to through its aliases (documented limit)."""
+MAX_FILE_BYTES = 32_000_000
+"""Largest input file read (a patient's record or FHIR data is a few MB; documented limit). Parsed, a
+file takes several times its size in memory, and no input may take more than 500 MB."""
+MAX_YAML_NODES = 200_000
+"""Most values (keys, scalars, lists, mappings) a YAML document may hold (documented limit)."""
 MAX_INT_DIGITS = 4300
 """Python's default limit for converting text to an integer (`sys.get_int_max_str_digits`)."""
 _MAX_PROBLEMS = 50
@@ -69,6 +82,7 @@ class _Loader(_Base):  # type: ignore[valid-type,misc]
         super().__init__(stream)
         self.duplicates: list[tuple[str, int, int]] = []  # (key, first line, second line)
         self.may_alias = "*" in stream
+        self.nonfinite = False  # a NaN or infinity was read (found and placed by `_check_values`)
 
     def construct_document(self, node: Node) -> Any:
         if self.may_alias:
@@ -105,8 +119,15 @@ class _Loader(_Base):  # type: ignore[valid-type,misc]
             raise _Refused(None, None, _too_many_digits(digits), node.start_mark)
         return super().construct_yaml_int(node)  # type: ignore[no-any-return]
 
+    def construct_yaml_float(self, node: ScalarNode) -> float:
+        value = super().construct_yaml_float(node)
+        if not math.isfinite(value):
+            self.nonfinite = True
+        return value  # type: ignore[no-any-return]
+
 
 _Loader.add_constructor(_CORE + "int", _Loader.construct_yaml_int)
+_Loader.add_constructor(_CORE + "float", _Loader.construct_yaml_float)
 # No implicit timestamps (dates stay text) and no `=` value tag (a plain `=` is text).
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_CORE + "timestamp", _CORE + "value")]
@@ -116,6 +137,36 @@ _Loader.yaml_implicit_resolvers = {
 
 def _too_many_digits(n: int) -> str:
     return f"a number with {n} digits; numbers may have at most {MAX_INT_DIGITS} digits"
+
+
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.AliasEvent)
+
+
+def _check_size(text: str) -> None:
+    """Refuse a document of more than `MAX_YAML_NODES` values before any node is built: the parser's
+    events are counted (about five times cheaper than building the nodes, and it stops at the limit)."""
+    loader = _Base(text)
+    try:
+        n = 0
+        get: Any = loader.get_event
+        node_events = _NODE_EVENTS
+        while True:
+            event: Any = get()
+            if event is None or isinstance(event, yaml.StreamEndEvent):
+                return
+            if isinstance(event, node_events):
+                n += 1
+                if n > MAX_YAML_NODES:
+                    mark: Any = event.start_mark
+                    raise _Refused(
+                        None,
+                        None,
+                        f"the document holds more than {MAX_YAML_NODES:,} values (a documented limit for "
+                        "YAML)",
+                        mark,
+                    )
+    finally:
+        loader.dispose()
 
 
 def _check_aliases(root: Node) -> None:
@@ -166,10 +217,34 @@ def _tab_lines(text: str) -> list[int]:
 
 def load_yaml_text(text: str, *, file: str | None = None) -> Any:
     """Parse YAML (or JSON, which is YAML) text into plain data; every refusal is an `InputError`."""
+    import gc
+
+    text = text.removeprefix("\ufeff")
+    if len(text) > 100_000 and text.lstrip()[:1] in ("{", "["):
+        # a big JSON-looking document (a catalog or record written as JSON under .yaml): Python reads JSON
+        # a hundred times faster than PyYAML builds it; flow YAML that is not JSON falls through to YAML
+        try:
+            return load_json_text(text, file=file)
+        except InputError as exc:
+            if not any("not valid JSON" in p.message for p in exc.problems):
+                raise  # valid JSON refused for what it holds (duplicate keys, depth, size): the answer
     loader = _Loader(text)
+    collecting = gc.isenabled()
     try:
+        # Building values creates no reference cycles; without this, the cyclic collector runs over the
+        # growing tree again and again (three quarters of the time on a large document).
+        gc.disable()
+        if len(text) > 100_000:  # a small text cannot hold MAX_YAML_NODES values
+            _check_size(text)
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
+        if text.lstrip()[:1] in ("{", "[") and not isinstance(exc, _Refused):
+            # JSON is YAML, but PyYAML (YAML 1.1) refuses some JSON, such as the escaped surrogate pairs
+            # of `json.dumps` ("\ud83d\udfe1"): read JSON-looking text as JSON before giving up
+            try:
+                return load_json_text(text, file=file)
+            except InputError:
+                pass
         mark = exc.problem_mark
         line = mark.line + 1 if mark else None
         where = f"line {line}, column {mark.column + 1}" if mark else ""
@@ -185,6 +260,8 @@ def load_yaml_text(text: str, *, file: str | None = None) -> Any:
             ) from None
         if isinstance(exc, _Refused):
             fix = "remove the tag and write a plain value (dates as YYYY-MM-DD)" if "tag" in problem else None
+            if "values (a documented limit" in problem:
+                fix = "split the document, or write it as JSON"
             raise _file_problem(f"line {line}" if line else "", problem, fix, file) from None
         if "maximum nesting depth" in problem:
             raise _file_problem(where, _too_deep(), _DEPTH_FIX, file) from None
@@ -194,10 +271,12 @@ def load_yaml_text(text: str, *, file: str | None = None) -> Any:
     except yaml.YAMLError as exc:
         raise _file_problem("", f"not valid YAML: {exc}", None, file) from None
     finally:
+        if collecting:
+            gc.enable()
         loader.dispose()
     if loader.duplicates:
         raise InputError([_duplicate(k, a, b, file) for k, a, b in loader.duplicates], what=file or "input")
-    _check_values(data, file)
+    _check_values(data, file, suspicious=loader.nonfinite or _has_surrogate_escape(text))
     return data
 
 
@@ -226,8 +305,39 @@ def _dotted(path: tuple[object, ...]) -> str:
     return out
 
 
-def _check_values(data: Any, file: str | None) -> None:
-    """Depth, non-finite numbers and lone surrogates, anywhere in parsed data (iterative)."""
+_SURROGATE_ESCAPE = re.compile(r"\\(?:u|U0000)[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _has_surrogate_escape(text: str) -> bool:
+    """Could the text hold a lone surrogate? Only an escape (\\ud800) can put one in parsed data."""
+    return "\\" in text and _SURROGATE_ESCAPE.search(text) is not None
+
+
+def _check_values(data: Any, file: str | None, *, suspicious: bool = True) -> None:
+    """Depth, non-finite numbers and lone surrogates, anywhere in parsed data.
+
+    The depth is checked level by level over the containers only (fast even for millions of values);
+    the walk over every value, which names the place of each problem, runs only when the parser saw a
+    NaN, an infinity or a surrogate escape (`suspicious`), or a level was too deep."""
+    level = [data] if type(data) is dict or type(data) is list else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
+            suspicious = True
+            break
+        below: list[Any] = []
+        for c in level:
+            below.extend(
+                [v for v in (c.values() if type(c) is dict else c) if type(v) is dict or type(v) is list]
+            )
+        level = below
+    if suspicious:
+        _walk_values(data, file)
+
+
+def _walk_values(data: Any, file: str | None) -> None:
+    """Depth, non-finite numbers and lone surrogates, anywhere in parsed data (iterative), with places."""
     problems: list[Problem] = []
     stack: list[tuple[Any, tuple[object, ...]]] = [(data, ())]
     while stack and len(problems) < _MAX_PROBLEMS:
@@ -287,10 +397,22 @@ def _parse_int(text: str) -> int:
 
 
 class _Pairs:
-    """`object_pairs_hook` that notes duplicate keys (their lines are found afterwards)."""
+    """`object_pairs_hook` that notes duplicate keys (their lines are found afterwards), and the hooks
+    that note a NaN or an infinity (placed afterwards by `_check_values`)."""
 
     def __init__(self) -> None:
         self.found = False
+        self.nonfinite = False
+
+    def constant(self, name: str) -> float:
+        self.nonfinite = True
+        return float(name)
+
+    def number(self, text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            self.nonfinite = True
+        return value
 
     def __call__(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out = dict(pairs)
@@ -299,11 +421,43 @@ class _Pairs:
         return out
 
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+MAX_JSON_CONTAINERS = 250_000
+"""Most lists and mappings a JSON document may hold (documented limit): Python's JSON reader takes seconds
+to build a million nested lists (10 MB), which the depth check would then refuse (found by make fuzz); a
+10,000-resource FHIR Bundle holds about 100,000."""
+
+
+def _containers(text: str) -> int:
+    """Lists and mappings in JSON text, counted at C speed before it is parsed (brackets in strings
+    are left out when the quick count is over the limit)."""
+    n = text.count("[") + text.count("{")
+    if n > MAX_JSON_CONTAINERS:
+        bare = _JSON_STRING.sub("", text)
+        n = bare.count("[") + bare.count("{")
+    return n
+
+
 def load_json_text(text: str, *, file: str | None = None) -> Any:
     """Parse JSON text into plain data with the same refusals as YAML (see the module docstring)."""
+    text = text.removeprefix("\ufeff")
+    if len(text) > 1_000_000 and (n := _containers(text)) > MAX_JSON_CONTAINERS:
+        raise _file_problem(
+            "",
+            f"the document holds {n:,} lists and mappings; a JSON document may hold at most "
+            f"{MAX_JSON_CONTAINERS:,} (a documented limit)",
+            "split it (one patient per file; a bulk export as one NDJSON file per resource type)",
+            file,
+        )
     hook = _Pairs()
     try:
-        data = json.loads(text, object_pairs_hook=hook, parse_int=_parse_int)
+        data = json.loads(
+            text,
+            object_pairs_hook=hook,
+            parse_int=_parse_int,
+            parse_float=hook.number,
+            parse_constant=hook.constant,
+        )
     except json.JSONDecodeError as exc:
         raise _json_error(text, exc, file) from None
     except _TooLong as exc:
@@ -313,7 +467,8 @@ def load_json_text(text: str, *, file: str | None = None) -> Any:
         ) from None
     except RecursionError:
         raise _file_problem("", _too_deep(), _DEPTH_FIX, file) from None
-    _check_values(data, file)  # depth first: the duplicate search below recurses
+    # depth first: the duplicate search below recurses
+    _check_values(data, file, suspicious=hook.nonfinite or _has_surrogate_escape(text))
     if hook.found:
         dups = _json_duplicates(text)
         raise InputError([_duplicate(k, a, b, file) for k, a, b in dups], what=file or "input")
@@ -321,9 +476,9 @@ def load_json_text(text: str, *, file: str | None = None) -> Any:
 
 
 def _json_error(text: str, exc: json.JSONDecodeError, file: str | None) -> InputError:
-    """A JSON syntax error, or a note that the file holds YAML."""
+    """A JSON syntax error, or a note that the file holds YAML (looked for in files of up to 1 MB)."""
     stripped = text.lstrip()
-    if stripped and stripped[0] not in '{["' and not stripped[0].isdigit():
+    if stripped and stripped[0] not in '{["' and not stripped[0].isdigit() and len(text) <= 1_000_000:
         try:
             other = yaml.load(text, Loader=_Loader)
         except yaml.YAMLError:
@@ -396,22 +551,40 @@ def _json_duplicates(text: str) -> list[tuple[str, int, int]]:
 # ------------------------------------------------------------------ files
 
 
-def read_document(path: str | Path) -> Any:
-    """Read a `.yaml`/`.yml`/`.json` file into plain Python data, with clear errors."""
+def read_text(path: str | Path) -> str:
+    """A text file's content (UTF-8), or an `InputError` naming the file and what is wrong with it.
+    A file over `MAX_FILE_BYTES` is refused before it is read."""
     p = Path(path)
     name = str(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _file_problem(
+                "",
+                f"the file has {size:,} bytes; input files may have at most {MAX_FILE_BYTES:,} (a documented limit)",
+                "split it (one patient per file; a bulk export as one NDJSON file per resource type)",
+                name,
+            )
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(
             [Problem("", "file not found", "check the path", value=name, file=name)], what=name
         ) from None
     except IsADirectoryError:
         raise _file_problem("", "is a folder, not a file", "name a .yaml or .json file", name) from None
-    except UnicodeDecodeError:
-        raise _file_problem("", "not UTF-8 text", "save the file as UTF-8", name) from None
+    except UnicodeDecodeError as exc:
+        raise _file_problem(
+            "", f"not UTF-8 text (byte {exc.start} cannot be read as UTF-8)", "save the file as UTF-8", name
+        ) from None
     except OSError as exc:
         raise _file_problem("", f"cannot be read ({exc.strerror or exc})", "check the path", name) from None
+
+
+def read_document(path: str | Path) -> Any:
+    """Read a `.yaml`/`.yml`/`.json` file into plain Python data, with clear errors."""
+    p = Path(path)
+    name = str(path)
+    text = read_text(p)
     if not text.strip():
         raise _file_problem("", "the file is empty", "fill it in, or name another file", name)
     if p.suffix.lower() == ".json":

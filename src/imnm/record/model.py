@@ -52,7 +52,9 @@ class Checked(Strict):
 
     `cross_checks` returns `Issue`s (path relative to the model). When some fields fail, the checks
     still run on a partial instance holding the fields that validated (failed fields are None, and
-    list items that failed are None), so every problem is reported at once.
+    list items that failed are None), so every problem is reported at once. On a partial instance the
+    checks are best effort: one that cannot run on what is left (a nested item holds a field that
+    failed, such as HAQ answers without their valid items) is skipped, and the field problems stand.
     """
 
     def cross_checks(self) -> list[Issue]:
@@ -67,7 +69,10 @@ class Checked(Strict):
             partial = _salvage(cls, data, exc)
             if partial is None:
                 raise
-            issues = partial.cross_checks()
+            try:
+                issues = partial.cross_checks()
+            except Exception:  # needs a value that failed to validate: its own problem is reported
+                raise exc from None
             if not issues:
                 raise
             raise _merged(cls, exc, issues) from None

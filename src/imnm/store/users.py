@@ -165,7 +165,7 @@ def create_user(
         raise InputError(problems, what="user")
     if s.execute(select(User).where(User.username == username)).scalar_one_or_none():
         raise ConflictError(f"user {username!r} exists already")
-    team_rows = [team_by_name(s, t) for t in teams]
+    team_rows = [team_by_name(s, t) for t in dict.fromkeys(teams)]
     user = User(username=username, display_name=display_name, password_hash=hash_password(password))
     s.add(user)
     s.flush()
@@ -228,7 +228,7 @@ def set_user(
         for r in dict.fromkeys(roles):
             s.add(UserRole(user_id=u.id, role=r))
     if teams is not None:
-        rows = [team_by_name(s, t) for t in teams]
+        rows = [team_by_name(s, t) for t in dict.fromkeys(teams)]  # a team named twice is one membership
         s.execute(delete(Membership).where(Membership.user_id == u.id))
         for t in rows:
             s.add(Membership(user_id=u.id, team_id=t.id))

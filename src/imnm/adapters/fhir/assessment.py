@@ -48,13 +48,13 @@ def _sources(node: Any, out: set[str]) -> None:
 
 
 def _refs(paths: dict[str, str], sources: set[str]) -> list[dict[str, str]]:
-    found: list[str] = []
+    found: dict[str, None] = {}  # ordered, and O(1) membership (a record may have 10,000 labs)
     for s in sorted(sources):
         key = s
         while key and key not in paths:  # biopsy.necrotic_fibers -> biopsy; exposures.statin.status -> ...
             key = key.rsplit(".", 1)[0] if "." in key else ""
-        if key and paths[key] not in found:
-            found.append(paths[key])
+        if key:
+            found.setdefault(paths[key], None)
     return [{"reference": r} for r in found]
 
 

@@ -5,7 +5,6 @@ one that does not validate is reported (with its id and the model's first error)
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -99,8 +98,22 @@ def resources_from_document(doc: Any, *, file: str | None = None) -> list[dict[s
             ],
             what=file or "FHIR input",
         )
+    entries = doc.get("entry") or []
+    if not isinstance(entries, list):
+        raise InputError(
+            [
+                Problem(
+                    "entry",
+                    f"the Bundle's entry is {type(entries).__name__} {str(entries)[:60]!r}, not a list",
+                    "write entry: [{resource: {...}}, ...]",
+                    value=str(entries)[:200],
+                    file=file,
+                )
+            ],
+            what=file or "FHIR input",
+        )
     out: list[dict[str, Any]] = []
-    for i, entry in enumerate(doc.get("entry") or []):
+    for i, entry in enumerate(entries):
         res = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(res, dict):
             if (
@@ -123,6 +136,39 @@ def resources_from_document(doc: Any, *, file: str | None = None) -> list[dict[s
     return out
 
 
+def _json(text: str, file: str) -> Any:
+    """One JSON document, read with the same refusals as every input file (imnm.io.yaml: duplicate keys,
+    NaN and infinity, lone surrogates, huge integers, deep nesting)."""
+    from imnm.io.yaml import load_json_text
+
+    return load_json_text(text, file=file)
+
+
+def _ndjson_lines(text: str, file: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            doc = _json(line, file)
+        except InputError as exc:  # the place is the line of the file
+            raise InputError(
+                [
+                    Problem(
+                        f"line {n}" + (f" ({p.path})" if p.path and not p.path.startswith("line 1,") else ""),
+                        p.message,
+                        p.fix,
+                        p.value,
+                        file=file,
+                    )
+                    for p in exc.problems
+                ],
+                what=file,
+            ) from None
+        out.extend(resources_from_document(doc, file=f"{file}:{n}"))
+    return out
+
+
 def read_ndjson_dir(path: Path) -> list[dict[str, Any]]:
     """Every resource of every `*.ndjson` file of a bulk-export folder."""
     files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in (".ndjson", ".jsonl"))
@@ -138,57 +184,33 @@ def read_ndjson_dir(path: Path) -> list[dict[str, Any]]:
             ],
             what=str(path),
         )
+    from imnm.io.yaml import read_text
+
     out: list[dict[str, Any]] = []
     for f in files:
-        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                doc = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    [Problem(f"line {n}", f"not valid JSON: {exc.msg}", file=str(f))], what=str(f)
-                ) from None
-            out.extend(resources_from_document(doc, file=f"{f}:{n}"))
+        out.extend(_ndjson_lines(read_text(f), str(f)))
     return out
 
 
 def looks_like_fhir(text: str) -> bool:
     """Content sniffing: does a JSON text start with a FHIR resource (a `resourceType` key)?"""
-    head = text.lstrip()[:4096]
+    head = text.lstrip("\ufeff \t\r\n")[:4096]
     return head.startswith("{") and '"resourceType"' in head
 
 
 def read_path(path: str | Path) -> list[dict[str, Any]]:
     """Resources from a Bundle/resource JSON file or an NDJSON file or folder."""
+    from imnm.io.yaml import read_text
+
     p = Path(path)
     if p.is_dir():
         return read_ndjson_dir(p)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(
-            [Problem("", "file not found", "check the path", value=str(p), file=str(p))]
-        ) from None
-    except UnicodeDecodeError:
-        raise InputError([Problem("", "not UTF-8 text", "save the file as UTF-8", file=str(p))]) from None
+    text = read_text(p)
     stripped = text.strip()
     if "\n" in stripped and p.suffix.lower() in (".ndjson", ".jsonl"):
-        out: list[dict[str, Any]] = []
-        for n, line in enumerate(stripped.splitlines(), start=1):
-            if line.strip():
-                try:
-                    out.extend(resources_from_document(json.loads(line), file=f"{p}:{n}"))
-                except json.JSONDecodeError as exc:
-                    raise InputError(
-                        [Problem(f"line {n}", f"not valid JSON: {exc.msg}", file=str(p))]
-                    ) from None
-        return out
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
+        return _ndjson_lines(stripped, str(p))
+    if not stripped:
         raise InputError(
-            [Problem(f"line {exc.lineno}, column {exc.colno}", f"not valid JSON: {exc.msg}", file=str(p))],
-            what=str(p),
-        ) from None
-    return resources_from_document(doc, file=str(p))
+            [Problem("", "the file is empty", "give a FHIR R4 Bundle (JSON)", file=str(p))], what=str(p)
+        )
+    return resources_from_document(_json(text, str(p)), file=str(p))

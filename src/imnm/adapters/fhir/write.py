@@ -328,19 +328,55 @@ def _medication(b: _Builder, m: Any) -> str:
     return b.add(res)
 
 
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_ISO_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?(T.*)?")
+
+
+def _shape(value: Any) -> Any:
+    """What FHIR validation of a value depends on: keys, types and, for strings, the classes FHIR's
+    primitive patterns tell apart (empty, padded, odd whitespace or control characters, an id, a date)."""
+    if isinstance(value, dict):
+        return ("d", frozenset((k, _shape(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("l", frozenset(_shape(v) for v in value))
+    if isinstance(value, str):
+        if value[:4].isdigit() and _ISO_DATE.fullmatch(value):
+            return ("date", value)  # dates are checked by value (a 30 February is not a date)
+        return (
+            "s",
+            value == "",
+            value != value.strip(),
+            "  " in value or not value.isprintable(),
+            bool(_FHIR_ID.fullmatch(value)),
+        )
+    return (type(value).__name__,)
+
+
 def validate_bundle(bundle: dict[str, Any]) -> list[str]:
-    """Problems of every resource of a bundle checked with its `fhir.resources` R4B model (empty = valid)."""
+    """Problems of every resource of a bundle checked with its `fhir.resources` R4B model (empty = valid).
+
+    Resources of the same shape (`_shape`: keys, value types, the classes of strings FHIR's primitive
+    patterns distinguish, dates by value) validate alike, so each shape is validated once: a record with
+    10,000 antibodies exports in well under a second instead of 20 s (fhir.resources takes about 2 ms a
+    resource), and a shape that fails is reported for every resource that has it."""
     from imnm.adapters.fhir.read import model_class, validation_problem
 
     problems = []
-    whole = validation_problem(bundle, "bundle")
-    if whole:
-        problems.append(f"Bundle: {whole}")
-    for e in bundle.get("entry") or []:
+    entries = bundle.get("entry") or []
+    verdicts: dict[Any, str | None] = {}
+    distinct = []
+    for e in entries:
         r = e["resource"]
-        p = validation_problem(r, r.get("id", "?"))
+        shape = _shape(r)
+        if shape not in verdicts:
+            verdicts[shape] = validation_problem(r, r.get("id", "?"))
+            distinct.append(e)
+        p = verdicts[shape]
         if p:
             problems.append(f"{r['resourceType']}/{r.get('id')}: {p}")
+    whole = validation_problem({**bundle, "entry": distinct}, "bundle")
+    if whole:
+        problems.insert(0, f"Bundle: {whole}")
     model_class("Bundle")
     return problems
 

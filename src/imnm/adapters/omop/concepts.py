@@ -154,7 +154,8 @@ def resolve(src: Source) -> Resolution:
         c = src.tables["concept"]
         for set_id, _vocab, code, cid in src.execute(
             f"SELECT w.set_id, w.vocabulary_id, w.concept_code, c.concept_id FROM imnm_wanted w "
-            f"JOIN {c} c ON c.vocabulary_id = w.vocabulary_id AND c.concept_code = w.concept_code"
+            f"JOIN {c} c ON c.vocabulary_id = w.vocabulary_id AND c.concept_code = w.concept_code "
+            "WHERE c.concept_id IS NOT NULL"  # an id that is not a number reads as NULL (TRY_CAST)
         ):
             rows.append((set_id, int(cid), "code"))
             found.add((set_id, code))
@@ -163,7 +164,8 @@ def resolve(src: Source) -> Resolution:
             for set_id, cid in src.execute(
                 f"SELECT DISTINCT w.set_id, ca.descendant_concept_id FROM imnm_wanted w "
                 f"JOIN {c} c ON c.vocabulary_id = w.vocabulary_id AND c.concept_code = w.concept_code "
-                f"JOIN {a} ca ON ca.ancestor_concept_id = c.concept_id WHERE w.descendants"
+                f"JOIN {a} ca ON ca.ancestor_concept_id = c.concept_id "
+                "WHERE w.descendants AND ca.descendant_concept_id IS NOT NULL"
             ):
                 rows.append((set_id, int(cid), "descendant"))
     for set_id, _vocab, code, _desc, listed in wanted:

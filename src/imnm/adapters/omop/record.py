@@ -91,40 +91,54 @@ def build_records(src: Source, person_ids: Iterable[int], as_of: date) -> dict[i
     for pid, test, value, unit, uln, d, rid in q(
         "SELECT person_id, test, value, unit, uln, d, rid FROM s_lab ORDER BY person_id, d, rid"
     ):
+        if (pid := _person(pid)) not in docs:
+            continue  # a row of a person PERSON does not hold (or whose person_id is not a number)
         lab: dict[str, Any] = {"test": test, "value": float(value), "unit": unit}
         if uln is not None:
             lab["uln"] = float(uln)
         lab["date"] = _iso(d)
         lab["ref"] = f"measurement/{rid}"
-        docs[int(pid)].setdefault("labs", []).append(lab)
+        docs[pid].setdefault("labs", []).append(lab)
     for pid, target, result, value, d, rid in q(
         "SELECT person_id, target, result, value, d, rid FROM s_ab ORDER BY person_id, d, rid"
     ):
+        if (pid := _person(pid)) not in docs:
+            continue  # a row of a person PERSON does not hold (or whose person_id is not a number)
         ab: dict[str, Any] = {"target": target, "result": result}
         if value is not None:
             ab["value"] = float(value)
         ab["date"] = _iso(d)
         ab["ref"] = f"measurement/{rid}"
-        docs[int(pid)].setdefault("antibodies", []).append(ab)
+        docs[pid].setdefault("antibodies", []).append(ab)
     for pid, set_id, d, rid in q(
         "SELECT person_id, set_id, d, rid FROM s_proc WHERE set_id IN ('muscle_biopsy', 'emg', 'muscle_mri') "
         "AND d <= $as_of ORDER BY person_id, d DESC, rid"
     ):
+        if (pid := _person(pid)) not in docs:
+            continue  # a row of a person PERSON does not hold (or whose person_id is not a number)
         key = {"muscle_biopsy": "biopsy", "emg": "emg", "muscle_mri": "mri"}[set_id]
-        block = docs[int(pid)].get(key)
+        block = docs[pid].get(key)
         if block is not None and "ref" not in block and block.get("date") == _iso(d):
             block["ref"] = f"procedure_occurrence/{rid}"
     for pid, name, start, stop, rid, tbl in q(
         "SELECT person_id, name, start_d, stop_d, rid, tbl FROM s_med ORDER BY person_id, start_d, rid, name"
     ):
+        if (pid := _person(pid)) not in docs:
+            continue  # a row of a person PERSON does not hold (or whose person_id is not a number)
         med: dict[str, Any] = {"name": name, "start": _iso(start)}
         if stop is not None:
             med["stop"] = _iso(stop)
         med["ref"] = f"{tbl}/{rid}"
-        docs[int(pid)]["medications"].append(med)
+        docs[pid]["medications"].append(med)
     for pid, s, e in q("SELECT person_id, cov_start, cov_end FROM s_cov ORDER BY person_id, cov_start"):
-        docs[int(pid)]["coverage"]["medications"].append({"start": _iso(s), "end": _iso(e)})
+        if (pid := _person(pid)) not in docs:
+            continue  # a row of a person PERSON does not hold (or whose person_id is not a number)
+        docs[pid]["coverage"]["medications"].append({"start": _iso(s), "end": _iso(e)})
     return docs
+
+
+def _person(pid: Any) -> int | None:
+    return None if pid is None else int(pid)
 
 
 def build_record(src: Source, person_id: int, as_of: date) -> dict[str, Any] | None:

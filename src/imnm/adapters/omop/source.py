@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import zipfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,7 +164,8 @@ class Source:
         text = self.sql(expression)
         params = params or {}
         if self.dialect == "duckdb":
-            return list(self.con.execute(text, _used(text, params, "$")).fetchall())
+            with reading():
+                return list(self.con.execute(text, _used(text, params, "$")).fetchall())
         if self.dialect == "postgres":
             with self.con.cursor() as cur:
                 cur.execute(text, _used(text, params, "%("))
@@ -178,9 +181,10 @@ class Source:
         params = params or {}
         if self.dialect == "duckdb":
             cur = self.con.cursor()
-            cur.execute(text, _used(text, params, "$"))
-            while rows := cur.fetchmany(batch):
-                yield rows
+            with reading():
+                cur.execute(text, _used(text, params, "$"))
+                while rows := cur.fetchmany(batch):
+                    yield rows
             return
         if self.dialect == "postgres":
             with self.con.cursor(name="imnm_stream") as cur:
@@ -202,7 +206,8 @@ class Source:
         text = self.sql(expression)
         params = params or {}
         if self.dialect == "duckdb":
-            rel = self.con.execute(f"SELECT * FROM ({text}) LIMIT 0", _used(text, params, "$"))
+            with reading():
+                rel = self.con.execute(f"SELECT * FROM ({text}) LIMIT 0", _used(text, params, "$"))
             return [d[0] for d in rel.description]
         if self.dialect == "postgres":
             with self.con.cursor() as cur:
@@ -216,7 +221,8 @@ class Source:
         text = self.sql(expression)
         params = params or {}
         if self.dialect == "duckdb":
-            self.con.execute(f"CREATE OR REPLACE TABLE main.{name} AS {text}", _used(text, params, "$"))
+            with reading():
+                self.con.execute(f"CREATE OR REPLACE TABLE main.{name} AS {text}", _used(text, params, "$"))
         elif self.dialect == "postgres":
             with self.con.cursor() as cur:
                 cur.execute(f"DROP TABLE IF EXISTS {name}")
@@ -351,6 +357,45 @@ def open_source(location: str | Path, *, engine: str = "duckdb", memory_limit: s
     return src
 
 
+_CSV_FILE = re.compile(r'^\s*file = (.+)$|sniffing file "([^"]+)"', re.M)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """DuckDB's refusals of the data itself (a CSV that is not UTF-8, not CSV, or whose values do not
+    convert) as an `InputError` naming the file and the line, never a traceback."""
+    try:
+        yield
+    except Exception as exc:
+        import duckdb
+
+        if not isinstance(exc, (duckdb.InvalidInputException, duckdb.ConversionException)):
+            raise
+        text = str(exc)
+        found = _CSV_FILE.search(text)
+        name = (found.group(1) or found.group(2)).strip() if found else None
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        message = next(
+            (ln for ln in lines if ln.startswith(("CSV Error", "Invalid", "Error when"))), lines[0]
+        )
+        detail = next(
+            (ln for ln in lines if ln.startswith(("Error when", "Original Line", "Invalid unicode"))), ""
+        )
+        raise InputError(
+            [
+                Problem(
+                    "OMOP",
+                    f"{message[:300]}{'; ' + detail[:300] if detail and detail != message else ''}",
+                    "save each table as UTF-8 CSV with a header row (or Parquet), ids as whole numbers, "
+                    "dates as YYYY-MM-DD",
+                    value=name,
+                    file=name,
+                )
+            ],
+            what="OMOP input",
+        ) from None
+
+
 def _bad(value: str, message: str, fix: str) -> InputError:
     return InputError([Problem("OMOP", message, fix, value=value)], what="OMOP input")
 
@@ -387,7 +432,8 @@ def _relation_sql(path: Path) -> str:
 
 def _typed_view(con: Any, table: str, relation: str) -> set[str]:
     """A view that exposes the adapter's columns with their types (missing ones as NULL)."""
-    have = {d[0].lower(): d[0] for d in con.execute(f"SELECT * FROM {relation} LIMIT 0").description}
+    with reading():
+        have = {d[0].lower(): d[0] for d in con.execute(f"SELECT * FROM {relation} LIMIT 0").description}
     parts = []
     for col, typ in COLUMNS.get(table, {}).items():
         if col in have:

@@ -423,13 +423,15 @@ def generate(
         "concept_class_id VARCHAR, standard_concept VARCHAR, concept_code VARCHAR, invalid_reason VARCHAR)"
     )
     con.executemany("INSERT INTO c VALUES (?, ?, ?, ?, ?, ?, ?, NULL)", [list(r) for r in CONCEPTS])
-    con.execute(f"COPY c TO '{folder / ('concept.' + fmt)!s}' {opts}")
+    con.execute(f"COPY c TO '{str(folder / ('concept.' + fmt)).replace(chr(39), chr(39) * 2)}' {opts}")
     con.execute(
         "CREATE TEMP TABLE a (ancestor_concept_id BIGINT, descendant_concept_id BIGINT, min_levels_of_separation INTEGER, max_levels_of_separation INTEGER)"
     )
     rows = [(c[0], c[0], 0, 0) for c in CONCEPTS] + [(a, d, 1, 1) for a, d in ANCESTORS]
     con.executemany("INSERT INTO a VALUES (?, ?, ?, ?)", rows)
-    con.execute(f"COPY a TO '{folder / ('concept_ancestor.' + fmt)!s}' {opts}")
+    con.execute(
+        f"COPY a TO '{str(folder / ('concept_ancestor.' + fmt)).replace(chr(39), chr(39) * 2)}' {opts}"
+    )
     counts["concept"] = len(CONCEPTS)
     counts["concept_ancestor"] = len(rows)
     con.close()

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from imnm.api.auth import Ctx, need
+from imnm.api.problems import MAX_INT
 from imnm.store import audit
 from imnm.store.principal import Perm
 from imnm.store.users import parse_time
@@ -21,7 +22,7 @@ def query(
     user: Annotated[str | None, Query(max_length=200)] = None,
     since: Annotated[str | None, Query(description="YYYY-MM-DD or an ISO date-time")] = None,
     action: Annotated[str | None, Query(max_length=100)] = None,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     start = parse_time(since, path="since") if since else None

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from imnm.api.auth import Ctx, need
 from imnm.api.body import body_doc, record_body
+from imnm.api.problems import MAX_INT
 from imnm.api.responses import json_response
 from imnm.api.routers.options import AssessOptions, on_loop
 from imnm.store import patients as store
@@ -52,7 +53,7 @@ async def patient_fhir(
     response: Response,
     o: Annotated[AssessOptions, Depends(on_loop(AssessOptions))],
     what: Annotated[Literal["record", "assessment"], Query()] = "record",
-    revision: Annotated[int | None, Query(ge=1)] = None,
+    revision: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
 ) -> Response:
     from imnm.adapters.fhir.assessment import assessment_bundle
     from imnm.adapters.fhir.write import record_to_bundle

@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Query
 
 from imnm.api import compute
+from imnm.api.problems import MAX_INT
 
 T = TypeVar("T")
 Choice = Annotated[
@@ -83,7 +84,8 @@ class AssessOptions:
 @dataclass
 class ActivityOptions:
     window_days: Annotated[
-        int | None, Query(description="enzyme result up to N days from a visit (default 7)")
+        int | None,
+        Query(ge=0, le=MAX_INT, description="enzyme result up to N days from a visit (default 7)"),
     ] = None
     kendall_trace: Annotated[str | None, Query(description="zero (default), half, one or not_computable")] = (
         None
@@ -108,7 +110,7 @@ class ResponseOptions:
     population: Annotated[str | None, Query(description="auto, adult or juvenile")] = None
     missing: Annotated[str | None, Query(description="design_rule or missing_as_zero_points")] = None
     doi_worsening_clause: Annotated[bool, Query()] = False
-    window_days: Annotated[int | None, Query()] = None
+    window_days: Annotated[int | None, Query(ge=0, le=MAX_INT)] = None
     kendall_trace: Annotated[str | None, Query()] = None
     enzyme: Annotated[str | None, Query()] = None
     choice: Choice = None

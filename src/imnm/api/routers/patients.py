@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from imnm.api import compute
 from imnm.api.auth import Ctx, need
 from imnm.api.body import body_doc, model_body, record_body
-from imnm.api.problems import ApiError
+from imnm.api.problems import MAX_INT, ApiError
 from imnm.api.responses import json_response
 from imnm.api.routers.options import ActivityOptions, AssessOptions, ResponseOptions, TrialsOptions, on_loop
 from imnm.store import patients as store
@@ -76,6 +76,26 @@ def if_match(value: Annotated[str | None, Header(alias="If-Match")] = None) -> i
     return parse_if_match(value)
 
 
+def _ref(path: str, method: str) -> str:
+    """An OpenAPI operationRef (a JSON pointer into `paths`)."""
+    return "#/paths/" + f"/api/v1{path}".replace("~", "~0").replace("/", "~1") + f"/{method}"
+
+
+_ID = {"patient_id": "$response.body#/id"}
+# OpenAPI links (what a client, and schemathesis's stateful tests, may do next with a patient's id and ETag)
+PATIENT_LINKS = {
+    "read": {"operationRef": _ref("/patients/{patient_id}", "get"), "parameters": _ID},
+    "update": {
+        "operationRef": _ref("/patients/{patient_id}", "patch"),
+        "parameters": {**_ID, "header.If-Match": "$response.header.ETag"},
+    },
+    "revisions": {"operationRef": _ref("/patients/{patient_id}/revisions", "get"), "parameters": _ID},
+    "assessment": {"operationRef": _ref("/patients/{patient_id}/assessment", "get"), "parameters": _ID},
+    "trials": {"operationRef": _ref("/patients/{patient_id}/trials", "get"), "parameters": _ID},
+    "review": {"operationRef": _ref("/patients/{patient_id}/reviews", "post"), "parameters": _ID},
+}
+
+
 @router.get("/patients", summary="Search the patients of your teams (by record id or patient id, team)")
 def list_patients(
     ctx: Annotated[Ctx, _ctx(Perm.PATIENT_READ, "patient.list")],
@@ -84,7 +104,7 @@ def list_patients(
     ] = None,
     team: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> dict[str, Any]:
     with ctx.reader() as s:
         rows, total = store.search(s, ctx.principal, q=q, team=team, limit=limit, offset=offset)
@@ -102,6 +122,7 @@ def list_patients(
         "/api/v1/fhir/import). Query: team (needed when you belong to several), reason.",
     ),
     summary="Store a new patient (revision 1 = this record)",
+    responses={201: {"description": "Stored (ETag: the revision)", "links": PATIENT_LINKS}},
 )
 def create_patient(
     ctx: Annotated[Ctx, _ctx(Perm.PATIENT_WRITE, "patient.create")],
@@ -129,7 +150,7 @@ def read_patient(
     patient_id: str,
     ctx: Annotated[Ctx, _ctx(Perm.PATIENT_READ, "patient.read")],
     response: Response,
-    revision: Annotated[int | None, Query(ge=1)] = None,
+    revision: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
 ) -> dict[str, Any]:
     with ctx.reader() as s:
         p = store.visible(s, ctx.principal, patient_id)
@@ -153,6 +174,7 @@ def read_patient(
     ),
     summary="Partial update (If-Match required): a new revision, validated like imnm validate",
     responses={
+        200: {"description": "The new revision (ETag)", "links": PATIENT_LINKS},
         409: {"description": "stale If-Match: the current revision is in the ETag and the body"},
         428: {},
     },
@@ -199,8 +221,8 @@ def list_revisions(
 def diff(
     patient_id: str,
     ctx: Annotated[Ctx, _ctx(Perm.PATIENT_READ, "patient.diff")],
-    from_: Annotated[int, Query(alias="from", ge=1)],
-    to: Annotated[int | None, Query(ge=1, description="default: the current revision")] = None,
+    from_: Annotated[int, Query(alias="from", ge=1, le=MAX_INT)],
+    to: Annotated[int | None, Query(ge=1, le=MAX_INT, description="default: the current revision")] = None,
 ) -> dict[str, Any]:
     with ctx.reader() as s:
         p = store.visible(s, ctx.principal, patient_id)
@@ -230,7 +252,9 @@ def _load(
     return record, rows
 
 
-Rev = Annotated[int | None, Query(ge=1, description="compute on this revision (default: current)")]
+Rev = Annotated[
+    int | None, Query(ge=1, le=MAX_INT, description="compute on this revision (default: current)")
+]
 
 
 @router.get(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from imnm.api.auth import Ctx, need
 from imnm.api.body import body_doc, model_body
+from imnm.api.problems import MAX_INT
 from imnm.store import users
 from imnm.store.models import User
 from imnm.store.principal import Perm
@@ -54,7 +55,8 @@ def create_token(
 
 @router.delete("/{token_id}", status_code=204, summary="Revoke one of your tokens")
 def revoke_token(
-    token_id: int, ctx: Annotated[Ctx, Depends(need(Perm.SELF, audit="token.revoke"))]
+    token_id: Annotated[int, Path(ge=1, le=MAX_INT)],
+    ctx: Annotated[Ctx, Depends(need(Perm.SELF, audit="token.revoke"))],
 ) -> Response:
     assert ctx.trail is not None
     ctx.trail.detail = f"token {token_id}"
