@@ -134,7 +134,9 @@ def run_stage(name: str, body: str) -> dict[str, object]:
     wall = time.perf_counter() - t0
     line = next((ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")), None)
     if p.returncode != 0 or line is None:
-        raise SystemExit(f"stage {name} failed (exit {p.returncode}):\n{p.stderr[-3000:]}\n{p.stdout[-2000:]}")
+        raise SystemExit(
+            f"stage {name} failed (exit {p.returncode}):\n{p.stderr[-3000:]}\n{p.stdout[-2000:]}"
+        )
     res: dict[str, object] = json.loads(line[7:])
     res["wall_s"] = round(wall, 3)
     print(f"  {name:<34} {res['seconds']:>9.2f} s  peak RSS {res['peak_rss_mb']:>8.0f} MB", flush=True)
