@@ -55,7 +55,9 @@ def test_docs_pages_load_only_our_own_files_and_have_no_inline_script(tmp_path: 
         assert not re.search(r"<script(?![^>]*\bsrc=)", html), page  # no inline script
         assert not re.search(r"\son[a-z]+=", html), page
         urls = re.findall(r'(?:src|href)="([^"]+)"', html)
-        assert urls and all((u.startswith("/") and not u.startswith("//")) or u == "data:," for u in urls), urls
+        assert urls and all((u.startswith("/") and not u.startswith("//")) or u == "data:," for u in urls), (
+            urls
+        )
         for u in urls:
             if u.startswith("/docs/static/"):
                 assert c.get(u).status_code == 200, u
