@@ -125,6 +125,11 @@ def _short(value: object, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+MAX_PROBLEMS = 200
+"""Problems listed for one document; the rest are counted in one last problem (a 10,000-row list with a
+wrong shape in every row gives 30,000 errors, which nobody reads and which took seconds to word)."""
+
+
 def problems_from(
     exc: ValidationError, model: type[BaseModel], *, file: str | None = None, hint: Hint | None = None
 ) -> list[Problem]:
@@ -132,7 +137,13 @@ def problems_from(
 
     `hint` suggests the field an unknown field name means (by meaning, before spelling)."""
     problems: list[Problem] = []
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    if len(errors) > MAX_PROBLEMS:
+        rest = errors[MAX_PROBLEMS:]
+        errors = errors[:MAX_PROBLEMS]
+    else:
+        rest = []
+    for err in errors:
         loc = tuple(err["loc"])
         kind = err["type"]
         value = err.get("input")
@@ -173,4 +184,13 @@ def problems_from(
         else:
             message, fix = err["msg"], None
         problems.append(Problem(path, message, fix, value=value, file=file))
+    if rest:
+        problems.append(
+            Problem(
+                dotted(tuple(rest[0]["loc"])),
+                f"{len(rest):,} more problems from here on are not listed",
+                f"fix the {MAX_PROBLEMS} listed above and check the file again",
+                file=file,
+            )
+        )
     return problems

@@ -424,6 +424,51 @@ def test_imnm_facts_on_a_record_with_10000_antibodies_prints_within_two_seconds(
     assert out.stdout.count("positive (") >= 10_000  # every reading listed, none dropped
 
 
+def test_a_record_id_of_100000_line_breaks_is_a_problem_naming_id(tmp_path: Path) -> None:
+    """Found by make fuzz (100,000-input run): an id of 100,000 line breaks was accepted, and printing it
+    took `imnm validate` 2.1 s and `imnm trials` 2.2 s of CPU. An id is one line of at most 200 characters."""
+    from imnm.record.model import ID_MAX_LENGTH
+
+    doc = _example()
+    for bad, words in (
+        ("\n" * 100_000, "characters long"),
+        ("a\tb", "control character"),
+        ("x" * 201, "201"),
+    ):
+        doc["id"] = bad
+        f = tmp_path / "r.json"
+        f.write_text(json.dumps(doc), encoding="utf-8")
+        out = run_cli("validate", str(f), "--json")
+        assert out.returncode == 2
+        problems = json.loads(out.stdout)["files"][0]["problems"]
+        assert [p["path"] for p in problems] == ["id"] and words in problems[0]["message"], problems
+    doc["id"] = "x" * ID_MAX_LENGTH
+    f.write_text(json.dumps(doc), encoding="utf-8")
+    assert run_cli("validate", str(f)).returncode == 0
+
+
+def test_30000_problems_are_200_listed_and_the_rest_counted(tmp_path: Path) -> None:
+    """Found by make fuzz (100,000-input run): 10,000 antibodies written as mappings of mappings gave 50,000
+    problems, and wording them (a "did you mean" search each) took `imnm validate` 3.7 s of CPU. The first
+    200 are listed; one last problem counts the rest and says where they start."""
+    from imnm.types import MAX_PROBLEMS
+    from tests.fuzz.harness import run
+
+    doc = _example()
+    ab = doc["antibodies"][0]
+    doc["antibodies"] = [{"0": dict(ab), "1": dict(ab)} for _ in range(10_000)]
+    f = tmp_path / "big.json"
+    f.write_text(json.dumps(doc), encoding="utf-8")
+    out = run("regression", ["validate", str(f), "--json"])
+    assert out.error is None and out.code == 2, out.stderr
+    assert out.cost.cpu_s < 1.5 * CPU_LIMIT_S, out.cost
+    problems = json.loads(out.stdout)["files"][0]["problems"]
+    assert len(problems) == MAX_PROBLEMS + 1
+    total = 10_000 * 4  # target and result missing, two unknown fields, in every row
+    assert problems[-1]["message"] == f"{total - MAX_PROBLEMS:,} more problems from here on are not listed"
+    assert problems[-1]["path"].startswith("antibodies[")
+
+
 def test_validate_bundle_still_reports_every_resource_of_a_failing_shape() -> None:
     from imnm.adapters.fhir.write import validate_bundle
 

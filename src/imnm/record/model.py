@@ -571,10 +571,36 @@ class Override(Strict):
         return value
 
 
+ID_MAX_LENGTH = 200
+"""A record id is one line of at most this many characters (FHIR ids are at most 64)."""
+
+
 class Record(Checked):
     """Everything known about one patient. Omitted or null = unknown."""
 
-    id: str = Field(min_length=1, description="Your identifier for the record (synthetic or pseudonymous)")
+    id: str = Field(
+        min_length=1,
+        description="Your identifier for the record (synthetic or pseudonymous): one line, at most 200 characters",
+    )
+
+    @field_validator("id")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if len(value) > ID_MAX_LENGTH:
+            fail(
+                f"the id is {len(value):,} characters long",
+                f"use an identifier of at most {ID_MAX_LENGTH} characters",
+            )
+        bad = next((c for c in value if ord(c) < 32 or 127 <= ord(c) < 160), None)
+        if bad is not None:
+            fail(
+                f"the id holds a control character ({bad!r})",
+                "write the id on one line, without tabs or line breaks",
+            )
+        if not value.strip():
+            fail("the id is blank", "give the record an identifier (synthetic or pseudonymous)")
+        return value
+
     sex: Literal["female", "male"] | None = None
     birth_date: IsoDate | None = None
     symptom_onset: IsoDate | None = Field(
