@@ -464,7 +464,17 @@ def api_failure(r: Any, cost: Cost, *, error: str | None = None) -> str | None:
     return None
 
 
-def check_api(kind: str, send: Callable[[], Any], *, shown: str, blob: bytes | None = None) -> Any:
+def check_http(
+    kind: str,
+    send: Callable[[], Any],
+    failure_of: Callable[[Any, Cost, str | None], str | None],
+    *,
+    ok_below: int,
+    shown: str,
+    blob: bytes | None = None,
+) -> Any:
+    """Send one fuzz request under the limits, judge its answer with `failure_of` and tally it
+    (`ok_below`: the status under which an answer counts as accepted)."""
     error = None
     r = None
     with limits(kind, time.process_time) as cost:
@@ -474,7 +484,13 @@ def check_api(kind: str, send: Callable[[], Any], *, shown: str, blob: bytes | N
             error = f"hang: {exc}"
         except Exception:
             error = traceback.format_exc()
-    failure = api_failure(r, cost, error=error) if r is not None or error else "no response"
+    failure = failure_of(r, cost, error) if r is not None or error else "no response"
     status = str(r.status_code) if r is not None else "exception"
-    settle(kind, status, failure, ok=r is not None and r.status_code < 300, shown=shown, blob=blob)
+    settle(kind, status, failure, ok=r is not None and r.status_code < ok_below, shown=shown, blob=blob)
     return r
+
+
+def check_api(kind: str, send: Callable[[], Any], *, shown: str, blob: bytes | None = None) -> Any:
+    return check_http(
+        kind, send, lambda r, c, e: api_failure(r, c, error=e), ok_below=300, shown=shown, blob=blob
+    )

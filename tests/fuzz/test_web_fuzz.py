@@ -10,8 +10,6 @@ field's error message, or the problem list of the error page); 2 s of CPU / 500 
 from __future__ import annotations
 
 import re
-import time
-import traceback
 from collections.abc import Iterator
 from functools import cache
 from typing import Any
@@ -21,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.fuzz import seeds
-from tests.fuzz.harness import Cost, WallGuard, fuzz_settings, limits, settle
+from tests.fuzz.harness import Cost, check_http, fuzz_settings
 from tests.fuzz.mutate import NASTY_DATES, NASTY_STRINGS, Encoded, files
 
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
@@ -60,19 +58,7 @@ def web_failure(r: Any, cost: Cost, error: str | None) -> str | None:
 
 
 def check_web(kind: str, send: Any, *, shown: str, blob: bytes | None = None) -> Any:
-    error = None
-    r = None
-    with limits(kind, time.process_time) as cost:
-        try:
-            r = send()
-        except WallGuard as exc:
-            error = f"hang: {exc}"
-        except Exception:
-            error = traceback.format_exc()
-    failure = web_failure(r, cost, error) if r is not None or error else "no response"
-    status = str(r.status_code) if r is not None else "exception"
-    settle(kind, status, failure, ok=r is not None and r.status_code < 400, shown=shown, blob=blob)
-    return r
+    return check_http(kind, send, web_failure, ok_below=400, shown=shown, blob=blob)
 
 
 def _current(w: Any) -> int:
