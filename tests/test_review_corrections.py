@@ -285,10 +285,9 @@ def test_11_the_device_table_matches_clinical_md() -> None:
     import re
 
     from imnm.instruments.core_set import haq_devices
+    from tests.shared import shared
 
-    text = (Path(__file__).resolve().parents[2] / "shared" / "knowledge" / "clinical.md").read_text(
-        encoding="utf-8"
-    )
+    text = shared("knowledge", "clinical.md").read_text(encoding="utf-8")
     line = " ".join(text.split("Device ↔ category mapping", 1)[1].split("* Example", 1)[0].split())
     expected: dict[str, set[str]] = {}
     for part in line.split(":", 1)[1].split(";"):
